@@ -12,6 +12,8 @@ namespace Foresight.Orchestration;
 /// <item>Routes may only name sites; traffic to a site is split evenly over its routable (Warming or Ready) instances.
 /// A route to a site without routable instances fails over to the nearest site that has one.</item>
 /// <item>Drain on a draining or stopped instance succeeds. Stop on an already stopped instance succeeds.</item>
+/// <item>A failed instance stays visible (with its reason) until it is stopped; stopping it cleans it up.</item>
+/// <item>Observe lists every instance that is not Stopped.</item>
 /// <item>Operations on an unknown instance throw <see cref="InstanceNotFoundException"/>.</item>
 /// <item>Transient failures throw <see cref="OrchestratorException"/> with <see cref="OrchestratorException.IsTransient"/> set;
 /// callers retry them.</item>

@@ -40,6 +40,8 @@ public static class InstanceStates
 public sealed record SpinUpRequest(string RequestId, string App, string SiteId);
 
 /// <param name="CapacityFraction">Share of full serving capacity available now (0 while starting, ramps during warm-up).</param>
+/// <param name="StateSince">When the instance entered its current state.</param>
+/// <param name="InFlight">Requests accepted and not yet finished (queued or in service).</param>
 public sealed record InstanceInfo(
     InstanceId Id,
     string App,
@@ -48,7 +50,9 @@ public sealed record InstanceInfo(
     InstanceState State,
     double CapacityFraction,
     DateTimeOffset CreatedAt,
+    DateTimeOffset StateSince,
     DateTimeOffset? ReadyAt,
+    double InFlight,
     string? FailureReason = null);
 
 /// <summary>A weighted destination of a route.</summary>

@@ -1,0 +1,304 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Foresight.Core;
+using Foresight.Core.Topology;
+using Foresight.Core.Traffic;
+using Foresight.Ingest;
+using Foresight.Simulation.Runner;
+using Foresight.Simulation.Scenarios;
+using Spectre.Console;
+
+namespace Foresight.Cli.Commands;
+
+/// <summary><c>foresight simulate</c>: replays a trace in the embedded edge simulator under each policy and compares them.</summary>
+public static class SimulateCommand
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static Command Create()
+    {
+        var scenario = new Option<string?>("--scenario")
+        {
+            Description = $"Built-in scenario ({string.Join(", ", BuiltInScenarios.Names)}) or a scenario YAML file. Default: {BuiltInScenarios.Default}.",
+        };
+        var trace = new Option<string?>("--trace") { Description = "A trace (wide or long CSV, optionally gzip) replacing the scenario's trace." };
+        var sources = new Option<string?>("--sources") { Description = "A sources file with coordinates for the trace's columns." };
+        var policies = new Option<string>("--policies")
+        {
+            Description = $"Comma-separated policies: {string.Join(",", ScenarioRunner.AvailablePolicies)}.",
+            DefaultValueFactory = _ => string.Join(",", ScenarioRunner.AvailablePolicies),
+        };
+        var seed = new Option<int?>("--seed") { Description = "Random seed (default: the scenario's)." };
+        var json = new Option<string?>("--json") { Description = "Write machine-readable results to this file." };
+        var duration = new Option<string?>("--duration")
+        {
+            Description = "Replay only the first part of the trace, in trace time: e.g. 7d, 36h, 90m or 3600 (seconds).",
+        };
+        var timeScale = new Option<double?>("--time-scale") { Description = "Trace seconds replayed per simulated second." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
+
+        var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
+        {
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet,
+        };
+        command.SetAction(parse => Execute(new SimulateArgs(
+            parse.GetValue(scenario),
+            parse.GetValue(trace),
+            parse.GetValue(sources),
+            parse.GetValue(policies)!,
+            parse.GetValue(seed),
+            parse.GetValue(json),
+            parse.GetValue(duration),
+            parse.GetValue(timeScale),
+            parse.GetValue(quiet))));
+        return command;
+    }
+
+    public sealed record SimulateArgs(
+        string? Scenario,
+        string? Trace,
+        string? Sources,
+        string Policies,
+        int? Seed,
+        string? Json,
+        string? Duration,
+        double? TimeScale,
+        bool Quiet);
+
+    public static int Execute(SimulateArgs args)
+    {
+        IReadOnlyList<string> policies = ParsePolicies(args.Policies);
+        SimulationScenario scenario = LoadScenario(args);
+        foreach (string warning in scenario.Warnings)
+        {
+            Console.Error.WriteLine($"warning: {warning}");
+        }
+
+        SimulationReport report = args.Quiet || Console.IsOutputRedirected
+            ? ScenarioRunner.Run(scenario, policies)
+            : RunWithProgress(scenario, policies);
+
+        if (!args.Quiet)
+        {
+            Print(report);
+        }
+
+        if (args.Json is not null)
+        {
+            WriteJson(args.Json, report);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    public static SimulationScenario LoadScenario(SimulateArgs args)
+    {
+        ScenarioSpec spec = LoadSpec(args.Scenario);
+        if (args.Trace is not null)
+        {
+            spec = spec with { Trace = Path.GetFullPath(args.Trace), Sources = args.Sources is null ? null : Path.GetFullPath(args.Sources) };
+        }
+        else if (args.Sources is not null)
+        {
+            spec = spec with { Sources = Path.GetFullPath(args.Sources) };
+        }
+
+        if (args.Seed is int s)
+        {
+            spec = spec with { Seed = s };
+        }
+
+        string tracePath = DataPaths.Resolve(spec.Trace, spec.Origin.BaseDirectory);
+        RequireFile(tracePath, "--trace");
+        TraceTable table = TraceReader.Read(tracePath);
+        if (args.TimeScale is double scale)
+        {
+            if (!(scale > 0) || double.IsInfinity(scale))
+            {
+                throw new InvalidInputException("--time-scale", "must be a positive number of trace seconds per simulated second");
+            }
+
+            spec = spec with { TimeScale = scale };
+        }
+        else if (args.Trace is not null && args.Scenario is null)
+        {
+            // A foreign trace with the default scenario's apps: replay one trace row per simulated minute when rows are
+            // coarse (hourly data), and in real time when they are fine-grained.
+            spec = spec with { TimeScale = table.StepSeconds >= 300 ? table.StepSeconds / 60 : 1 };
+        }
+
+        if (args.Duration is not null)
+        {
+            spec = spec with { TraceDuration = ParseDuration(args.Duration) };
+        }
+
+        IReadOnlyList<Source>? sourceList = null;
+        if (spec.Sources is not null)
+        {
+            string sourcesPath = DataPaths.Resolve(spec.Sources, spec.Origin.BaseDirectory);
+            RequireFile(sourcesPath, "--sources");
+            sourceList = SourcesReader.MatchColumns(
+                SourcesReader.Read(sourcesPath),
+                table.Keys.Select(k => k.Source).Distinct(StringComparer.Ordinal).ToList(),
+                sourcesPath);
+        }
+
+        return ScenarioBuilder.Build(spec, table, sourceList);
+    }
+
+    private static ScenarioSpec LoadSpec(string? scenario)
+    {
+        if (scenario is null)
+        {
+            return BuiltInScenarios.Load(BuiltInScenarios.Default);
+        }
+
+        if (BuiltInScenarios.Contains(scenario))
+        {
+            return BuiltInScenarios.Load(scenario);
+        }
+
+        if (File.Exists(scenario))
+        {
+            return ScenarioLoader.LoadFile(scenario);
+        }
+
+        throw new InvalidInputException(
+            "--scenario",
+            $"'{scenario}' is neither a built-in scenario ({string.Join(", ", BuiltInScenarios.Names)}) nor an existing file");
+    }
+
+    private static void RequireFile(string path, string option)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidInputException(option, $"file '{path}' does not exist");
+        }
+    }
+
+    public static IReadOnlyList<string> ParsePolicies(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(n => n.ToLowerInvariant())
+            .ToList();
+        if (names.Count == 0)
+        {
+            throw new InvalidInputException("--policies", "name at least one policy");
+        }
+
+        foreach (string name in names)
+        {
+            if (ScenarioRunner.PlannedPolicies.TryGetValue(name, out string? why))
+            {
+                throw new InvalidInputException("--policies", $"policy '{name}' is not available in this build: {why}");
+            }
+
+            if (!ScenarioRunner.AvailablePolicies.Contains(name))
+            {
+                throw new InvalidInputException(
+                    "--policies", $"unknown policy '{name}'; choose from {string.Join(", ", ScenarioRunner.AvailablePolicies)}");
+            }
+        }
+
+        if (names.Distinct().Count() != names.Count)
+        {
+            throw new InvalidInputException("--policies", "a policy is named twice");
+        }
+
+        return names;
+    }
+
+    /// <summary>Parses a trace-time duration: plain seconds, or a number with s, m, h or d.</summary>
+    public static double ParseDuration(string text)
+    {
+        string t = text.Trim().ToLowerInvariant();
+        double unit = 1;
+        if (t.Length > 0 && char.IsLetter(t[^1]))
+        {
+            unit = t[^1] switch
+            {
+                's' => 1,
+                'm' => 60,
+                'h' => 3600,
+                'd' => 86_400,
+                _ => double.NaN,
+            };
+            t = t[..^1];
+        }
+
+        if (double.IsNaN(unit) || !double.TryParse(t, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double value)
+            || !(value > 0) || double.IsInfinity(value))
+        {
+            throw new InvalidInputException("--duration", $"'{text}' is not a positive duration such as 7d, 36h, 90m or 3600");
+        }
+
+        return value * unit;
+    }
+
+    private static SimulationReport RunWithProgress(SimulationScenario scenario, IReadOnlyList<string> policies)
+    {
+        SimulationReport? report = null;
+        AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(ctx =>
+            {
+                var tasks = policies.ToDictionary(p => p, p => ctx.AddTask($"{scenario.Name} · {p}", maxValue: 1));
+                report = ScenarioRunner.Run(scenario, policies, (policy, fraction) => tasks[policy].Value = fraction);
+            });
+        return report!;
+    }
+
+    private static void Print(SimulationReport report)
+    {
+        AnsiConsole.MarkupLine(
+            $"[bold]{Markup.Escape(report.Scenario)}[/]: {report.Sources} sources, {report.Sites} sites, time scale {report.TimeScale:G4} " +
+            $"(trace s per simulated s), {report.SimulatedSeconds:N0} simulated s, seed {report.Seed}, target utilization {report.TargetUtilization:P0}");
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (string column in new[] { "policy", "p50 ms", "p95 ms", "p99 ms", "SLO viol.", "dropped", "requests", "instance·s", "migrations", "scale events" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        foreach (PolicyResult p in report.Policies)
+        {
+            table.AddRow(
+                p.Name,
+                $"{p.LatencyP50Ms:F1}",
+                $"{p.LatencyP95Ms:F1}",
+                $"{p.LatencyP99Ms:F1}",
+                $"{p.SloViolationRate:P2}",
+                $"{p.DroppedRequests:N0}",
+                $"{p.Requests:N0}",
+                $"{p.InstanceSeconds:N0}",
+                $"{p.Migrations:N0}",
+                $"{p.ScaleEvents:N0}");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]simulated in {report.WallSeconds:F1} s wall clock[/]");
+    }
+
+    private static void WriteJson(string path, SimulationReport report)
+    {
+        try
+        {
+            string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (dir is not null)
+            {
+                Directory.CreateDirectory(dir);
+            }
+
+            File.WriteAllText(path, JsonSerializer.Serialize(report, Json));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException("--json", $"cannot write '{path}': {e.Message}");
+        }
+    }
+}

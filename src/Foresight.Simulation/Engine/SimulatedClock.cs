@@ -1,0 +1,19 @@
+namespace Foresight.Simulation.Engine;
+
+/// <summary>The simulator's clock: simulated seconds since the start, exposed as a <see cref="TimeProvider"/>.</summary>
+public sealed class SimulatedClock : TimeProvider
+{
+    public SimulatedClock(DateTimeOffset epoch)
+    {
+        Epoch = epoch;
+    }
+
+    public DateTimeOffset Epoch { get; }
+
+    /// <summary>Simulated seconds since <see cref="Epoch"/>.</summary>
+    public double Seconds { get; private set; }
+
+    public override DateTimeOffset GetUtcNow() => Epoch.AddSeconds(Seconds);
+
+    internal void Advance(double seconds) => Seconds += seconds;
+}

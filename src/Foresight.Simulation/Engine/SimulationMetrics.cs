@@ -1,0 +1,88 @@
+namespace Foresight.Simulation.Engine;
+
+/// <summary>Accumulated outcome of one simulation run, per app.</summary>
+public sealed class SimulationMetrics
+{
+    public SimulationMetrics(int apps, double timelineBucketSeconds = 60)
+    {
+        Requests = new double[apps];
+        Dropped = new double[apps];
+        Unserved = new double[apps];
+        FailoverRequests = new double[apps];
+        SloViolations = new double[apps];
+        InstanceSeconds = new double[apps];
+        Latency = new LatencyHistogram[apps];
+        for (int a = 0; a < apps; a++)
+        {
+            Latency[a] = new LatencyHistogram();
+        }
+
+        TimelineBucketSeconds = timelineBucketSeconds;
+    }
+
+    public double[] Requests { get; }
+
+    /// <summary>Requests lost: queue overflow, or no instance able to serve.</summary>
+    public double[] Dropped { get; }
+
+    /// <summary>The part of <see cref="Dropped"/> lost because the app had no routable instance at all.</summary>
+    public double[] Unserved { get; }
+
+    /// <summary>Requests whose route named no site with a routable instance, sent to the nearest one instead.</summary>
+    public double[] FailoverRequests { get; }
+
+    /// <summary>Expected number of requests over their app's latency SLO (dropped requests count separately).</summary>
+    public double[] SloViolations { get; }
+
+    public double[] InstanceSeconds { get; }
+
+    public LatencyHistogram[] Latency { get; }
+
+    public double TimelineBucketSeconds { get; }
+
+    /// <summary>Per time bucket: requests and SLO violations summed over apps.</summary>
+    public List<TimelinePoint> Timeline { get; } = [];
+
+    public double TotalRequests => Requests.Sum();
+
+    public double TotalDropped => Dropped.Sum();
+
+    public double TotalViolations => SloViolations.Sum();
+
+    public double TotalInstanceSeconds => InstanceSeconds.Sum();
+
+    public LatencyHistogram CombinedLatency()
+    {
+        var all = new LatencyHistogram();
+        foreach (LatencyHistogram h in Latency)
+        {
+            all.Merge(h);
+        }
+
+        return all;
+    }
+
+    internal void RecordStep(int app, double arrivals, double violations, long step, double time)
+    {
+        int bucket = (int)(time / TimelineBucketSeconds);
+        while (Timeline.Count <= bucket)
+        {
+            Timeline.Add(new TimelinePoint(Timeline.Count * TimelineBucketSeconds));
+        }
+
+        TimelinePoint point = Timeline[bucket];
+        point.Requests += arrivals;
+        point.SloViolations += violations;
+    }
+}
+
+public sealed class TimelinePoint(double startSeconds)
+{
+    public double StartSeconds { get; } = startSeconds;
+
+    public double Requests { get; set; }
+
+    public double SloViolations { get; set; }
+
+    public double Instances { get; set; }
+}

@@ -1,0 +1,58 @@
+namespace Foresight.Simulation.Runner;
+
+/// <summary>The outcome of one policy on one scenario. Field names are part of the stable JSON contract.</summary>
+public sealed record PolicyResult
+{
+    public required string Name { get; init; }
+
+    public double LatencyP50Ms { get; init; }
+
+    public double LatencyP95Ms { get; init; }
+
+    public double LatencyP99Ms { get; init; }
+
+    public double LatencyMeanMs { get; init; }
+
+    /// <summary>(requests over their SLO + dropped requests) / requests.</summary>
+    public double SloViolationRate { get; init; }
+
+    public double DroppedRequests { get; init; }
+
+    public double Requests { get; init; }
+
+    public double InstanceSeconds { get; init; }
+
+    public int Migrations { get; init; }
+
+    public int ScaleEvents { get; init; }
+
+    /// <summary>Requests whose route pointed at no serving site and that were failed over to the nearest one.</summary>
+    public double FailoverRequests { get; init; }
+
+    /// <summary>Forecast error of the policy's predictions (null for reactive policies).</summary>
+    public double? ForecastMase { get; init; }
+
+    public double WallSeconds { get; init; }
+
+    public double SimulatedSeconds { get; init; }
+
+    public required IReadOnlyList<AppResult> Apps { get; init; }
+
+    /// <summary>Per-minute (simulated) series for reports.</summary>
+    public required IReadOnlyList<TimelineSample> Timeline { get; init; }
+
+    /// <summary>Latency CDF points (ms, fraction) over all apps, for plots.</summary>
+    public required IReadOnlyList<double[]> LatencyCdf { get; init; }
+}
+
+public sealed record AppResult(
+    string Name,
+    double LatencyP50Ms,
+    double LatencyP95Ms,
+    double LatencyP99Ms,
+    double SloViolationRate,
+    double DroppedRequests,
+    double Requests,
+    double InstanceSeconds);
+
+public sealed record TimelineSample(double TimeSeconds, double Requests, double SloViolations, int Instances, int[] InstancesBySite);
