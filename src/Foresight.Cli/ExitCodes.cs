@@ -9,7 +9,7 @@ public static class ExitCodes
     public const int InternalError = 1;
     public const int BadInput = 2;
 
-    public static int Run(Func<int> body)
+    public static int Run(Func<int> body, TextWriter error)
     {
         try
         {
@@ -17,12 +17,12 @@ public static class ExitCodes
         }
         catch (InvalidInputException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            error.WriteLine($"error: {e.Message}");
             return BadInput;
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"internal error: {e}");
+            error.WriteLine($"internal error: {e}");
             return InternalError;
         }
     }

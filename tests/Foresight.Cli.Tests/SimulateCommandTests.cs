@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Foresight.Cli;
+
+namespace Foresight.Cli.Tests;
+
+/// <summary>End-to-end checks of <c>foresight simulate</c>: the exit-code contract, the stable JSON and determinism.</summary>
+public sealed class SimulateCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("foresight-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>A small wide trace: two areas whose traffic trades places every few hours.</summary>
+    private string SmallTrace()
+    {
+        var lines = new List<string> { "timestamp,area_1,area_2" };
+        var start = new DateTimeOffset(2024, 3, 4, 0, 0, 0, TimeSpan.FromHours(1));
+        for (int h = 0; h < 12; h++)
+        {
+            double phase = Math.Sin(h * Math.PI / 6);
+            lines.Add($"{start.AddHours(h):yyyy-MM-ddTHH:mm:sszzz},{100 + (80 * phase):F0},{100 - (80 * phase):F0}");
+        }
+
+        return Write("trace.csv", string.Join('\n', lines) + "\n");
+    }
+
+    private string Sources() => Write("areas.csv", "area_id,x_km,y_km\n1,0,0\n2,14,3\n");
+
+    private (int Code, string Error) Run(params string[] args)
+    {
+        var error = new StringWriter();
+        int code = CliApp.Run(args, error);
+        return (code, error.ToString());
+    }
+
+    [Fact]
+    public void Simulate_writes_the_stable_json_fields_for_every_policy()
+    {
+        string json = Path.Combine(_dir, "out.json");
+        (int code, string error) = Run("simulate", "--trace", SmallTrace(), "--sources", Sources(), "--quiet", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement root = doc.RootElement;
+        foreach (string field in new[] { "scenario", "timeScale", "seed", "policies" })
+        {
+            Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
+        }
+
+        JsonElement[] policies = root.GetProperty("policies").EnumerateArray().ToArray();
+        Assert.Equal(new[] { "static", "hpa", "kpa" }, policies.Select(p => p.GetProperty("name").GetString()));
+        foreach (JsonElement p in policies)
+        {
+            foreach (string field in new[] { "latencyP50Ms", "latencyP95Ms", "latencyP99Ms", "sloViolationRate", "droppedRequests", "requests", "instanceSeconds", "migrations", "scaleEvents" })
+            {
+                Assert.True(p.TryGetProperty(field, out JsonElement v) && v.ValueKind == JsonValueKind.Number, $"{field} missing or not a number");
+            }
+
+            Assert.True(p.GetProperty("requests").GetDouble() > 0);
+            Assert.True(p.GetProperty("latencyP99Ms").GetDouble() >= p.GetProperty("latencyP50Ms").GetDouble());
+        }
+    }
+
+    [Fact]
+    public void The_same_seed_gives_identical_results_and_another_seed_does_not()
+    {
+        string trace = SmallTrace();
+        string sources = Sources();
+        string Results(string seed, string file)
+        {
+            string path = Path.Combine(_dir, file);
+            (int code, string error) = Run("simulate", "--trace", trace, "--sources", sources, "--seed", seed, "--quiet", "--json", path);
+            Assert.True(code == 0, error);
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            node.AsObject().Remove("wallSeconds");
+            foreach (var p in node["policies"]!.AsArray())
+            {
+                p!.AsObject().Remove("wallSeconds");
+            }
+
+            return node.ToJsonString();
+        }
+
+        string first = Results("5", "a.json");
+        string again = Results("5", "b.json");
+        string other = Results("6", "c.json");
+
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void A_ragged_trace_row_exits_2_naming_file_and_line()
+    {
+        string trace = Write("ragged.csv", "timestamp,area_1,area_2\n2024-01-01T00:00:00Z,1,2\n2024-01-01T01:00:00Z,3\n");
+        (int code, string error) = Run("simulate", "--trace", trace, "--quiet");
+
+        Assert.Equal(2, code);
+        Assert.Contains("ragged.csv", error);
+        Assert.Contains(":3", error);
+    }
+
+    [Theory]
+    [InlineData("--policies", "hpa,warp-drive", "unknown policy 'warp-drive'")]
+    [InlineData("--policies", "predictive", "not available in this build")]
+    [InlineData("--scenario", "no-such-scenario", "--scenario")]
+    [InlineData("--duration", "-3h", "--duration")]
+    [InlineData("--time-scale", "0", "--time-scale")]
+    public void Bad_options_exit_2_with_a_message_naming_the_option(string option, string value, string expected)
+    {
+        (int code, string error) = Run("simulate", "--trace", SmallTrace(), option, value, "--quiet");
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void An_invalid_scenario_file_exits_2_naming_the_field()
+    {
+        string scenario = Write("bad.yaml", "name: x\ntrace: trace.csv\napps:\n  - name: api\n    coldStartSecs: 5\n");
+        SmallTrace();
+        (int code, string error) = Run("simulate", "--scenario", scenario, "--quiet");
+
+        Assert.Equal(2, code);
+        Assert.Contains("bad.yaml", error);
+        Assert.Contains("coldStartSecs", error);
+    }
+
+    [Fact]
+    public void A_missing_trace_file_exits_2()
+    {
+        (int code, string error) = Run("simulate", "--trace", Path.Combine(_dir, "nope.csv"), "--quiet");
+
+        Assert.Equal(2, code);
+        Assert.Contains("nope.csv", error);
+    }
+}
