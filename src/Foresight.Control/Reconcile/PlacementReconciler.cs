@@ -68,7 +68,7 @@ public sealed class PlacementReconciler
             if (inst.State == InstanceState.Failed)
             {
                 // Clean up; the missing capacity is re-created below because failed instances do not count.
-                commands.Add(new ReconcileCommand.Stop(inst.App, inst.Id, $"failed: {inst.FailureReason}"));
+                commands.Add(new ReconcileCommand.Stop(inst.App, inst.Id, StopReason.Failed, inst.FailureReason ?? ""));
             }
             else if (inst.State.IsLive())
             {
@@ -84,8 +84,15 @@ public sealed class PlacementReconciler
 
         for (int a = 0; a < _apps.Count; a++)
         {
-            PlanApp(a, desired, byApp[a], snapshot.Time, commands);
-            PlanRoutes(a, byApp[a], demandByAppIngress[a], existingRoutes, commands);
+            // Order matters for safety: create, shift traffic off what will drain, drain, then stop.
+            var appCommands = new List<ReconcileCommand>();
+            PlanApp(a, desired, byApp[a], snapshot.Time, appCommands);
+            var draining = appCommands.OfType<ReconcileCommand.Drain>().Select(d => d.Instance).ToHashSet();
+            commands.AddRange(appCommands.Where(c => c is ReconcileCommand.SpinUp));
+            commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Stop { Reason: StopReason.NotServing }));
+            PlanRoutes(a, byApp[a].Where(i => !draining.Contains(i.Id)), demandByAppIngress[a], existingRoutes, commands);
+            commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Drain));
+            commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Stop { Reason: not StopReason.NotServing }));
         }
 
         return new ReconcilePlan(commands);
@@ -135,7 +142,7 @@ public sealed class PlacementReconciler
                 bool drained = inst.InFlight < 0.5 && drainedFor >= app.DrainSeconds;
                 if (drained || drainedFor >= app.DrainSeconds * _options.MaxDrainPeriods)
                 {
-                    commands.Add(new ReconcileCommand.Stop(name, inst.Id, drained ? "drained" : "drain grace period over"));
+                    commands.Add(new ReconcileCommand.Stop(name, inst.Id, drained ? StopReason.Drained : StopReason.DrainTimeout));
                 }
 
                 continue;
@@ -181,7 +188,7 @@ public sealed class PlacementReconciler
             switch (inst.State)
             {
                 case InstanceState.Pending or InstanceState.Starting:
-                    commands.Add(new ReconcileCommand.Stop(name, inst.Id, "surplus, not serving yet"));
+                    commands.Add(new ReconcileCommand.Stop(name, inst.Id, StopReason.NotServing));
                     break;
                 case InstanceState.Warming when routable - 1 >= keep && ready >= Math.Min(keep, 1):
                     commands.Add(new ReconcileCommand.Drain(name, inst.Id, "surplus"));
@@ -206,7 +213,7 @@ public sealed class PlacementReconciler
 
     private void PlanRoutes(
         int a,
-        List<InstanceInfo> instances,
+        IEnumerable<InstanceInfo> instances,
         double[] demand,
         Dictionary<(string, string), Route> existing,
         List<ReconcileCommand> commands)

@@ -9,9 +9,24 @@ public abstract record ReconcileCommand(string App)
 
     public sealed record Drain(string InstanceApp, InstanceId Instance, string Reason) : ReconcileCommand(InstanceApp);
 
-    public sealed record Stop(string InstanceApp, InstanceId Instance, string Reason) : ReconcileCommand(InstanceApp);
+    public sealed record Stop(string InstanceApp, InstanceId Instance, StopReason Reason, string Detail = "") : ReconcileCommand(InstanceApp);
 
     public sealed record SetRoute(Route Route) : ReconcileCommand(Route.App);
+}
+
+public enum StopReason
+{
+    /// <summary>A surplus instance that carries no traffic yet (Pending or Starting).</summary>
+    NotServing,
+
+    /// <summary>Drained: no new traffic, nothing in flight, drain period over.</summary>
+    Drained,
+
+    /// <summary>Still had work in flight when the drain grace period ran out.</summary>
+    DrainTimeout,
+
+    /// <summary>Clean-up of an instance the orchestrator reports as failed.</summary>
+    Failed,
 }
 
 public sealed record ReconcilePlan(IReadOnlyList<ReconcileCommand> Commands)

@@ -31,12 +31,7 @@ public sealed class HpaPolicy : IScalingPolicy
 
     public void Decide(PolicyContext context, DesiredPlacement desired)
     {
-        _hpas ??= context.Apps.Select(app => new HpaAlgorithm(new HpaOptions
-        {
-            TargetUtilization = context.TargetUtilization,
-            MinReplicas = app.MinInstances,
-            MaxReplicas = app.MaxInstances,
-        })).ToArray();
+        _hpas ??= Enumerable.Range(0, context.Apps.Count).Select(a => new HpaAlgorithm(OptionsFor(context, a))).ToArray();
         _placement ??= new SustainedPlacement(context.Topology, context.Apps.Count, _settings.RelocationSustainSeconds);
         if (_demand.Length != context.Topology.SiteCount)
         {
@@ -60,6 +55,14 @@ public sealed class HpaPolicy : IScalingPolicy
             _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired);
         }
     }
+
+    /// <summary>Upstream defaults, with only the shared target utilization and the app's replica bounds set.</summary>
+    public static HpaOptions OptionsFor(PolicyContext context, int app) => new()
+    {
+        TargetUtilization = context.TargetUtilization,
+        MinReplicas = context.Apps[app].MinInstances,
+        MaxReplicas = context.Apps[app].MaxInstances,
+    };
 
     /// <summary>Maps an instance to what the HPA controller would see of its pod.</summary>
     internal static PodMetric ToPodMetric(PolicyContext context, InstanceInfo inst)

@@ -40,6 +40,14 @@ public sealed class KpaPolicy : IScalingPolicy
         }
     }
 
+    /// <summary>Knative defaults, with only the per-pod target (its concurrency at the shared utilization) and the app's bounds set.</summary>
+    public static KpaOptions OptionsFor(PolicyContext context, int app) => new()
+    {
+        TargetPerPod = KpaOptions.ParityTarget(context.Apps[app].Concurrency, context.TargetUtilization),
+        MinScale = context.Apps[app].MinInstances,
+        MaxScale = context.Apps[app].MaxInstances,
+    };
+
     public void Decide(PolicyContext context, DesiredPlacement desired)
     {
         _placement ??= new SustainedPlacement(context.Topology, context.Apps.Count, _settings.RelocationSustainSeconds);
@@ -60,15 +68,7 @@ public sealed class KpaPolicy : IScalingPolicy
                 }
             }
 
-            _kpas[a] ??= new KpaAlgorithm(
-                new KpaOptions
-                {
-                    TargetPerPod = KpaOptions.ParityTarget(context.Apps[a].Concurrency, context.TargetUtilization),
-                    MinScale = context.Apps[a].MinInstances,
-                    MaxScale = context.Apps[a].MaxInstances,
-                },
-                context.NowSpan,
-                ready);
+            _kpas[a] ??= new KpaAlgorithm(OptionsFor(context, a), context.NowSpan, ready);
             int total = _kpas[a]!.Scale(context.NowSpan, ready);
             context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, _demand);
             _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired);

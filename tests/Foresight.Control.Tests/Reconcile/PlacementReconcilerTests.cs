@@ -146,4 +146,17 @@ public sealed class PlacementReconcilerTests
 
         Assert.Empty(second.Commands);
     }
+
+    [Fact]
+    public void Traffic_is_shifted_off_an_instance_before_it_drains()
+    {
+        ReconcilePlan plan = Plan(
+            Desired(0, 1, 0),
+            Snapshot(Instance("old", "a", InstanceState.Ready), Instance("new", "b", InstanceState.Ready)));
+
+        int drainAt = plan.Commands.ToList().FindIndex(c => c is ReconcileCommand.Drain);
+        var routesBefore = plan.Commands.Take(drainAt).OfType<ReconcileCommand.SetRoute>().Select(r => r.Route).ToList();
+        Assert.NotEmpty(routesBefore);
+        Assert.All(routesBefore, r => Assert.DoesNotContain(r.Weights, w => w.SiteId == "a"));
+    }
 }
