@@ -55,7 +55,7 @@ public sealed class SimulateCommandTests : IDisposable
         }
 
         JsonElement[] policies = root.GetProperty("policies").EnumerateArray().ToArray();
-        Assert.Equal(new[] { "static", "hpa", "kpa" }, policies.Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal(new[] { "static", "hpa", "kpa", "oracle" }, policies.Select(p => p.GetProperty("name").GetString()));
         foreach (JsonElement p in policies)
         {
             foreach (string field in new[] { "latencyP50Ms", "latencyP95Ms", "latencyP99Ms", "sloViolationRate", "droppedRequests", "requests", "instanceSeconds", "migrations", "scaleEvents" })

@@ -32,7 +32,7 @@ public static class SimulateCommand
         var policies = new Option<string>("--policies")
         {
             Description = $"Comma-separated policies: {string.Join(",", ScenarioRunner.AvailablePolicies)}.",
-            DefaultValueFactory = _ => string.Join(",", ScenarioRunner.AvailablePolicies),
+            DefaultValueFactory = _ => string.Join(",", ScenarioRunner.DefaultPolicies),
         };
         var seed = new Option<int?>("--seed") { Description = "Random seed (default: the scenario's)." };
         var json = new Option<string?>("--json") { Description = "Write machine-readable results to this file." };

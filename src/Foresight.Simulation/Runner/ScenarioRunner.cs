@@ -1,5 +1,7 @@
+using Foresight.Control.Decision;
 using Foresight.Simulation.Engine;
 using Foresight.Simulation.Policies;
+using Foresight.Simulation.Policies.Predictive;
 using Foresight.Simulation.Scenarios;
 
 namespace Foresight.Simulation.Runner;
@@ -39,13 +41,18 @@ public sealed record SimulationReport
 /// <summary>Runs the chosen policies on one scenario, each from the same initial state, trace and seed.</summary>
 public static class ScenarioRunner
 {
-    public static IReadOnlyList<string> AvailablePolicies { get; } = ["static", "hpa", "kpa"];
+    public static IReadOnlyList<string> AvailablePolicies { get; } = ["static", "hpa", "kpa", "oracle"];
+
+    /// <summary>Policies run when none are named.</summary>
+    public static IReadOnlyList<string> DefaultPolicies { get; } = ["static", "hpa", "kpa", "oracle"];
+
+    /// <summary>Simulated seconds per forecast step of the predictive policies.</summary>
+    public const double ForecastStepSeconds = 5;
 
     /// <summary>Policies the design names that this build cannot run yet, with the reason shown to users.</summary>
     public static IReadOnlyDictionary<string, string> PlannedPolicies { get; } = new Dictionary<string, string>
     {
         ["predictive"] = "the predictive controller is not built yet (issue 4)",
-        ["oracle"] = "the oracle needs the predictive controller, which is not built yet (issue 4)",
     };
 
     public static EngineSetup SetupFor(SimulationScenario scenario) =>
@@ -57,6 +64,8 @@ public static class ScenarioRunner
         "static" => new StaticPolicy(FirstDayPeaks(scenario)),
         "hpa" => new HpaPolicy(),
         "kpa" => new KpaPolicy(),
+        "oracle" => new PredictivePolicy("oracle", new OracleForecaster(
+            scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, new PredictiveOptions()))),
         _ => throw new ArgumentException($"Unknown policy '{name}'.", nameof(name)),
     };
 
@@ -97,6 +106,13 @@ public static class ScenarioRunner
             Policies = results,
             WallSeconds = wall.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>Forecast steps that cover the slowest app's lead time plus the hold window.</summary>
+    public static int HorizonSteps(SimulationScenario scenario, PredictiveOptions options)
+    {
+        double longest = scenario.Apps.Max(a => PredictiveFloor.LeadTimeSeconds(a, options)) + options.HoldSeconds;
+        return (int)Math.Ceiling(longest / ForecastStepSeconds) + 1;
     }
 
     /// <summary>

@@ -1,0 +1,22 @@
+using Foresight.Core.Forecasts;
+
+namespace Foresight.Simulation.Policies.Predictive;
+
+/// <summary>
+/// Predicts the arrival rate of each (app, ingress site) from what has been observed so far. The predictive policy sees
+/// the future only through this; the oracle's implementation is the one place that reads the true demand ahead of time.
+/// </summary>
+public interface IDemandForecaster
+{
+    /// <summary>Simulated seconds per forecast step.</summary>
+    double StepSeconds { get; }
+
+    /// <summary>Forecast steps produced by <see cref="Predict"/>.</summary>
+    int HorizonSteps { get; }
+
+    /// <summary>Records the requests per second that entered at each site during the step that ended at <paramref name="time"/>.</summary>
+    void Observe(int app, double time, ReadOnlySpan<double> ratesBySite);
+
+    /// <summary>The predicted arrival rate (req/s) at the site for the steps after <paramref name="now"/>, or null if it cannot predict yet.</summary>
+    Forecast? Predict(int app, int site, double now);
+}

@@ -1,0 +1,64 @@
+using Foresight.Core.Forecasts;
+using Foresight.Core.Topology;
+using Foresight.Simulation.Engine;
+
+namespace Foresight.Simulation.Policies.Predictive;
+
+/// <summary>
+/// Knows the future: reads the true demand the simulator will replay. Only the <c>oracle</c> policy uses it, as the
+/// upper bound that shows how much of the reactive-to-perfect gap a real forecaster closes.
+/// </summary>
+public sealed class OracleForecaster : IDemandForecaster
+{
+    private readonly IDemand _truth;
+    private readonly EdgeTopology _topology;
+    private readonly DateTimeOffset _epoch;
+    private readonly double[] _rates;
+
+    public OracleForecaster(IDemand truth, EdgeTopology topology, DateTimeOffset epoch, double stepSeconds, int horizonSteps)
+    {
+        _truth = truth;
+        _topology = topology;
+        _epoch = epoch;
+        StepSeconds = stepSeconds;
+        HorizonSteps = horizonSteps;
+        _rates = new double[topology.Sources.Count];
+    }
+
+    public double StepSeconds { get; }
+
+    public int HorizonSteps { get; }
+
+    public void Observe(int app, double time, ReadOnlySpan<double> ratesBySite)
+    {
+    }
+
+    public Forecast? Predict(int app, int site, double now)
+    {
+        var values = new double[HorizonSteps];
+        for (int k = 0; k < HorizonSteps; k++)
+        {
+            // The mean rate over step k, sampled at its midpoint.
+            _truth.FillRates(app, now + ((k + 0.5) * StepSeconds), _rates);
+            double sum = 0;
+            for (int s = 0; s < _rates.Length; s++)
+            {
+                if (_topology.IngressSite[s] == site)
+                {
+                    sum += _rates[s];
+                }
+            }
+
+            values[k] = sum;
+        }
+
+        IReadOnlyList<double> levels = Forecast.RequiredLevels;
+        var rows = new IReadOnlyList<double>[levels.Count];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            rows[i] = values;
+        }
+
+        return new Forecast($"oracle/{app}/{site}", _epoch.AddSeconds(now + StepSeconds), TimeSpan.FromSeconds(StepSeconds), levels, rows, values);
+    }
+}

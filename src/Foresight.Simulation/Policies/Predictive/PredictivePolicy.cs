@@ -1,0 +1,132 @@
+using Foresight.Control.Decision;
+using Foresight.Control.Placement;
+using Foresight.Core.Forecasts;
+using Foresight.Orchestration;
+using Foresight.Simulation.Baselines;
+
+namespace Foresight.Simulation.Policies.Predictive;
+
+/// <summary>
+/// Foresight's policy: the HPA baseline's reactive path, always on, plus per-site floors from the forecast so that
+/// warm capacity is in place where demand is about to arrive (the same mechanism as raising an HPA's minReplicas ahead
+/// of a predicted shift). The final count per site is the larger of the two.
+/// </summary>
+public sealed class PredictivePolicy : IScalingPolicy
+{
+    private readonly IDemandForecaster _forecaster;
+    private readonly PredictiveOptions _options;
+    private readonly ReactiveSettings _settings;
+    private HpaAlgorithm[]? _hpas;
+    private SustainedPlacement? _placement;
+    private DesiredPlacement? _reactive;
+    private double _nextHpaSync;
+    private double[] _observed = [];
+    private Forecast?[] _forecasts = [];
+
+    public PredictivePolicy(string name, IDemandForecaster forecaster, PredictiveOptions? options = null, ReactiveSettings? settings = null)
+    {
+        Name = name;
+        _forecaster = forecaster;
+        _options = options ?? new PredictiveOptions();
+        _settings = settings ?? new ReactiveSettings();
+        if (_options.Validate() is string field)
+        {
+            throw new ArgumentException($"Invalid predictive option '{field}'.", nameof(options));
+        }
+    }
+
+    public string Name { get; }
+
+    public double DecisionPeriodSeconds => 5;
+
+    /// <summary>The latest floor decisions per app, for status and tests.</summary>
+    public IReadOnlyList<FloorDecision>[] LastFloors { get; private set; } = [];
+
+    public void OnStep(PolicyContext context)
+    {
+        int sites = context.Topology.SiteCount;
+        if (_observed.Length != sites)
+        {
+            _observed = new double[sites];
+        }
+
+        for (int a = 0; a < context.Apps.Count; a++)
+        {
+            context.Simulator.ObservedIngressRates(a, context.Simulator.StepSeconds, _observed);
+            _forecaster.Observe(a, context.Now, _observed);
+        }
+    }
+
+    public void Decide(PolicyContext context, DesiredPlacement desired)
+    {
+        int apps = context.Apps.Count;
+        int sites = context.Topology.SiteCount;
+        _hpas ??= Enumerable.Range(0, apps).Select(a => new HpaAlgorithm(HpaPolicy.OptionsFor(context, a))).ToArray();
+        _placement ??= new SustainedPlacement(context.Topology, apps, _settings.RelocationSustainSeconds);
+        _reactive ??= desired.Clone();
+        if (LastFloors.Length != apps)
+        {
+            LastFloors = new IReadOnlyList<FloorDecision>[apps];
+            _forecasts = new Forecast?[sites];
+        }
+
+        var view = new ClusterView(context);
+        var demand = new double[sites];
+        if (context.Now >= _nextHpaSync - 1e-9)
+        {
+            // The reactive path: exactly the hpa baseline, on the HPA's own sync period.
+            for (int a = 0; a < apps; a++)
+            {
+                var pods = view.Snapshot.Instances
+                    .Where(i => i.App == context.Apps[a].Name)
+                    .Select(i => HpaPolicy.ToPodMetric(context, i))
+                    .ToList();
+                int total = _hpas[a].Reconcile(context.NowSpan, _reactive.Total(a), pods);
+                context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, demand);
+                _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive);
+            }
+
+            _nextHpaSync = context.Now + _hpas[0].Options.SyncPeriod.TotalSeconds;
+        }
+
+        Span<int> floors = stackalloc int[sites];
+        for (int a = 0; a < apps; a++)
+        {
+            for (int s = 0; s < sites; s++)
+            {
+                _forecasts[s] = _forecaster.Predict(a, s, context.Now);
+            }
+
+            LastFloors[a] = PredictiveFloor.Compute(
+                context.Apps[a], _forecasts, view.Active(a), context.TargetUtilization, _options, floors);
+            int max = context.Apps[a].MaxInstances;
+            int total = 0;
+            for (int s = 0; s < sites; s++)
+            {
+                desired[a, s] = Math.Max(_reactive[a, s], floors[s]);
+                total += desired[a, s];
+            }
+
+            // Respect the app's maximum: trim forecast-only extra capacity first, where it exceeds the reactive count most.
+            while (total > max)
+            {
+                int best = -1;
+                for (int s = 0; s < sites; s++)
+                {
+                    if (desired[a, s] > _reactive[a, s] && (best < 0 || desired[a, s] - _reactive[a, s] > desired[a, best] - _reactive[a, best]))
+                    {
+                        best = s;
+                    }
+                }
+
+                if (best < 0)
+                {
+                    break;
+                }
+
+                desired[a, best]--;
+                total--;
+            }
+        }
+    }
+}
