@@ -47,13 +47,16 @@ public sealed record PredictiveOptions
     }
 }
 
-/// <summary>Why a site got the floor it did, for status and audit.</summary>
-public sealed record FloorDecision(int Site, int Floor, double PlannedDemand, double Confidence, bool HorizonShorterThanLead);
+/// <summary>What the forecast says about one site, for the decision, status and audit.</summary>
+/// <param name="Needed">Replicas the planning quantile of the demand at lead time needs.</param>
+/// <param name="ConfidentRise">Whether a rise beyond the shift threshold is predicted with enough confidence.</param>
+public sealed record FloorDecision(int Site, int Needed, bool ConfidentRise, double PlannedDemand, double Confidence, bool HorizonShorterThanLead);
 
 /// <summary>
-/// The predictive path as a per-site floor on replicas: the capacity needed, when a new instance started now would be
-/// warm, for a confident predicted rise in the demand that enters at each site. The reactive path stays in charge of
-/// everything else (the final count is the larger of both), so a forecast alone never removes capacity.
+/// Reads the forecast of the demand entering at each site at the lead time (when an instance started now would be
+/// warm) and says how many replicas that needs and whether a confident rise is coming. The policy turns confident rises
+/// into floors held until the predicted peak has passed; the reactive path stays in charge of everything else, so a
+/// forecast alone never removes capacity.
 /// </summary>
 public static class PredictiveFloor
 {
@@ -66,19 +69,16 @@ public static class PredictiveFloor
     /// <param name="currentReplicas">Per site: live, non-draining instances now.</param>
     /// <param name="targetUtilization">The shared target utilization.</param>
     /// <param name="options">Thresholds.</param>
-    /// <param name="floors">Per site output: the minimum replicas the forecast asks for (0 = no opinion).</param>
     public static IReadOnlyList<FloorDecision> Compute(
         AppProfile app,
         IReadOnlyList<Forecast?> forecasts,
         ReadOnlySpan<int> currentReplicas,
         double targetUtilization,
-        PredictiveOptions options,
-        Span<int> floors)
+        PredictiveOptions options)
     {
         double perInstance = app.InstanceCapacityRps * targetUtilization;
         double lead = LeadTimeSeconds(app, options);
         var decisions = new List<FloorDecision>();
-        floors.Clear();
         for (int s = 0; s < forecasts.Count; s++)
         {
             Forecast? forecast = forecasts[s];
@@ -111,13 +111,9 @@ public static class PredictiveFloor
             double capacityNow = currentReplicas[s] * perInstance;
             double threshold = capacityNow * (1 + options.TrafficShiftThreshold);
             double confidence = 1 - forecast.Cdf(peakStep, threshold);
-            int needed = (int)Math.Ceiling(planned / perInstance);
+            int needed = Math.Min((int)Math.Ceiling(planned / perInstance), app.MaxInstances);
             bool rise = needed > currentReplicas[s] && confidence >= options.ConfidenceThreshold;
-
-            // Without a confident rise the floor only keeps what the forecast still needs (never adds).
-            int floor = rise ? needed : Math.Min(needed, currentReplicas[s]);
-            floors[s] = Math.Min(floor, app.MaxInstances);
-            decisions.Add(new FloorDecision(s, floors[s], planned, confidence, short_));
+            decisions.Add(new FloorDecision(s, needed, rise, planned, confidence, short_));
         }
 
         return decisions;

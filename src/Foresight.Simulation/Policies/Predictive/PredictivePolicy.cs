@@ -22,6 +22,7 @@ public sealed class PredictivePolicy : IScalingPolicy
     private double _nextHpaSync;
     private double[] _observed = [];
     private Forecast?[] _forecasts = [];
+    private int[][] _floor = [];
 
     public PredictivePolicy(string name, IDemandForecaster forecaster, PredictiveOptions? options = null, ReactiveSettings? settings = null)
     {
@@ -68,6 +69,7 @@ public sealed class PredictivePolicy : IScalingPolicy
         {
             LastFloors = new IReadOnlyList<FloorDecision>[apps];
             _forecasts = new Forecast?[sites];
+            _floor = Enumerable.Range(0, apps).Select(_ => new int[sites]).ToArray();
         }
 
         var view = new ClusterView(context);
@@ -89,7 +91,6 @@ public sealed class PredictivePolicy : IScalingPolicy
             _nextHpaSync = context.Now + _hpas[0].Options.SyncPeriod.TotalSeconds;
         }
 
-        Span<int> floors = stackalloc int[sites];
         for (int a = 0; a < apps; a++)
         {
             for (int s = 0; s < sites; s++)
@@ -97,13 +98,20 @@ public sealed class PredictivePolicy : IScalingPolicy
                 _forecasts[s] = _forecaster.Predict(a, s, context.Now);
             }
 
-            LastFloors[a] = PredictiveFloor.Compute(
-                context.Apps[a], _forecasts, view.Active(a), context.TargetUtilization, _options, floors);
+            LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], _forecasts, view.Active(a), context.TargetUtilization, _options);
+            ReadOnlySpan<int> active = view.Active(a);
+            foreach (FloorDecision d in LastFloors[a])
+            {
+                // A confident rise raises the floor to what the forecast needs; otherwise the floor only keeps the
+                // capacity the forecast still needs at lead time, so it never adds capacity without confidence.
+                _floor[a][d.Site] = d.ConfidentRise ? d.Needed : Math.Min(d.Needed, active[d.Site]);
+            }
+
             int max = context.Apps[a].MaxInstances;
             int total = 0;
             for (int s = 0; s < sites; s++)
             {
-                desired[a, s] = Math.Max(_reactive[a, s], floors[s]);
+                desired[a, s] = Math.Max(_reactive[a, s], _floor[a][s]);
                 total += desired[a, s];
             }
 
