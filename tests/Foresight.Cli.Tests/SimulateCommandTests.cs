@@ -55,7 +55,7 @@ public sealed class SimulateCommandTests : IDisposable
         }
 
         JsonElement[] policies = root.GetProperty("policies").EnumerateArray().ToArray();
-        Assert.Equal(new[] { "static", "hpa", "kpa", "oracle" }, policies.Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal(new[] { "static", "hpa", "kpa", "predictive", "oracle" }, policies.Select(p => p.GetProperty("name").GetString()));
         foreach (JsonElement p in policies)
         {
             foreach (string field in new[] { "latencyP50Ms", "latencyP95Ms", "latencyP99Ms", "sloViolationRate", "droppedRequests", "requests", "instanceSeconds", "migrations", "scaleEvents" })
@@ -109,7 +109,7 @@ public sealed class SimulateCommandTests : IDisposable
 
     [Theory]
     [InlineData("--policies", "hpa,warp-drive", "unknown policy 'warp-drive'")]
-    [InlineData("--policies", "predictive", "not available in this build")]
+    [InlineData("--policies", "predictive-nofeedback", "not available in this build")]
     [InlineData("--scenario", "no-such-scenario", "--scenario")]
     [InlineData("--duration", "-3h", "--duration")]
     [InlineData("--time-scale", "0", "--time-scale")]

@@ -41,11 +41,12 @@ public static class SimulateCommand
             Description = "Replay only the first part of the trace, in trace time: e.g. 7d, 36h, 90m or 3600 (seconds).",
         };
         var timeScale = new Option<double?>("--time-scale") { Description = "Trace seconds replayed per simulated second." };
+        var htmlReport = new Option<string?>("--report") { Description = "Write a self-contained HTML report with plots to this file (FILE.html)." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
 
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport,
         };
         command.SetAction(parse => Execute(new SimulateArgs(
             parse.GetValue(scenario),
@@ -56,7 +57,8 @@ public static class SimulateCommand
             parse.GetValue(json),
             parse.GetValue(duration),
             parse.GetValue(timeScale),
-            parse.GetValue(quiet))));
+            parse.GetValue(quiet),
+            parse.GetValue(htmlReport))));
         return command;
     }
 
@@ -69,7 +71,8 @@ public static class SimulateCommand
         string? Json,
         string? Duration,
         double? TimeScale,
-        bool Quiet);
+        bool Quiet,
+        string? Report = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -81,7 +84,7 @@ public static class SimulateCommand
         }
 
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
-            ? ScenarioRunner.Run(scenario, policies)
+            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: PredictiveForecasting.For)
             : RunWithProgress(scenario, policies);
 
         if (!args.Quiet)
@@ -92,6 +95,11 @@ public static class SimulateCommand
         if (args.Json is not null)
         {
             WriteJson(args.Json, report);
+        }
+
+        if (args.Report is not null)
+        {
+            Reports.HtmlReport.Write(report, args.Report, new Reports.HtmlReportOptions(scenario.Topology.Sites.Select(s => s.Id).ToList()));
         }
 
         return ExitCodes.Ok;
@@ -249,7 +257,8 @@ public static class SimulateCommand
             .Start(ctx =>
             {
                 var tasks = policies.ToDictionary(p => p, p => ctx.AddTask($"{scenario.Name} · {p}", maxValue: 1));
-                report = ScenarioRunner.Run(scenario, policies, (policy, fraction) => tasks[policy].Value = fraction);
+                report = ScenarioRunner.Run(
+                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: PredictiveForecasting.For);
             });
         return report!;
     }

@@ -9,6 +9,12 @@ public sealed record PredictiveOptions
     /// <summary>Capacity is planned for this quantile of the predicted demand.</summary>
     public double PlanningQuantile { get; init; } = 0.9;
 
+    /// <summary>
+    /// Utilization allowed at the planning quantile. The quantile is already pessimistic, so sizing it at the
+    /// shared target would double-count the margin; the default matches where routing starts to spill to neighbours.
+    /// </summary>
+    public double PlanningUtilization { get; init; } = 0.7;
+
     /// <summary>A predicted rise counts as a shift only when demand exceeds the current capacity by this fraction.</summary>
     public double TrafficShiftThreshold { get; init; } = 0.1;
 
@@ -26,6 +32,11 @@ public sealed record PredictiveOptions
         if (!(PlanningQuantile is > 0.5 and < 1))
         {
             return nameof(PlanningQuantile);
+        }
+
+        if (!(PlanningUtilization is > 0 and <= 1))
+        {
+            return nameof(PlanningUtilization);
         }
 
         if (!(TrafficShiftThreshold >= 0) || double.IsInfinity(TrafficShiftThreshold))
@@ -64,6 +75,41 @@ public static class PredictiveFloor
     public static double LeadTimeSeconds(AppProfile app, PredictiveOptions options) =>
         app.ColdStartSeconds + app.WarmupSeconds + options.LeadMarginSeconds;
 
+    /// <summary>
+    /// Replicas the whole app needs for the planning quantile of its predicted demand at any point from now until the
+    /// lead time plus the hold window (sites summed per step), or null when a site has no forecast.
+    /// </summary>
+    public static int? PeakNeed(AppProfile app, IReadOnlyList<Forecast?> forecasts, double targetUtilization, PredictiveOptions options)
+    {
+        double perInstance = app.InstanceCapacityRps * targetUtilization;
+        double window = LeadTimeSeconds(app, options) + options.HoldSeconds;
+        double peak = 0;
+        int horizon = int.MaxValue;
+        foreach (Forecast? f in forecasts)
+        {
+            if (f is null)
+            {
+                return null;
+            }
+
+            horizon = Math.Min(horizon, f.Horizon);
+        }
+
+        int steps = forecasts.Count == 0 ? 0 : Math.Min(horizon, (int)Math.Ceiling(window / forecasts[0]!.Step.TotalSeconds));
+        for (int k = 0; k < steps; k++)
+        {
+            double total = 0;
+            foreach (Forecast? f in forecasts)
+            {
+                total += f!.Quantile(options.PlanningQuantile, k);
+            }
+
+            peak = Math.Max(peak, total);
+        }
+
+        return Math.Min((int)Math.Ceiling(peak / perInstance), app.MaxInstances);
+    }
+
     /// <param name="app">The app's profile.</param>
     /// <param name="forecasts">Per ingress site: predicted arrival rate (req/s), or null where there is no forecast.</param>
     /// <param name="currentReplicas">Per site: live, non-draining instances now.</param>
@@ -77,6 +123,7 @@ public static class PredictiveFloor
         PredictiveOptions options)
     {
         double perInstance = app.InstanceCapacityRps * targetUtilization;
+        double perInstanceAtPlan = app.InstanceCapacityRps * Math.Max(targetUtilization, options.PlanningUtilization);
         double lead = LeadTimeSeconds(app, options);
         var decisions = new List<FloorDecision>();
         for (int s = 0; s < forecasts.Count; s++)
@@ -111,7 +158,7 @@ public static class PredictiveFloor
             double capacityNow = currentReplicas[s] * perInstance;
             double threshold = capacityNow * (1 + options.TrafficShiftThreshold);
             double confidence = 1 - forecast.Cdf(peakStep, threshold);
-            int needed = Math.Min((int)Math.Ceiling(planned / perInstance), app.MaxInstances);
+            int needed = Math.Min((int)Math.Ceiling(planned / perInstanceAtPlan), app.MaxInstances);
             bool rise = needed > currentReplicas[s] && confidence >= options.ConfidenceThreshold;
             decisions.Add(new FloorDecision(s, needed, rise, planned, confidence, short_));
         }

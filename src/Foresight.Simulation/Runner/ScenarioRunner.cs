@@ -41,10 +41,10 @@ public sealed record SimulationReport
 /// <summary>Runs the chosen policies on one scenario, each from the same initial state, trace and seed.</summary>
 public static class ScenarioRunner
 {
-    public static IReadOnlyList<string> AvailablePolicies { get; } = ["static", "hpa", "kpa", "oracle"];
+    public static IReadOnlyList<string> AvailablePolicies { get; } = ["static", "hpa", "kpa", "predictive", "oracle"];
 
     /// <summary>Policies run when none are named.</summary>
-    public static IReadOnlyList<string> DefaultPolicies { get; } = ["static", "hpa", "kpa", "oracle"];
+    public static IReadOnlyList<string> DefaultPolicies { get; } = ["static", "hpa", "kpa", "predictive", "oracle"];
 
     /// <summary>Simulated seconds per forecast step of the predictive policies.</summary>
     public const double ForecastStepSeconds = 5;
@@ -52,15 +52,18 @@ public static class ScenarioRunner
     /// <summary>Policies the design names that this build cannot run yet, with the reason shown to users.</summary>
     public static IReadOnlyDictionary<string, string> PlannedPolicies { get; } = new Dictionary<string, string>
     {
-        ["predictive"] = "the predictive controller is not built yet (issue 4)",
+        ["predictive-nofeedback"] = "the feedback loop is not built yet (issue 5)",
     };
 
     public static EngineSetup SetupFor(SimulationScenario scenario) =>
         new(scenario.Topology, scenario.Apps, scenario.Demand, scenario.StepSeconds, scenario.Seed,
             scenario.Demand.WallClockAt(0) ?? DateTimeOffset.UnixEpoch);
 
-    public static IScalingPolicy CreatePolicy(string name, SimulationScenario scenario) => name switch
+    /// <param name="predictiveForecaster">Builds the forecaster the predictive policy reads (composed by the caller).</param>
+    public static IScalingPolicy CreatePolicy(string name, SimulationScenario scenario, Func<SimulationScenario, IDemandForecaster>? predictiveForecaster = null) => name switch
     {
+        "predictive" => new PredictivePolicy("predictive", (predictiveForecaster
+            ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster)))(scenario)),
         "static" => new StaticPolicy(FirstDayPeaks(scenario)),
         "hpa" => new HpaPolicy(),
         "kpa" => new KpaPolicy(),
@@ -73,7 +76,8 @@ public static class ScenarioRunner
         SimulationScenario scenario,
         IReadOnlyList<string> policies,
         Action<string, double>? progress = null,
-        double? durationSeconds = null)
+        double? durationSeconds = null,
+        Func<SimulationScenario, IDemandForecaster>? predictiveForecaster = null)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew(); // reports the simulator's own speed
         EngineSetup setup = SetupFor(scenario);
@@ -85,7 +89,7 @@ public static class ScenarioRunner
         var results = new PolicyResult[policies.Count];
         Parallel.For(0, policies.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            IScalingPolicy policy = CreatePolicy(policies[i], scenario);
+            IScalingPolicy policy = CreatePolicy(policies[i], scenario, predictiveForecaster);
             var reporter = new Progress(p => progress?.Invoke(policies[i], p));
             results[i] = SimulationRunner.Run(setup, settings, policy, reporter);
         });

@@ -1,3 +1,4 @@
+using Foresight.Control.Decision;
 using Foresight.Core.Forecasts;
 using Foresight.Core.Topology;
 using Foresight.Simulation.Engine;
@@ -14,6 +15,7 @@ public sealed class OracleForecaster : IDemandForecaster
     private readonly EdgeTopology _topology;
     private readonly DateTimeOffset _epoch;
     private readonly double[] _rates;
+    private readonly Dictionary<int, (double Now, double[][] BySite)> _cache = [];
 
     public OracleForecaster(IDemand truth, EdgeTopology topology, DateTimeOffset epoch, double stepSeconds, int horizonSteps)
     {
@@ -35,23 +37,30 @@ public sealed class OracleForecaster : IDemandForecaster
 
     public Forecast? Predict(int app, int site, double now)
     {
-        var values = new double[HorizonSteps];
-        for (int k = 0; k < HorizonSteps; k++)
+        // One pass over the sources serves every site's forecast for this app and time.
+        if (!_cache.TryGetValue(app, out var cached) || cached.Now != now)
         {
-            // The mean rate over step k, sampled at its midpoint.
-            _truth.FillRates(app, now + ((k + 0.5) * StepSeconds), _rates);
-            double sum = 0;
-            for (int s = 0; s < _rates.Length; s++)
+            var bySite = new double[_topology.SiteCount][];
+            for (int i = 0; i < bySite.Length; i++)
             {
-                if (_topology.IngressSite[s] == site)
+                bySite[i] = new double[HorizonSteps];
+            }
+
+            for (int k = 0; k < HorizonSteps; k++)
+            {
+                // The mean rate over step k, sampled at its midpoint.
+                _truth.FillRates(app, now + ((k + 0.5) * StepSeconds), _rates);
+                for (int s = 0; s < _rates.Length; s++)
                 {
-                    sum += _rates[s];
+                    bySite[_topology.IngressSite[s]][k] += _rates[s];
                 }
             }
 
-            values[k] = sum;
+            cached = (now, bySite);
+            _cache[app] = cached;
         }
 
+        double[] values = cached.BySite[site];
         IReadOnlyList<double> levels = Forecast.RequiredLevels;
         var rows = new IReadOnlyList<double>[levels.Count];
         for (int i = 0; i < rows.Length; i++)

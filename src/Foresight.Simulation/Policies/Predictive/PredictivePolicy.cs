@@ -21,7 +21,6 @@ public sealed class PredictivePolicy : IScalingPolicy
     private DesiredPlacement? _reactive;
     private double _nextHpaSync;
     private double[] _observed = [];
-    private Forecast?[] _forecasts = [];
     private int[][] _floor = [];
 
     public PredictivePolicy(string name, IDemandForecaster forecaster, PredictiveOptions? options = null, ReactiveSettings? settings = null)
@@ -39,6 +38,9 @@ public sealed class PredictivePolicy : IScalingPolicy
     public string Name { get; }
 
     public double DecisionPeriodSeconds => 5;
+
+    /// <summary>Scale-downs taken before the HPA's stabilization window ended, because the forecast confirmed them.</summary>
+    public int EarlyScaleDowns { get; private set; }
 
     /// <summary>The latest floor decisions per app, for status and tests.</summary>
     public IReadOnlyList<FloorDecision>[] LastFloors { get; private set; } = [];
@@ -68,12 +70,21 @@ public sealed class PredictivePolicy : IScalingPolicy
         if (LastFloors.Length != apps)
         {
             LastFloors = new IReadOnlyList<FloorDecision>[apps];
-            _forecasts = new Forecast?[sites];
             _floor = Enumerable.Range(0, apps).Select(_ => new int[sites]).ToArray();
         }
 
         var view = new ClusterView(context);
         var demand = new double[sites];
+        var forecasts = new Forecast?[apps][];
+        for (int a = 0; a < apps; a++)
+        {
+            forecasts[a] = new Forecast?[sites];
+            for (int s = 0; s < sites; s++)
+            {
+                forecasts[a][s] = _forecaster.Predict(a, s, context.Now);
+            }
+        }
+
         if (context.Now >= _nextHpaSync - 1e-9)
         {
             // The reactive path: exactly the hpa baseline, on the HPA's own sync period.
@@ -84,6 +95,18 @@ public sealed class PredictivePolicy : IScalingPolicy
                     .Select(i => HpaPolicy.ToPodMetric(context, i))
                     .ToList();
                 int total = _hpas[a].Reconcile(context.NowSpan, _reactive.Total(a), pods);
+
+                // HPA holds capacity for its 300 s scale-down window in case load rebounds. When the measured load
+                // already allows fewer replicas (the reactive signal agrees) and the forecast says no rebound is due
+                // before a new instance could be warm, scale down now.
+                if (_hpas[a].LastRecommendation is int raw && raw < total
+                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, _options) is int need
+                    && need <= raw)
+                {
+                    total = Math.Max(raw, context.Apps[a].MinInstances);
+                    EarlyScaleDowns++;
+                }
+
                 context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, demand);
                 _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive);
             }
@@ -93,12 +116,7 @@ public sealed class PredictivePolicy : IScalingPolicy
 
         for (int a = 0; a < apps; a++)
         {
-            for (int s = 0; s < sites; s++)
-            {
-                _forecasts[s] = _forecaster.Predict(a, s, context.Now);
-            }
-
-            LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], _forecasts, view.Active(a), context.TargetUtilization, _options);
+            LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], forecasts[a], view.Active(a), context.TargetUtilization, _options);
             ReadOnlySpan<int> active = view.Active(a);
             foreach (FloorDecision d in LastFloors[a])
             {

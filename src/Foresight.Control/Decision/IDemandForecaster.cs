@@ -1,6 +1,6 @@
 using Foresight.Core.Forecasts;
 
-namespace Foresight.Simulation.Policies.Predictive;
+namespace Foresight.Control.Decision;
 
 /// <summary>
 /// Predicts the arrival rate of each (app, ingress site) from what has been observed so far. The predictive policy sees

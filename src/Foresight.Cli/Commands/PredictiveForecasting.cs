@@ -1,0 +1,32 @@
+using Foresight.Control.Decision;
+using Foresight.Feedback;
+using Foresight.Forecasting.Baselines;
+using Foresight.Simulation.Runner;
+using Foresight.Simulation.Scenarios;
+
+namespace Foresight.Cli.Commands;
+
+/// <summary>Composes the forecaster the predictive policy reads in a simulation: models learn online from observations.</summary>
+public static class PredictiveForecasting
+{
+    /// <summary>Trace days observed before the first fit.</summary>
+    public const double WarmupTraceDays = 2;
+
+    public static IDemandForecaster For(SimulationScenario scenario)
+    {
+        double bucket = ScenarioRunner.ForecastStepSeconds;
+        double simDay = 86_400 / scenario.TimeScale;
+        var options = new OnlineForecasterOptions
+        {
+            BucketSeconds = bucket,
+            HorizonSteps = ScenarioRunner.HorizonSteps(scenario, new PredictiveOptions()),
+            WarmupSeconds = Math.Min(WarmupTraceDays * simDay, scenario.DurationSeconds / 5),
+            RefitEverySeconds = simDay,
+            SeasonLength = Math.Max(1, (int)Math.Round(simDay / bucket)),
+            HistoryBuckets = Math.Max(4 * (int)Math.Round(simDay / bucket), 2_000),
+            Epoch = ScenarioRunner.SetupFor(scenario).Epoch,
+        };
+        return new OnlineDemandForecaster(
+            scenario.Apps.Count, scenario.Topology.SiteCount, () => new SeasonalNaiveForecaster(), options);
+    }
+}

@@ -1,0 +1,771 @@
+using System.Diagnostics;
+using Foresight.Core;
+using Foresight.Core.Forecasts;
+
+namespace Foresight.Forecasting.Neural;
+
+/// <summary>
+/// A global recurrent quantile forecaster over the series of one application (see <see cref="QuantileRnn{T}"/>).
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item>Scaling: each series is divided by its mean |y| over the fit history (fixed after fit). A per-window scale
+/// would change with every observation and force re-running the window, which streaming forbids.</item>
+/// <item>Inputs per step: y/scale; sin/cos of hour of day and day of week when the series have timestamps; each
+/// exogenous covariate standardised by its fit-time mean and deviation.</item>
+/// <item>Training: truncated BPTT through each series from its start (the state is carried across chunks, exactly as
+/// in streaming inference), Adam with clipping and weight decay, early stopping on the last
+/// <see cref="RecurrentOptions.ValidationSteps"/> of every series, mini-batches split into fixed shards run in
+/// parallel and summed in shard order. Same seed, same data ⇒ bit-identical model.</item>
+/// <item>Inference: <see cref="Update"/> costs one recurrent step per observation; <see cref="Predict"/> one head
+/// evaluation per series.</item>
+/// </list>
+/// </remarks>
+public abstract class RecurrentForecaster : IForecaster
+{
+    public const string LstmName = "lstm";
+    public const string GruName = "gru";
+    private const int PayloadVersion = 1;
+    private const int CalendarWidth = 4;
+
+    private readonly List<SeriesState> _series = new();
+    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+    private QuantileRnn<float>? _network;
+    private TimeSpan _step;
+    private int _m;
+    private int _highway;
+    private bool _calendar;
+    private int _exogenous;
+    private float[] _scratch = Array.Empty<float>();
+
+    private protected RecurrentForecaster(CellKind kind, RecurrentOptions? options)
+    {
+        Kind = kind;
+        Options = options ?? new RecurrentOptions();
+        Options.Validate();
+    }
+
+    public CellKind Kind { get; }
+
+    public RecurrentOptions Options { get; }
+
+    public string Name => Kind == CellKind.Lstm ? LstmName : GruName;
+
+    public bool IsFitted => _network is not null;
+
+    /// <summary>What the last <see cref="Fit"/> did (epochs, losses, time).</summary>
+    public TrainingReport? LastTraining { get; private set; }
+
+    private int InputSize => 1 + (_calendar ? CalendarWidth : 0) + _exogenous;
+
+    private int RecentLength => Math.Max(_highway, _m);
+
+    public void Fit(SeriesSet history, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var clock = Stopwatch.StartNew(); // measures the report only, never drives logic
+        _step = history.Step;
+        _m = Options.SeasonLength ?? history.SeasonLength;
+        _highway = Options.HighwayLength ?? (_m > 1 ? _m : 16);
+        _calendar = Options.CalendarFeatures && history.HasTimestamps;
+        _exogenous = history.ExogenousNames.Count;
+        int k = Options.Horizon;
+        int validation = Options.ValidationSteps ?? k;
+        int warmup = Options.WarmupSteps ?? Math.Max(_m, 8);
+        foreach (Series s in history.Series)
+        {
+            int needed = warmup + k + validation + 1;
+            if (s.Length < needed)
+            {
+                throw new InvalidInputException(history.Source,
+                    $"series '{s.Name}' has {s.Length} values; the {Name} model needs at least {needed} (warm-up {warmup} + horizon {k} + validation {validation} + 1).",
+                    field: s.Name);
+            }
+        }
+
+        var prepared = history.Series.Select(s => Prepare(s)).ToArray();
+        var network = new QuantileRnn<float>(Kind, InputSize, Options.HiddenSize, Options.Layers, _highway, k, Options.Levels, Options.Seed);
+        TrainingReport report = Train(network, prepared, validation, warmup, cancellationToken);
+
+        _network = network;
+        _scratch = new float[ScratchLength(network)];
+        _series.Clear();
+        _index.Clear();
+        foreach (PreparedSeries p in prepared)
+        {
+            var state = new SeriesState(p.Name, p.Start, p.Scale, p.Noise, p.ExogMean, p.ExogStd, network.Stack.StatePerRow, RecentLength);
+            Advance(state, p.Series.Values, p.Series.Exogenous);
+            _index[p.Name] = _series.Count;
+            _series.Add(state);
+        }
+
+        LastTraining = report with { Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    public void Update(SeriesSet newObservations)
+    {
+        ArgumentNullException.ThrowIfNull(newObservations);
+        EnsureFitted();
+        foreach (Series s in newObservations.Series)
+        {
+            if (!_index.TryGetValue(s.Name, out int i))
+            {
+                throw new ArgumentException($"Series '{s.Name}' was not fitted.", nameof(newObservations));
+            }
+
+            if (s.Exogenous.Count != _exogenous)
+            {
+                throw new ArgumentException($"Series '{s.Name}' needs {_exogenous} exogenous rows.", nameof(newObservations));
+            }
+
+            Advance(_series[i], s.Values, s.Exogenous);
+        }
+    }
+
+    public IReadOnlyList<Forecast> Predict(int horizon)
+    {
+        EnsureFitted();
+        QuantileRnn<float> net = _network!;
+        if (horizon < 1 || horizon > net.Horizon)
+        {
+            throw new ArgumentOutOfRangeException(nameof(horizon), horizon, $"This model predicts 1..{net.Horizon} steps.");
+        }
+
+        var result = new Forecast[_series.Count];
+        var headInput = new float[net.HiddenSize + _highway];
+        var output = new float[net.Head.OutputSize];
+        var extra = new float[_highway];
+        var baseline = new float[net.Horizon];
+        IReadOnlyList<double> levels = Options.Levels;
+        for (int i = 0; i < result.Length; i++)
+        {
+            SeriesState s = _series[i];
+            FillExtra(s.Recent, s.RecentCount, s.Noise, extra);
+            FillBase(s.Recent, s.RecentCount, baseline);
+            net.PredictOffsets(net.Stack.TopHidden(s.State, 1), extra, headInput, output); // [1, H + E] -> [K·Q]
+            var values = new double[levels.Count][];
+            for (int l = 0; l < levels.Count; l++)
+            {
+                values[l] = new double[horizon];
+                for (int j = 0; j < horizon; j++)
+                {
+                    double v = s.Scale * (baseline[j] + (s.Noise * output[(j * levels.Count) + l]));
+                    values[l][j] = s.NonNegative ? Math.Max(0, v) : v;
+                }
+            }
+
+            result[i] = new Forecast(s.Name, (s.Start ?? DateTimeOffset.UnixEpoch) + (_step * s.Observed), _step, levels, values);
+        }
+
+        return result;
+    }
+
+    public void Save(Stream stream)
+    {
+        EnsureFitted();
+        using BinaryWriter w = ForecasterFile.WriteHeader(stream, Name);
+        w.Write(PayloadVersion);
+        RecurrentOptions o = Options;
+        w.Write(o.HiddenSize);
+        w.Write(o.Layers);
+        w.Write(o.Horizon);
+        ForecasterFile.WriteDoubles(w, o.Levels.ToArray());
+        w.Write(o.Seed);
+        w.Write(_step.Ticks);
+        w.Write(_m);
+        w.Write(_highway);
+        w.Write(_calendar);
+        w.Write(_exogenous);
+        foreach (Parameter<float> p in _network!.Parameters)
+        {
+            ForecasterFile.WriteFloats(w, p.Value);
+        }
+
+        w.Write(_series.Count);
+        foreach (SeriesState s in _series)
+        {
+            s.Write(w);
+        }
+    }
+
+    internal static RecurrentForecaster ReadPayload(BinaryReader r, string name)
+    {
+        int version = r.ReadInt32();
+        if (version != PayloadVersion)
+        {
+            throw new InvalidDataException($"Recurrent payload version {version} is not supported.");
+        }
+
+        var options = new RecurrentOptions
+        {
+            HiddenSize = r.ReadInt32(),
+            Layers = r.ReadInt32(),
+            Horizon = r.ReadInt32(),
+            Levels = ForecasterFile.ReadDoubles(r),
+            Seed = r.ReadUInt64(),
+        };
+        RecurrentForecaster model = name == LstmName ? new LstmForecaster(options) : new GruForecaster(options);
+        model._step = TimeSpan.FromTicks(r.ReadInt64());
+        model._m = r.ReadInt32();
+        model._highway = r.ReadInt32();
+        model._calendar = r.ReadBoolean();
+        model._exogenous = r.ReadInt32();
+        var net = new QuantileRnn<float>(model.Kind, model.InputSize, options.HiddenSize, options.Layers, model._highway, options.Horizon, options.Levels, options.Seed);
+        foreach (Parameter<float> p in net.Parameters)
+        {
+            float[] values = ForecasterFile.ReadFloats(r);
+            if (values.Length != p.Length)
+            {
+                throw new InvalidDataException($"Parameter {p.Name} has {values.Length} values in the file, expected {p.Length}.");
+            }
+
+            values.CopyTo(p.Value, 0);
+        }
+
+        model._network = net;
+        model._scratch = new float[ScratchLength(net)];
+        int count = r.ReadInt32();
+        for (int i = 0; i < count; i++)
+        {
+            SeriesState s = SeriesState.Read(r);
+            model._index[s.Name] = i;
+            model._series.Add(s);
+        }
+
+        return model;
+    }
+
+    private static int ScratchLength(QuantileRnn<float> net) => net.Stack.ScratchLength(1) + net.Stack.InputSize;
+
+    /// <summary>Streams observations into a series' state: one recurrent step each.</summary>
+    private void Advance(SeriesState s, ReadOnlySpan<double> values, IReadOnlyList<double[]> exogenous)
+    {
+        QuantileRnn<float> net = _network!;
+        int inputSize = InputSize;
+        Span<float> x = _scratch.AsSpan(0, inputSize);
+        Span<float> work = _scratch.AsSpan(inputSize);
+        for (int t = 0; t < values.Length; t++)
+        {
+            double scaled = values[t] / s.Scale;
+            DateTimeOffset? time = s.Start is { } st ? st + (_step * s.Observed) : null;
+            FillInput(x, scaled, time, exogenous, t, s.ExogMean, s.ExogStd);
+            net.Stack.Step(1, x, s.State, work); // [1, I] -> one recurrent step per observation
+            s.Push((float)scaled);
+            s.NonNegative &= values[t] >= 0;
+        }
+    }
+
+    private void FillInput(Span<float> x, double scaled, DateTimeOffset? time, IReadOnlyList<double[]> exogenous, int t, double[] exogMean, double[] exogStd)
+    {
+        x[0] = (float)scaled;
+        int c = 1;
+        if (_calendar && time is { } tm)
+        {
+            double hour = tm.UtcDateTime.TimeOfDay.TotalHours;
+            double dow = (int)tm.UtcDateTime.DayOfWeek + (hour / 24);
+            x[c++] = (float)Math.Sin(2 * Math.PI * hour / 24);
+            x[c++] = (float)Math.Cos(2 * Math.PI * hour / 24);
+            x[c++] = (float)Math.Sin(2 * Math.PI * dow / 7);
+            x[c++] = (float)Math.Cos(2 * Math.PI * dow / 7);
+        }
+        else if (_calendar)
+        {
+            c += CalendarWidth;
+        }
+
+        for (int f = 0; f < _exogenous; f++)
+        {
+            x[c + f] = (float)((exogenous[f][t] - exogMean[f]) / exogStd[f]);
+        }
+    }
+
+    /// <summary>
+    /// Highway inputs: the last E scaled values relative to the newest, in noise units, oldest first; zero before the
+    /// series start. [E]
+    /// </summary>
+    private void FillExtra(ReadOnlySpan<float> recent, long count, double noise, Span<float> extra)
+    {
+        int r = recent.Length;
+        float newest = count > 0 ? recent[(int)((count - 1) % r)] : 0f;
+        for (int e = 0; e < _highway; e++)
+        {
+            long back = _highway - e; // 1 = newest
+            extra[e] = back <= count && back <= r ? (float)((recent[(int)((count - back) % r)] - newest) / noise) : 0f;
+        }
+    }
+
+    /// <summary>Scaled seasonal-naive baseline for k = 1..K: y[t + k - m·⌈k/m⌉], or the last value. [K]</summary>
+    private void FillBase(ReadOnlySpan<float> recent, long count, Span<float> baseline)
+    {
+        int r = recent.Length;
+        float last = count > 0 ? recent[(int)((count - 1) % r)] : 0f;
+        for (int j = 1; j <= baseline.Length; j++)
+        {
+            if (_m > 1)
+            {
+                long back = ((long)_m * ((j + _m - 1) / _m)) - j + 1; // 1 = newest
+                baseline[j - 1] = back <= count ? recent[(int)((count - back) % r)] : last;
+            }
+            else
+            {
+                baseline[j - 1] = last;
+            }
+        }
+    }
+
+    private PreparedSeries Prepare(Series s)
+    {
+        double scale = 0;
+        foreach (double v in s.Values)
+        {
+            scale += Math.Abs(v);
+        }
+
+        scale /= s.Length;
+        if (!(scale > 1e-12))
+        {
+            scale = 1;
+        }
+
+        var exogMean = new double[_exogenous];
+        var exogStd = new double[_exogenous];
+        for (int f = 0; f < _exogenous; f++)
+        {
+            double[] row = s.Exogenous[f];
+            double mean = row.Average();
+            double var = row.Sum(v => (v - mean) * (v - mean)) / row.Length;
+            exogMean[f] = mean;
+            exogStd[f] = var > 1e-24 ? Math.Sqrt(var) : 1;
+        }
+
+        var scaled = s.Values.Select(v => (float)(v / scale)).ToArray();
+        int lag = _m > 1 && s.Length > _m ? _m : 1;
+        double noise = 0;
+        for (int t = lag; t < s.Length; t++)
+        {
+            noise += Math.Abs(scaled[t] - scaled[t - lag]);
+        }
+
+        noise = s.Length > lag ? noise / (s.Length - lag) : 0;
+        if (!(noise > 1e-6))
+        {
+            noise = 1e-6 + (0.01 * scaled.Select(Math.Abs).DefaultIfEmpty(1f).Average());
+        }
+
+        var inputs = new float[s.Length * InputSize];
+        var x = new float[InputSize];
+        for (int t = 0; t < s.Length; t++)
+        {
+            DateTimeOffset? time = s.Start is { } st ? st + (_step * t) : null;
+            FillInput(inputs.AsSpan(t * InputSize, InputSize), scaled[t], time, s.Exogenous, t, exogMean, exogStd);
+        }
+
+        return new PreparedSeries(s.Name, s.Start, s, scale, noise, exogMean, exogStd, scaled, inputs);
+    }
+
+    private TrainingReport Train(QuantileRnn<float> net, PreparedSeries[] data, int validation, int warmup, CancellationToken ct)
+    {
+        RecurrentOptions o = Options;
+        int shards = o.Shards, k = net.Horizon, tb = o.TbpttLength, inputSize = InputSize;
+        int rowsPerShard = (o.BatchSize + shards - 1) / shards;
+        var tapes = new SequenceTape<float>[shards];
+        var windows = new WindowBatch<float>[shards];
+        var grads = new Gradients<float>[shards];
+        for (int s = 0; s < shards; s++)
+        {
+            tapes[s] = new SequenceTape<float>(net.Stack, rowsPerShard, tb);
+            windows[s] = new WindowBatch<float>(net, rowsPerShard, tb);
+            grads[s] = new Gradients<float>(net.Parameters);
+        }
+
+        var adam = new Adam(net.Parameters, o.LearningRate, weightDecay: o.WeightDecay, clipNorm: o.ClipNorm);
+        var rng = new SplitMix64(o.Seed ^ 0x5EED5EEDUL);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism ?? Environment.ProcessorCount, CancellationToken = ct };
+        int[] trainEnd = data.Select(d => d.Scaled.Length - validation).ToArray();
+        var order = Enumerable.Range(0, data.Length).ToArray();
+        float[][] best = net.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
+        double bestValidation = double.PositiveInfinity;
+        int sinceBest = 0, epochs = 0;
+        var trainLosses = new List<double>();
+        var validationLosses = new List<double>();
+        var counts = new int[shards];
+        var losses = new float[shards];
+        long seriesSteps = 0;
+        for (int epoch = 0; epoch < o.MaxEpochs; epoch++)
+        {
+            ct.ThrowIfCancellationRequested();
+            epochs++;
+            rng.Shuffle<int>(order);
+            double epochLoss = 0;
+            int chunks = 0;
+            for (int first = 0; first < order.Length; first += o.BatchSize)
+            {
+                int batch = Math.Min(o.BatchSize, order.Length - first);
+                int maxLen = 0;
+                for (int r = 0; r < batch; r++)
+                {
+                    maxLen = Math.Max(maxLen, trainEnd[order[first + r]]);
+                }
+
+                for (int s = 0; s < shards; s++)
+                {
+                    int rows = ShardRows(batch, rowsPerShard, s);
+                    if (rows > 0)
+                    {
+                        tapes[s].SetBatch(rows);
+                        for (int l = 0; l < net.Stack.Layers.Count; l++)
+                        {
+                            tapes[s].State(l, 0).Clear();
+                        }
+                    }
+                }
+
+                for (int c = 0; c < maxLen; c += tb)
+                {
+                    int steps = Math.Min(tb, maxLen - c);
+                    int total = 0;
+                    for (int s = 0; s < shards; s++)
+                    {
+                        int rows = ShardRows(batch, rowsPerShard, s);
+                        counts[s] = rows > 0 ? FillWindow(tapes[s], windows[s], data, trainEnd, order.AsSpan(first + (s * rowsPerShard), rows), c, steps, warmup, inputSize) : 0;
+                        total += counts[s];
+                    }
+
+                    float weight = total > 0 ? 1f / total : 0f;
+                    Parallel.For(0, shards, parallel, s =>
+                    {
+                        int rows = ShardRows(batch, rowsPerShard, s);
+                        if (rows == 0)
+                        {
+                            return;
+                        }
+
+                        ScaleWeights(windows[s], rows, steps, weight);
+                        grads[s].Clear();
+                        losses[s] = net.Loss(tapes[s], windows[s], rows, steps, total > 0 ? grads[s] : null);
+                    });
+
+                    if (total > 0)
+                    {
+                        // Deterministic reduction: shard 0 += shard 1 += ... in index order.
+                        for (int s = 1; s < shards; s++)
+                        {
+                            if (ShardRows(batch, rowsPerShard, s) == 0)
+                            {
+                                continue;
+                            }
+
+                            for (int p = 0; p < grads[0].Buffers.Length; p++)
+                            {
+                                System.Numerics.Tensors.TensorPrimitives.Add(grads[0][p], grads[s][p], grads[0][p]); // [N] + [N]
+                            }
+                        }
+
+                        adam.Step(grads[0]);
+                        double chunkLoss = 0;
+                        for (int s = 0; s < shards; s++)
+                        {
+                            chunkLoss += ShardRows(batch, rowsPerShard, s) > 0 ? losses[s] : 0;
+                        }
+
+                        epochLoss += chunkLoss;
+                        chunks++;
+                    }
+
+                    seriesSteps += (long)steps * batch;
+                    for (int s = 0; s < shards; s++)
+                    {
+                        int rows = ShardRows(batch, rowsPerShard, s);
+                        if (rows > 0)
+                        {
+                            for (int l = 0; l < net.Stack.Layers.Count; l++)
+                            {
+                                tapes[s].State(l, steps).CopyTo(tapes[s].State(l, 0)); // carry the state, detached
+                            }
+                        }
+                    }
+                }
+            }
+
+            trainLosses.Add(chunks > 0 ? epochLoss / chunks : double.NaN);
+            if (validation == 0)
+            {
+                continue;
+            }
+
+            double v = ValidationLoss(net, data, trainEnd, validation, parallel);
+            validationLosses.Add(v);
+            if (v < bestValidation - 1e-7)
+            {
+                bestValidation = v;
+                sinceBest = 0;
+                for (int p = 0; p < best.Length; p++)
+                {
+                    net.Parameters[p].Value.CopyTo(best[p], 0);
+                }
+            }
+            else if (++sinceBest > o.Patience)
+            {
+                break;
+            }
+        }
+
+        if (validation > 0 && validationLosses.Count > 0)
+        {
+            for (int p = 0; p < best.Length; p++)
+            {
+                best[p].CopyTo(net.Parameters[p].Value, 0);
+            }
+        }
+
+        return new TrainingReport(epochs, trainLosses, validationLosses, bestValidation, seriesSteps, 0);
+    }
+
+    private static int ShardRows(int batch, int rowsPerShard, int shard) => Math.Clamp(batch - (shard * rowsPerShard), 0, rowsPerShard);
+
+    private static void ScaleWeights(WindowBatch<float> window, int rows, int steps, float weight)
+    {
+        window.SetBatch(rows);
+        for (int t = 0; t < steps; t++)
+        {
+            Span<float> w = window.Weight(t);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(w, weight, w); // [B, K] · scalar
+        }
+    }
+
+    /// <summary>Fills a shard's tape and window for chunk [c, c + steps) of its series; returns the number of (row, step, k) targets.</summary>
+    private int FillWindow(SequenceTape<float> tape, WindowBatch<float> window, PreparedSeries[] data, int[] trainEnd, ReadOnlySpan<int> rows,
+        int c, int steps, int warmup, int inputSize)
+    {
+        int batch = rows.Length, k = Options.Horizon;
+        tape.SetBatch(batch);
+        window.SetBatch(batch);
+        int count = 0;
+        for (int t = 0; t < steps; t++)
+        {
+            int tau = c + t;
+            Span<float> input = tape.Input(t);
+            Span<float> extra = window.Extra(t);
+            Span<float> bse = window.Base(t), target = window.Target(t), weight = window.Weight(t);
+            for (int b = 0; b < batch; b++)
+            {
+                PreparedSeries d = data[rows[b]];
+                int end = trainEnd[rows[b]];
+                Span<float> xRow = input.Slice(b * inputSize, inputSize);
+                Span<float> wRow = weight.Slice(b * k, k);
+                if (tau >= end)
+                {
+                    xRow.Clear();
+                    extra.Slice(b * _highway, _highway).Clear();
+                    wRow.Clear();
+                    continue;
+                }
+
+                d.Inputs.AsSpan(tau * inputSize, inputSize).CopyTo(xRow);
+                Span<float> eRow = extra.Slice(b * _highway, _highway);
+                float inv = (float)(1 / d.Noise);
+                for (int e = 0; e < _highway; e++)
+                {
+                    int idx = tau - _highway + 1 + e;
+                    eRow[e] = idx >= 0 ? (d.Scaled[idx] - d.Scaled[tau]) * inv : 0f;
+                }
+
+                // Targets are offsets from the seasonal-naive baseline in noise units (mean |y_t - y_{t-m}|), so the
+                // loss weighs every series like MASE does, whatever its level.
+                Span<float> bRow = bse.Slice(b * k, k), tRow = target.Slice(b * k, k);
+                bRow.Clear();
+                for (int j = 1; j <= k; j++)
+                {
+                    int idx = _m > 1 ? tau + j - (_m * ((j + _m - 1) / _m)) : tau;
+                    float baseline = idx >= 0 ? d.Scaled[idx] : d.Scaled[tau];
+                    bool valid = tau >= warmup && tau + j < end;
+                    tRow[j - 1] = valid ? (d.Scaled[tau + j] - baseline) * inv : 0f;
+                    wRow[j - 1] = valid ? 1f : 0f;
+                    count += valid ? 1 : 0;
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Mean scaled pinball loss of the forecast made at each series' training end, over the held-out steps.</summary>
+    private double ValidationLoss(QuantileRnn<float> net, PreparedSeries[] data, int[] trainEnd, int validation, ParallelOptions parallel)
+    {
+        var perSeries = new double[data.Length];
+        int kEval = Math.Min(validation, net.Horizon);
+        int q = Options.Levels.Count;
+        Parallel.For(0, data.Length, parallel, () => new ValidationWork(net, _highway), (i, _, work) =>
+        {
+            PreparedSeries d = data[i];
+            int end = trainEnd[i];
+            work.State.AsSpan().Clear();
+            for (int t = 0; t < end; t++)
+            {
+                net.Stack.Step(1, d.Inputs.AsSpan(t * InputSize, InputSize), work.State, work.Scratch); // one step per observation
+            }
+
+            float inv = (float)(1 / d.Noise);
+            for (int e = 0; e < _highway; e++)
+            {
+                int idx = end - _highway + e;
+                work.Extra[e] = idx >= 0 ? (d.Scaled[idx] - d.Scaled[end - 1]) * inv : 0f;
+            }
+
+            net.PredictOffsets(net.Stack.TopHidden(work.State, 1), work.Extra, work.HeadInput, work.Output); // [1, H + E] -> [K·Q]
+            double loss = 0;
+            for (int j = 1; j <= kEval; j++)
+            {
+                int idx = _m > 1 ? end - 1 + j - (_m * ((j + _m - 1) / _m)) : end - 1;
+                float baseline = d.Scaled[Math.Max(0, idx)];
+                for (int l = 0; l < q; l++)
+                {
+                    loss += PinballLoss.Accumulate<float>(work.Output[((j - 1) * q) + l], (d.Scaled[end - 1 + j] - baseline) * inv, (float)Options.Levels[l], 1f, out float _);
+                }
+            }
+
+            perSeries[i] = loss / (kEval * q);
+            return work;
+        }, _ => { });
+        return perSeries.Average();
+    }
+
+    private void EnsureFitted()
+    {
+        if (!IsFitted)
+        {
+            throw new InvalidOperationException("Fit the model first.");
+        }
+    }
+
+    private sealed class ValidationWork
+    {
+        public ValidationWork(QuantileRnn<float> net, int highway)
+        {
+            State = new float[net.Stack.StatePerRow];
+            Scratch = new float[net.Stack.ScratchLength(1)];
+            Extra = new float[highway];
+            HeadInput = new float[net.HiddenSize + highway];
+            Output = new float[net.Head.OutputSize];
+        }
+
+        public float[] State { get; }
+
+        public float[] Scratch { get; }
+
+        public float[] Extra { get; }
+
+        public float[] HeadInput { get; }
+
+        public float[] Output { get; }
+    }
+
+    private sealed record PreparedSeries(string Name, DateTimeOffset? Start, Series Series, double Scale, double Noise, double[] ExogMean, double[] ExogStd, float[] Scaled, float[] Inputs);
+
+    /// <summary>A series' streaming state: recurrent state, recent scaled values (ring), scale and position.</summary>
+    private sealed class SeriesState
+    {
+        public SeriesState(string name, DateTimeOffset? start, double scale, double noise, double[] exogMean, double[] exogStd, int stateLength, int recent)
+        {
+            Name = name;
+            Start = start;
+            Scale = scale;
+            Noise = noise;
+            ExogMean = exogMean;
+            ExogStd = exogStd;
+            State = new float[stateLength];
+            Recent = new float[Math.Max(1, recent)];
+        }
+
+        public string Name { get; }
+
+        public DateTimeOffset? Start { get; }
+
+        public double Scale { get; }
+
+        /// <summary>Mean |y_t - y_{t-m}| of the scaled fit history: the unit of the head's outputs.</summary>
+        public double Noise { get; }
+
+        public double[] ExogMean { get; }
+
+        public double[] ExogStd { get; }
+
+        /// <summary><c>[L][S, 1, H]</c> recurrent state.</summary>
+        public float[] State { get; }
+
+        /// <summary>Ring of the last scaled values; the newest is at <c>(RecentCount - 1) % length</c>.</summary>
+        public float[] Recent { get; }
+
+        public long RecentCount { get; private set; }
+
+        public long Observed { get; private set; }
+
+        public bool NonNegative { get; set; } = true;
+
+        public void Push(float scaled)
+        {
+            Recent[(int)(RecentCount % Recent.Length)] = scaled;
+            RecentCount++;
+            Observed++;
+        }
+
+        public void Write(BinaryWriter w)
+        {
+            w.Write(Name);
+            ForecasterFile.WriteTimestamp(w, Start);
+            w.Write(Scale);
+            w.Write(Noise);
+            ForecasterFile.WriteDoubles(w, ExogMean);
+            ForecasterFile.WriteDoubles(w, ExogStd);
+            ForecasterFile.WriteFloats(w, State);
+            ForecasterFile.WriteFloats(w, Recent);
+            w.Write(RecentCount);
+            w.Write(Observed);
+            w.Write(NonNegative);
+        }
+
+        public static SeriesState Read(BinaryReader r)
+        {
+            string name = r.ReadString();
+            DateTimeOffset? start = ForecasterFile.ReadTimestamp(r);
+            double scale = r.ReadDouble();
+            double noise = r.ReadDouble();
+            double[] mean = ForecasterFile.ReadDoubles(r), std = ForecasterFile.ReadDoubles(r);
+            float[] state = ForecasterFile.ReadFloats(r), recent = ForecasterFile.ReadFloats(r);
+            var s = new SeriesState(name, start, scale, noise, mean, std, state.Length, recent.Length);
+            state.CopyTo(s.State, 0);
+            recent.CopyTo(s.Recent, 0);
+            s.RecentCount = r.ReadInt64();
+            s.Observed = r.ReadInt64();
+            s.NonNegative = r.ReadBoolean();
+            return s;
+        }
+    }
+}
+
+/// <summary>LSTM quantile forecaster (see <see cref="RecurrentForecaster"/>).</summary>
+public sealed class LstmForecaster : RecurrentForecaster
+{
+    public LstmForecaster(RecurrentOptions? options = null)
+        : base(CellKind.Lstm, options)
+    {
+    }
+}
+
+/// <summary>GRU quantile forecaster (see <see cref="RecurrentForecaster"/>).</summary>
+public sealed class GruForecaster : RecurrentForecaster
+{
+    public GruForecaster(RecurrentOptions? options = null)
+        : base(CellKind.Gru, options)
+    {
+    }
+}
+
+/// <summary>What a fit did.</summary>
+/// <param name="Epochs">Epochs run (early stopping may end sooner than the maximum).</param>
+/// <param name="TrainLoss">Mean chunk loss per epoch (scaled pinball).</param>
+/// <param name="ValidationLoss">Held-out scaled pinball loss per epoch.</param>
+/// <param name="BestValidationLoss">The kept model's validation loss.</param>
+/// <param name="SeriesSteps">Series-steps processed (for throughput).</param>
+/// <param name="Seconds">Wall time of the fit.</param>
+public sealed record TrainingReport(int Epochs, IReadOnlyList<double> TrainLoss, IReadOnlyList<double> ValidationLoss, double BestValidationLoss, long SeriesSteps, double Seconds);

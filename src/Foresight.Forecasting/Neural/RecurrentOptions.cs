@@ -1,0 +1,67 @@
+using Foresight.Core.Forecasts;
+
+namespace Foresight.Forecasting.Neural;
+
+/// <summary>Options of <see cref="LstmForecaster"/> and <see cref="GruForecaster"/>. Defaults are not tuned to any data set.</summary>
+public sealed record RecurrentOptions
+{
+    public int HiddenSize { get; init; } = 32;
+
+    public int Layers { get; init; } = 2;
+
+    /// <summary>K: steps the head predicts. <see cref="IForecaster.Predict"/> accepts any horizon up to K.</summary>
+    public int Horizon { get; init; } = 48;
+
+    public IReadOnlyList<double> Levels { get; init; } = Forecast.DefaultLevels;
+
+    /// <summary>m for the seasonal-naive baseline; null takes <see cref="SeriesSet.SeasonLength"/>.</summary>
+    public int? SeasonLength { get; init; }
+
+    /// <summary>E: recent scaled values fed straight to the head; null gives m when m &gt; 1, else 16.</summary>
+    public int? HighwayLength { get; init; }
+
+    /// <summary>Truncated BPTT length: gradients flow back at most this many steps; the state carries on across chunks.</summary>
+    public int TbpttLength { get; init; } = 48;
+
+    /// <summary>Series per mini-batch.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    public int MaxEpochs { get; init; } = 30;
+
+    /// <summary>Epochs without a better validation loss before stopping.</summary>
+    public int Patience { get; init; } = 4;
+
+    public float LearningRate { get; init; } = 3e-3f;
+
+    public float WeightDecay { get; init; } = 1e-4f;
+
+    public float ClipNorm { get; init; } = 1f;
+
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>
+    /// Mini-batch shards whose gradients are summed in a fixed order. Fixed (not the core count), so the result does
+    /// not depend on the machine; shards run in parallel on up to <see cref="MaxDegreeOfParallelism"/> threads.
+    /// </summary>
+    public int Shards { get; init; } = 2;
+
+    /// <summary>Threads (null: all cores). Changing it never changes the model.</summary>
+    public int? MaxDegreeOfParallelism { get; init; }
+
+    /// <summary>Held-out steps at the end of each series for early stopping; null gives <see cref="Horizon"/>, 0 disables.</summary>
+    public int? ValidationSteps { get; init; }
+
+    /// <summary>Steps from a series' start before the loss counts (the state warms up); null gives max(m, 8).</summary>
+    public int? WarmupSteps { get; init; }
+
+    /// <summary>Hour-of-day and day-of-week features (sin/cos) when the series have timestamps.</summary>
+    public bool CalendarFeatures { get; init; } = true;
+
+    internal void Validate()
+    {
+        if (HiddenSize < 1 || Layers < 1 || Horizon < 1 || TbpttLength < 1 || BatchSize < 1 || MaxEpochs < 0 || Shards < 1 || Patience < 0)
+        {
+            throw new ArgumentException($"Invalid recurrent options: {this}.");
+        }
+    }
+}

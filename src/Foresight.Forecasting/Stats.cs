@@ -1,0 +1,55 @@
+namespace Foresight.Forecasting;
+
+/// <summary>Small numeric helpers shared by the models and metrics.</summary>
+public static class Stats
+{
+    /// <summary>The empirical q-quantile of <paramref name="sorted"/> (ascending), R's type 7 (linear interpolation).</summary>
+    public static double QuantileSorted(ReadOnlySpan<double> sorted, double q)
+    {
+        if (sorted.IsEmpty)
+        {
+            throw new ArgumentException("No values.", nameof(sorted));
+        }
+
+        double h = (sorted.Length - 1) * Math.Clamp(q, 0, 1);
+        int lo = (int)Math.Floor(h);
+        int hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
+    }
+
+    /// <summary>The standard normal quantile function (Acklam's rational approximation, relative error below 1.2e-9).</summary>
+    public static double NormalQuantile(double p)
+    {
+        if (!(p > 0 && p < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(p), p, "p must lie strictly between 0 and 1.");
+        }
+
+        ReadOnlySpan<double> a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00];
+        ReadOnlySpan<double> b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01];
+        ReadOnlySpan<double> c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00];
+        ReadOnlySpan<double> d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00];
+        const double pLow = 0.02425;
+        double x;
+        if (p < pLow)
+        {
+            double q = Math.Sqrt(-2 * Math.Log(p));
+            x = (((((((c[0] * q) + c[1]) * q) + c[2]) * q) + c[3]) * q) + c[4];
+            x = ((x * q) + c[5]) / ((((((((d[0] * q) + d[1]) * q) + d[2]) * q) + d[3]) * q) + 1);
+        }
+        else if (p <= 1 - pLow)
+        {
+            double q = p - 0.5, r = q * q;
+            x = (((((((((a[0] * r) + a[1]) * r) + a[2]) * r) + a[3]) * r) + a[4]) * r) + a[5];
+            x = x * q / ((((((((((b[0] * r) + b[1]) * r) + b[2]) * r) + b[3]) * r) + b[4]) * r) + 1);
+        }
+        else
+        {
+            double q = Math.Sqrt(-2 * Math.Log(1 - p));
+            x = (((((((c[0] * q) + c[1]) * q) + c[2]) * q) + c[3]) * q) + c[4];
+            x = -((x * q) + c[5]) / ((((((((d[0] * q) + d[1]) * q) + d[2]) * q) + d[3]) * q) + 1);
+        }
+
+        return x;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using Foresight.Forecasting;
+using Foresight.Forecasting.Backtesting;
+using Foresight.Forecasting.Baselines;
+using Foresight.Forecasting.Calibration;
+using Foresight.Forecasting.Data;
+using Foresight.Forecasting.Neural;
+
+// Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,conformal-lstm,...] [data dir] [key=value options for the neural models]
+string models = args.Length > 0 ? args[0] : "snaive,ets,lstm,gru";
+string dir = args.Length > 1 ? args[1] : "/work/shared/data/m4_hourly";
+var kv = args.Skip(2).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+int Int(string key, int fallback) => kv.TryGetValue(key, out string? v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+float Float(string key, float fallback) => kv.TryGetValue(key, out string? v) ? float.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+(SeriesSet train, double[][] test) = M4Hourly.Load(dir);
+Console.WriteLine($"M4 Hourly: {train.Count} series, lengths {train.Series.Min(s => s.Length)}..{train.Series.Max(s => s.Length)}, horizon {test[0].Length}");
+var neural = new RecurrentOptions
+{
+    HiddenSize = Int("hidden", 32),
+    Layers = Int("layers", 2),
+    Horizon = M4Hourly.Horizon,
+    TbpttLength = Int("tbptt", 48),
+    BatchSize = Int("batch", 32),
+    MaxEpochs = Int("epochs", 30),
+    Patience = Int("patience", 4),
+    LearningRate = Float("lr", 3e-3f),
+    Seed = (ulong)Int("seed", 1),
+};
+
+IForecaster Make(string name) => name switch
+{
+    "snaive" => new SeasonalNaiveForecaster(),
+    "ets" => new EtsForecaster(),
+    "lstm" => new LstmForecaster(neural),
+    "gru" => new GruForecaster(neural),
+    "conformal-lstm" => new ConformalForecaster(new LstmForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
+    "conformal-gru" => new ConformalForecaster(new GruForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
+    "conformal-ets" => new ConformalForecaster(new EtsForecaster(), new ConformalOptions { Horizon = M4Hourly.Horizon }),
+    _ => throw new ArgumentException($"unknown model {name}"),
+};
+
+var rows = new List<(string Name, double SMape, double Mase, double? Owa, double? Msis, double? Coverage, string Note)>();
+foreach (string name in models.Split(','))
+{
+    IForecaster model = Make(name);
+    BacktestResult r = Backtest.Holdout(model, train, test, M4Hourly.SeasonLength);
+    string note = $"fit {r.TrainSeconds:F1}s predict {r.PredictSeconds:F2}s";
+    if (model is RecurrentForecaster rf && rf.LastTraining is { } t)
+    {
+        note += $", {t.Epochs} epochs, best val {t.BestValidationLoss:F4}, {t.SeriesSteps / Math.Max(1e-9, t.Seconds):F0} series-steps/s";
+    }
+    else if (model is ConformalForecaster { Inner: RecurrentForecaster irf } && irf.LastTraining is { } ti)
+    {
+        note += $", {ti.Epochs} epochs";
+    }
+
+    if (kv.ContainsKey("diag"))
+    {
+        BacktestResult sn = Backtest.Holdout(new SeasonalNaiveForecaster(), train, test, M4Hourly.SeasonLength);
+        foreach (var (a, b) in r.Scores.Zip(sn.Scores).OrderByDescending(p => p.First.Mase - p.Second.Mase).Take(8))
+        {
+            Console.WriteLine($"  {a.Series}: {name} MASE {a.Mase:F3} sMAPE {a.SMape:F2} | snaive MASE {b.Mase:F3} sMAPE {b.SMape:F2}");
+        }
+    }
+
+    rows.Add(($"ours: {name}", r.SMape, r.Mase, r.Owa, r.Msis, r.Coverage, note));
+    Console.WriteLine($"{name,-16} sMAPE {r.SMape:F3}  MASE {r.Mase:F3}  OWA {r.Owa:F3}  MSIS {r.Msis:F3}  coverage95 {r.Coverage:P1}  Naive2 sMAPE {r.Scores.Average(s => s.SMapeNaive2):F3} MASE {r.Scores.Average(s => s.MaseNaive2):F3}  ({note})");
+}
+
+Console.WriteLine();
+Console.WriteLine($"{"method",-44} {"sMAPE",8} {"MASE",7} {"OWA",7} {"MSIS",8} {"cov95",7}");
+string official = Path.Combine(dir, "m4_official_results_hourly.csv");
+var table = rows.Select(r => (r.Name, (double?)r.SMape, (double?)r.Mase, r.Owa, r.Msis, r.Coverage)).ToList();
+if (File.Exists(official))
+{
+    table.AddRange(M4Hourly.LoadOfficial(official).Select(o => ($"{o.MethodId} {o.Team}", o.SMape, o.Mase, o.Owa, o.Msis, o.Acd is { } a ? (double?)null : null)));
+}
+
+foreach (var r in table.OrderBy(r => r.Item4 ?? double.MaxValue))
+{
+    string name = r.Item1.Length > 44 ? r.Item1[..44] : r.Item1;
+    Console.WriteLine($"{name,-44} {F(r.Item2),8} {F(r.Item3),7} {F(r.Item4),7} {F(r.Item5),8} {(r.Item6 is { } c ? c.ToString("P1", CultureInfo.InvariantCulture) : "-"),7}");
+}
+
+static string F(double? v) => v is { } x ? x.ToString("F3", CultureInfo.InvariantCulture) : "-";
