@@ -6,44 +6,22 @@ namespace Foresight.Cli.Tests;
 /// <summary>End-to-end checks of <c>foresight simulate</c>: the exit-code contract, the stable JSON and determinism.</summary>
 public sealed class SimulateCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("foresight-cli-").FullName;
+    private readonly CliWorkspace _workspace = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _workspace.Dispose();
 
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _workspace.Write(name, text);
 
-    /// <summary>A small wide trace: two areas whose traffic trades places every few hours.</summary>
-    private string SmallTrace()
-    {
-        var lines = new List<string> { "timestamp,area_1,area_2" };
-        var start = new DateTimeOffset(2024, 3, 4, 0, 0, 0, TimeSpan.FromHours(1));
-        for (int h = 0; h < 12; h++)
-        {
-            double phase = Math.Sin(h * Math.PI / 6);
-            lines.Add($"{start.AddHours(h):yyyy-MM-ddTHH:mm:sszzz},{100 + (80 * phase):F0},{100 - (80 * phase):F0}");
-        }
+    private string SmallTrace() => _workspace.SmallTrace();
 
-        return Write("trace.csv", string.Join('\n', lines) + "\n");
-    }
+    private string Sources() => _workspace.Sources();
 
-    private string Sources() => Write("areas.csv", "area_id,x_km,y_km\n1,0,0\n2,14,3\n");
-
-    private (int Code, string Error) Run(params string[] args)
-    {
-        var error = new StringWriter();
-        int code = CliApp.Run(args, error);
-        return (code, error.ToString());
-    }
+    private static (int Code, string Error) Run(params string[] args) => CliWorkspace.Run(args);
 
     [Fact]
     public void Simulate_writes_the_stable_json_fields_for_every_policy()
     {
-        string json = Path.Combine(_dir, "out.json");
+        string json = Path.Combine(_workspace.Directory, "out.json");
         (int code, string error) = Run("simulate", "--trace", SmallTrace(), "--sources", Sources(), "--quiet", "--json", json);
 
         Assert.True(code == 0, error);
@@ -75,7 +53,7 @@ public sealed class SimulateCommandTests : IDisposable
         string sources = Sources();
         string Results(string seed, string file)
         {
-            string path = Path.Combine(_dir, file);
+            string path = Path.Combine(_workspace.Directory, file);
             (int code, string error) = Run("simulate", "--trace", trace, "--sources", sources, "--seed", seed, "--quiet", "--json", path);
             Assert.True(code == 0, error);
             var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
@@ -136,7 +114,7 @@ public sealed class SimulateCommandTests : IDisposable
     [Fact]
     public void A_missing_trace_file_exits_2()
     {
-        (int code, string error) = Run("simulate", "--trace", Path.Combine(_dir, "nope.csv"), "--quiet");
+        (int code, string error) = Run("simulate", "--trace", Path.Combine(_workspace.Directory, "nope.csv"), "--quiet");
 
         Assert.Equal(2, code);
         Assert.Contains("nope.csv", error);

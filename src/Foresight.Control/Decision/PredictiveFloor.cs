@@ -6,8 +6,12 @@ namespace Foresight.Control.Decision;
 /// <summary>Thresholds of the predictive path. Defaults are deliberately conservative; the feedback loop adapts them.</summary>
 public sealed record PredictiveOptions
 {
-    /// <summary>Capacity is planned for this quantile of the predicted demand.</summary>
-    public double PlanningQuantile { get; init; } = 0.9;
+    /// <summary>
+    /// Capacity is planned for this quantile of the predicted demand, at the shared target utilization. The median
+    /// sizes the way the reactive path does (the target already leaves headroom for noise); uncertainty gates whether
+    /// to act at all, through <see cref="ConfidenceThreshold"/>.
+    /// </summary>
+    public double PlanningQuantile { get; init; } = 0.5;
 
     /// <summary>
     /// Utilization allowed at the planning quantile. The quantile is already pessimistic, so sizing it at the
@@ -29,7 +33,7 @@ public sealed record PredictiveOptions
 
     public string? Validate()
     {
-        if (!(PlanningQuantile is > 0.5 and < 1))
+        if (!(PlanningQuantile is >= 0.5 and < 1))
         {
             return nameof(PlanningQuantile);
         }

@@ -3,44 +3,22 @@ namespace Foresight.Cli.Tests.Reports;
 /// <summary><c>foresight simulate --report</c> end to end, on a tiny trace written to a temp directory.</summary>
 public sealed class SimulateReportCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("foresight-report-cli-").FullName;
+    private readonly CliWorkspace _workspace = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _workspace.Dispose();
 
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _workspace.Write(name, text);
 
-    /// <summary>Two areas whose traffic trades places over half a day.</summary>
-    private string SmallTrace()
-    {
-        var lines = new List<string> { "timestamp,area_1,area_2" };
-        var start = new DateTimeOffset(2024, 3, 4, 0, 0, 0, TimeSpan.FromHours(1));
-        for (int h = 0; h < 12; h++)
-        {
-            double phase = Math.Sin(h * Math.PI / 6);
-            lines.Add($"{start.AddHours(h):yyyy-MM-ddTHH:mm:sszzz},{100 + (80 * phase):F0},{100 - (80 * phase):F0}");
-        }
+    private string SmallTrace() => _workspace.SmallTrace();
 
-        return Write("trace.csv", string.Join('\n', lines) + "\n");
-    }
+    private string Sources() => _workspace.Sources();
 
-    private string Sources() => Write("areas.csv", "area_id,x_km,y_km\n1,0,0\n2,14,3\n");
-
-    private static (int Code, string Error) Run(params string[] args)
-    {
-        var error = new StringWriter();
-        int code = CliApp.Run(args, error);
-        return (code, error.ToString());
-    }
+    private static (int Code, string Error) Run(params string[] args) => CliWorkspace.Run(args);
 
     [Fact]
-    public void Simulate_writes_a_report_with_every_plot_into_a_new_directory()
+    public void Simulate_writes_a_report_with_every_plot_into_a_new_workspace.Directoryectory()
     {
-        string path = Path.Combine(_dir, "new", "dir", "out.html");
+        string path = Path.Combine(_workspace.Directory, "new", "dir", "out.html");
         (int code, string error) = Run("simulate", "--trace", SmallTrace(), "--sources", Sources(), "--policies", "static,hpa", "--quiet", "--report", path);
 
         Assert.True(code == 0, error);
