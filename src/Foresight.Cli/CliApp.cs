@@ -10,6 +10,7 @@ public static class CliApp
         new("Foresight: predict where edge traffic is going and move service instances there before it arrives.")
         {
             SimulateCommand.Create(),
+            BacktestCommand.Create(),
         };
 
     /// <summary>Runs the CLI; errors go to <paramref name="error"/> (standard error by default).</summary>

@@ -16,7 +16,7 @@ public sealed class SimulateReportCommandTests : IDisposable
     private static (int Code, string Error) Run(params string[] args) => CliWorkspace.Run(args);
 
     [Fact]
-    public void Simulate_writes_a_report_with_every_plot_into_a_new_workspace.Directoryectory()
+    public void Simulate_writes_a_report_with_every_plot_into_a_new_directory()
     {
         string path = Path.Combine(_workspace.Directory, "new", "dir", "out.html");
         (int code, string error) = Run("simulate", "--trace", SmallTrace(), "--sources", Sources(), "--policies", "static,hpa", "--quiet", "--report", path);

@@ -1,0 +1,184 @@
+using System.CommandLine;
+using System.Text.Json;
+using Foresight.Core;
+using Foresight.Core.Traffic;
+using Foresight.Forecasting;
+using Foresight.Forecasting.Backtesting;
+using Foresight.Forecasting.Baselines;
+using Foresight.Forecasting.Data;
+using Foresight.Forecasting.Neural;
+using Foresight.Ingest;
+using Foresight.Simulation.Scenarios;
+using Spectre.Console;
+
+namespace Foresight.Cli.Commands;
+
+/// <summary>
+/// <c>foresight backtest</c>: scores a model on M4 Hourly (the official protocol: train on the training set, score the
+/// 48-step test set) or on any trace, from rolling origins.
+/// </summary>
+public static class BacktestCommand
+{
+    public const string M4Hourly = "m4-hourly";
+
+    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru"];
+
+    public sealed record BacktestReport(
+        string Model,
+        string Dataset,
+        int Series,
+        int Horizon,
+        int Windows,
+        double? Smape,
+        double? Mase,
+        double? Owa,
+        double? Msis,
+        double? Coverage95,
+        double TrainSeconds,
+        double PredictSeconds);
+
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = $"'{M4Hourly}', or a trace file (wide or long CSV, optionally gzip).", Required = true };
+        var model = new Option<string>("--model") { Description = $"One of {string.Join(", ", Models)}.", Required = true };
+        var horizon = new Option<int?>("--horizon") { Description = "Steps to forecast (M4 Hourly: 48; a trace: one season)." };
+        var windows = new Option<int>("--windows") { Description = "Rolling origins for a trace (ignored for M4).", DefaultValueFactory = _ => 3 };
+        var json = new Option<string?>("--json") { Description = "Write machine-readable results to this file." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the neural models.", DefaultValueFactory = _ => 1 };
+        var command = new Command("backtest", "Score a forecasting model on held-out data.") { data, model, horizon, windows, json, seed };
+        command.SetAction(parse => Execute(
+            parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(horizon), parse.GetValue(windows), parse.GetValue(json), parse.GetValue(seed)));
+        return command;
+    }
+
+    public static int Execute(string data, string modelName, int? horizon, int windows, string? json, int seed)
+    {
+        if (!Models.Contains(modelName))
+        {
+            throw new InvalidInputException("--model", $"unknown model '{modelName}'; choose from {string.Join(", ", Models)}");
+        }
+
+        if (horizon is < 1)
+        {
+            throw new InvalidInputException("--horizon", $"must be a positive number of steps (got {horizon})");
+        }
+
+        if (windows < 1)
+        {
+            throw new InvalidInputException("--windows", $"must be at least 1 (got {windows})");
+        }
+
+        BacktestReport report;
+        IReadOnlyList<M4OfficialRow> official = [];
+        if (data == M4Hourly)
+        {
+            string dir = DataPaths.Resolve("data:m4_hourly", Directory.GetCurrentDirectory());
+            if (horizon is int h && h != Forecasting.Data.M4Hourly.Horizon)
+            {
+                throw new InvalidInputException("--horizon", $"M4 Hourly is scored at its official horizon of {Forecasting.Data.M4Hourly.Horizon}");
+            }
+
+            (SeriesSet train, double[][] test) = Forecasting.Data.M4Hourly.Load(dir);
+            IForecaster model = Create(modelName, Forecasting.Data.M4Hourly.Horizon, seed);
+            BacktestResult r = WithSpinner($"{modelName} on M4 Hourly", () => Backtest.Holdout(model, train, test, Forecasting.Data.M4Hourly.SeasonLength));
+            report = ToReport(r, M4Hourly, train.Count, 1);
+            string officialPath = Path.Combine(dir, "m4_official_results_hourly.csv");
+            if (File.Exists(officialPath))
+            {
+                official = Forecasting.Data.M4Hourly.LoadOfficial(officialPath);
+            }
+        }
+        else
+        {
+            SeriesSet set = FromTrace(data);
+            int h = horizon ?? set.SeasonLength;
+            int shortest = set.Series.Min(s => s.Length);
+            if (shortest < (h * (windows + 1)) + 2)
+            {
+                Series worst = set.Series.MinBy(s => s.Length)!;
+                throw new InvalidInputException(data, $"series '{worst.Name}' has {worst.Length} points, too short for {windows} windows of {h} steps after a training window", field: worst.Name);
+            }
+
+            BacktestResult r = WithSpinner($"{modelName} on {Path.GetFileName(data)}", () =>
+                Backtest.CrossValidate(() => Create(modelName, h, seed), set, new BacktestOptions { Horizon = h, Windows = windows }));
+            report = ToReport(r, data, set.Count, windows);
+        }
+
+        Print(report, official);
+        if (json is not null)
+        {
+            File.WriteAllText(json, JsonSerializer.Serialize(report, SimulateCommand.Json));
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static IForecaster Create(string name, int horizon, int seed)
+    {
+        var neural = new RecurrentOptions { Horizon = horizon, Seed = (ulong)seed };
+        return name switch
+        {
+            "seasonal-naive" => new SeasonalNaiveForecaster(),
+            "ets" => new EtsForecaster(),
+            "lstm" => new LstmForecaster(neural),
+            "gru" => new GruForecaster(neural),
+            _ => throw new InvalidInputException("--model", $"unknown model '{name}'"),
+        };
+    }
+
+    /// <summary>Every column of a trace becomes a series at the trace's step.</summary>
+    private static SeriesSet FromTrace(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidInputException("--data", $"file '{path}' does not exist");
+        }
+
+        TraceTable trace = TraceReader.Read(path);
+        if (trace.RowCount < 3)
+        {
+            throw new InvalidInputException(path, "a backtest needs more than two rows");
+        }
+
+        var series = trace.Keys.Select((k, i) => new Series(k.ToString(), trace.Values[i], trace.StartTime)).ToList();
+        return new SeriesSet(TimeSpan.FromSeconds(trace.StepSeconds), series, source: path);
+    }
+
+    // A metric that is undefined for the data (e.g. MASE of a perfectly periodic series, whose naive error is 0) is null.
+    private static BacktestReport ToReport(BacktestResult r, string dataset, int series, int windows) =>
+        new(r.Model, dataset, series, r.Horizon, windows, Defined(r.SMape), Defined(r.Mase), Defined(r.Owa), Defined(r.Msis),
+            Defined(r.Coverage), r.TrainSeconds, r.PredictSeconds);
+
+    private static double? Defined(double? value) => value is double v && double.IsFinite(v) ? v : null;
+
+    private static T WithSpinner<T>(string what, Func<T> work)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            return work();
+        }
+
+        T result = default!;
+        AnsiConsole.Status().Start($"backtesting {Markup.Escape(what)}…", _ => result = work());
+        return result;
+    }
+
+    private static void Print(BacktestReport r, IReadOnlyList<M4OfficialRow> official)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"{Markup.Escape(r.Dataset)}: {r.Series} series, horizon {r.Horizon}");
+        foreach (string c in new[] { "method", "sMAPE", "MASE", "OWA", "MSIS", "coverage 95%" })
+        {
+            table.AddColumn(new TableColumn(c).RightAligned());
+        }
+
+        static string F(double? v) => v is double x ? x.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "-";
+        table.AddRow($"[bold]ours: {Markup.Escape(r.Model)}[/]", F(r.Smape), F(r.Mase), F(r.Owa), F(r.Msis), r.Coverage95 is double coverage ? $"{coverage:P1}" : "-");
+        foreach (M4OfficialRow o in official.OrderBy(o => o.Owa ?? double.MaxValue))
+        {
+            table.AddRow(Markup.Escape($"{o.MethodId} {o.Team}"), F(o.SMape), F(o.Mase), F(o.Owa), F(o.Msis), "-");
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]fit {r.TrainSeconds:F1} s, predict {r.PredictSeconds:F2} s[/]");
+    }
+}

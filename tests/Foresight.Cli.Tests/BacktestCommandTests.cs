@@ -1,0 +1,86 @@
+using System.Text.Json;
+
+namespace Foresight.Cli.Tests;
+
+public sealed class BacktestCommandTests : IDisposable
+{
+    private readonly CliWorkspace _workspace = new();
+
+    public void Dispose() => _workspace.Dispose();
+
+    [Fact]
+    public void M4_hourly_seasonal_naive_reproduces_the_official_benchmark_row()
+    {
+        string json = _workspace.Path("bt.json");
+        (int code, string error) = CliWorkspace.Run("backtest", "--data", "m4-hourly", "--model", "seasonal-naive", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement r = doc.RootElement;
+        foreach (string field in new[] { "model", "dataset", "series", "horizon", "smape", "mase", "owa", "msis", "coverage95", "trainSeconds", "predictSeconds" })
+        {
+            Assert.True(r.TryGetProperty(field, out _), $"missing {field}");
+        }
+
+        Assert.Equal(414, r.GetProperty("series").GetInt32());
+        Assert.Equal(48, r.GetProperty("horizon").GetInt32());
+        Assert.Equal(13.912, r.GetProperty("smape").GetDouble(), 3); // the official sNaive row
+        Assert.Equal(1.193, r.GetProperty("mase").GetDouble(), 3);
+        Assert.Equal(0.627, r.GetProperty("owa").GetDouble(), 2);
+    }
+
+    [Fact]
+    public void A_trace_is_backtested_from_rolling_origins()
+    {
+        var lines = new List<string> { "hour,a,b" };
+        for (int h = 0; h < 24 * 10; h++)
+        {
+            lines.Add($"{h},{50 + (40 * Math.Sin(h * Math.PI / 12)) + (h * 7 % 5):F1},{80 + (10 * Math.Cos(h * Math.PI / 12)) + (h * 3 % 5):F1}");
+        }
+
+        string trace = _workspace.Write("daily.csv", string.Join('\n', lines) + "\n");
+        string json = _workspace.Path("bt.json");
+        (int code, string error) = CliWorkspace.Run("backtest", "--data", trace, "--model", "seasonal-naive", "--horizon", "24", "--windows", "2", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(2, doc.RootElement.GetProperty("series").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("mase").GetDouble() > 0);
+    }
+
+    [Theory]
+    [InlineData("--horizon", "-3", "--horizon")]
+    [InlineData("--model", "prophet", "unknown model 'prophet'")]
+    [InlineData("--windows", "0", "--windows")]
+    public void Bad_options_exit_2(string option, string value, string expected)
+    {
+        string[] args = option == "--model"
+            ? ["backtest", "--data", "m4-hourly", "--model", value]
+            : ["backtest", "--data", "m4-hourly", "--model", "ets", option, value];
+        (int code, string error) = CliWorkspace.Run(args);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+    }
+
+    [Fact]
+    public void A_series_too_short_for_the_windows_exits_2_naming_it()
+    {
+        string trace = _workspace.Write("short.csv", "hour,x\n0,1\n1,2\n2,3\n3,4\n4,5\n5,6\n");
+        (int code, string error) = CliWorkspace.Run("backtest", "--data", trace, "--model", "ets", "--horizon", "4");
+
+        Assert.Equal(2, code);
+        Assert.Contains("too short", error);
+        Assert.Contains("short.csv", error);
+    }
+
+    [Fact]
+    public void A_nan_in_the_data_exits_2_naming_file_and_line()
+    {
+        string trace = _workspace.Write("nan.csv", "hour,x\n0,1\n1,NaN\n2,3\n");
+        (int code, string error) = CliWorkspace.Run("backtest", "--data", trace, "--model", "ets");
+
+        Assert.Equal(2, code);
+        Assert.Contains("nan.csv:3", error);
+    }
+}

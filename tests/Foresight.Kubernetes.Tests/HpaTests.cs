@@ -1,0 +1,93 @@
+using System.Text.Json.Nodes;
+using Foresight.Orchestration;
+
+namespace Foresight.Kubernetes.Tests;
+
+/// <summary>Coexistence with a user's HPA: the predictive floor, and never writing spec.replicas under an HPA.</summary>
+public sealed class HpaTests
+{
+    private static readonly CancellationToken s_none = CancellationToken.None;
+
+    [Fact]
+    public async Task The_floor_raises_minReplicas_remembers_the_original_and_restores_it()
+    {
+        await using var f = new KubernetesFixture();
+        AddHpa(f, "shop-edge-a", min: 2, max: 6);
+
+        Assert.True(await f.Kube.SetPredictiveFloorAsync("shop", "edge-a", 4, s_none));
+        Assert.Equal((4, "2"), Floor(f));
+
+        Assert.True(await f.Kube.SetPredictiveFloorAsync("shop", "edge-a", 9, s_none));
+        Assert.Equal((6, "2"), Floor(f)); // capped at maxReplicas
+
+        Assert.True(await f.Kube.SetPredictiveFloorAsync("shop", "edge-a", 1, s_none));
+        Assert.Equal((2, "2"), Floor(f)); // never below the HPA's own minimum
+
+        Assert.True(await f.Kube.RestorePredictiveFloorAsync("shop", "edge-a", s_none));
+        Assert.Equal((2, null), Floor(f));
+        Assert.False(await f.Kube.RestorePredictiveFloorAsync("shop", "edge-a", s_none));
+        Assert.False(await f.Kube.SetPredictiveFloorAsync("shop", "edge-b", 3, s_none)); // no HPA there
+        Assert.All(f.Server.Requests.Where(r => r.Plural == "horizontalpodautoscalers" && r.IsWrite), r =>
+        {
+            Assert.StartsWith("application/merge-patch+json", r.ContentType);
+            Assert.NotNull(MigrationTests.Body(r)["metadata"]!["resourceVersion"]);
+        });
+    }
+
+    [Fact]
+    public async Task Under_an_HPA_spin_up_raises_the_floor_and_never_writes_spec_replicas()
+    {
+        await using var f = new KubernetesFixture();
+        InstanceInfo first = await f.Kube.SpinUpAsync(new SpinUpRequest("a1", "shop", "edge-a"), s_none);
+        await f.AdvanceAsync(f.ReadyWithin);
+        AddHpa(f, "shop-edge-a", min: 1, max: 5);
+        await f.SyncAsync();
+        f.Server.ClearRequests();
+
+        InstanceInfo second = await f.Kube.SpinUpAsync(new SpinUpRequest("a2", "shop", "edge-a"), s_none);
+
+        // The first registry write that knows a2 is its claim (a later one binds a1's pod).
+        JsonObject claim = MigrationTests.Body(f.Server.Requests.First(r => r.Summary == "merge deployments/shop-edge-a"
+            && MigrationTests.Body(r)["metadata"]!["annotations"]![Names.RegistryAnnotation]!.GetValue<string>().Contains("\"req\":\"a2\"", StringComparison.Ordinal)));
+        Assert.Null(claim["spec"]);
+        Assert.Equal((2, "1"), Floor(f));
+
+        // The HPA controller, not us, scales to the floor; the new pod binds to the claim and gets ready.
+        await f.AdvanceAsync(f.ReadyWithin);
+        await f.Kube.WaitUntilReadyAsync(second.Id, TimeSpan.FromSeconds(1), s_none);
+        Assert.Equal(2, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
+
+        // Stop: floor back to the HPA's own minimum, the pod deleted; replicas stay the HPA's business.
+        await f.Kube.StopAsync(second.Id, s_none);
+        Assert.Equal((1, null), Floor(f));
+        Assert.DoesNotContain(f.Server.Requests, r => r.Summary == "merge deployments/shop-edge-a" && MigrationTests.Body(r)["spec"] is not null);
+        Assert.Contains(first.Id, (await f.Kube.ObserveAsync(s_none)).Instances.Select(i => i.Id));
+    }
+
+    private static void AddHpa(KubernetesFixture f, string deployment, int min, int max) =>
+        f.Server.Create("horizontalpodautoscalers", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = deployment },
+            ["spec"] = new JsonObject
+            {
+                ["scaleTargetRef"] = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = deployment },
+                ["minReplicas"] = min,
+                ["maxReplicas"] = max,
+                ["metrics"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "Resource",
+                    ["resource"] = new JsonObject
+                    {
+                        ["name"] = "cpu",
+                        ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = 70 },
+                    },
+                }),
+            },
+        });
+
+    private static (int Min, string? Original) Floor(KubernetesFixture f)
+    {
+        JsonObject hpa = f.Server.Get("horizontalpodautoscalers", "shop-edge-a")!;
+        return (hpa["spec"]!["minReplicas"]!.GetValue<int>(), hpa["metadata"]!["annotations"]?[Names.OriginalMinReplicasAnnotation]?.GetValue<string>());
+    }
+}
