@@ -91,6 +91,7 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("--scenario", "no-such-scenario", "--scenario")]
     [InlineData("--duration", "-3h", "--duration")]
     [InlineData("--time-scale", "0", "--time-scale")]
+    [InlineData("--forecaster", "crystal-ball", "--forecaster")]
     public void Bad_options_exit_2_with_a_message_naming_the_option(string option, string value, string expected)
     {
         (int code, string error) = Run("simulate", "--trace", SmallTrace(), option, value, "--quiet");

@@ -1,4 +1,7 @@
 using Foresight.Control.Decision;
+using Foresight.Core;
+using Foresight.Forecasting;
+using Foresight.Forecasting.Neural;
 using Foresight.Feedback;
 using Foresight.Forecasting.Baselines;
 using Foresight.Simulation.Runner;
@@ -12,7 +15,10 @@ public static class PredictiveForecasting
     /// <summary>Trace days observed before the first fit.</summary>
     public const double WarmupTraceDays = 2;
 
-    public static IDemandForecaster For(SimulationScenario scenario)
+    public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, "seasonal-naive");
+
+    /// <param name="model">seasonal-naive, ets, lstm or gru.</param>
+    public static IDemandForecaster For(SimulationScenario scenario, string model)
     {
         double bucket = ScenarioRunner.ForecastStepSeconds;
         double simDay = 86_400 / scenario.TimeScale;
@@ -26,7 +32,15 @@ public static class PredictiveForecasting
             HistoryBuckets = Math.Max(4 * (int)Math.Round(simDay / bucket), 2_000),
             Epoch = ScenarioRunner.SetupFor(scenario).Epoch,
         };
-        return new OnlineDemandForecaster(
-            scenario.Apps.Count, scenario.Topology.SiteCount, () => new SeasonalNaiveForecaster(), options);
+        var neural = new RecurrentOptions { Horizon = options.HorizonSteps, SeasonLength = options.SeasonLength, MaxEpochs = 10 };
+        Func<IForecaster> factory = model switch
+        {
+            "seasonal-naive" => () => new SeasonalNaiveForecaster(),
+            "ets" => () => new EtsForecaster(),
+            "lstm" => () => new LstmForecaster(neural),
+            "gru" => () => new GruForecaster(neural),
+            _ => throw new InvalidInputException("--forecaster", $"unknown model '{model}'; choose from {string.Join(", ", BacktestCommand.Models)}"),
+        };
+        return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, factory, options);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Foresight.Control.Decision;
 using Foresight.Core;
 using Foresight.Core.Topology;
 using Foresight.Core.Traffic;
@@ -42,11 +43,16 @@ public static class SimulateCommand
         };
         var timeScale = new Option<double?>("--time-scale") { Description = "Trace seconds replayed per simulated second." };
         var htmlReport = new Option<string?>("--report") { Description = "Write a self-contained HTML report with plots to this file (FILE.html)." };
+        var forecaster = new Option<string>("--forecaster")
+        {
+            Description = "The model the predictive policy learns online: seasonal-naive, ets, lstm or gru.",
+            DefaultValueFactory = _ => "seasonal-naive",
+        };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
 
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster,
         };
         command.SetAction(parse => Execute(new SimulateArgs(
             parse.GetValue(scenario),
@@ -58,7 +64,8 @@ public static class SimulateCommand
             parse.GetValue(duration),
             parse.GetValue(timeScale),
             parse.GetValue(quiet),
-            parse.GetValue(htmlReport))));
+            parse.GetValue(htmlReport),
+            parse.GetValue(forecaster) ?? "seasonal-naive")));
         return command;
     }
 
@@ -72,7 +79,8 @@ public static class SimulateCommand
         string? Duration,
         double? TimeScale,
         bool Quiet,
-        string? Report = null);
+        string? Report = null,
+        string Forecaster = "seasonal-naive");
 
     public static int Execute(SimulateArgs args)
     {
@@ -83,9 +91,15 @@ public static class SimulateCommand
             Console.Error.WriteLine($"warning: {warning}");
         }
 
+        if (!BacktestCommand.Models.Contains(args.Forecaster))
+        {
+            throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", BacktestCommand.Models)}");
+        }
+
+        Func<SimulationScenario, IDemandForecaster> forecaster = s => PredictiveForecasting.For(s, args.Forecaster);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
-            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: PredictiveForecasting.For)
-            : RunWithProgress(scenario, policies);
+            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster)
+            : RunWithProgress(scenario, policies, forecaster);
 
         if (!args.Quiet)
         {
@@ -249,7 +263,8 @@ public static class SimulateCommand
         return value * unit;
     }
 
-    private static SimulationReport RunWithProgress(SimulationScenario scenario, IReadOnlyList<string> policies)
+    private static SimulationReport RunWithProgress(
+        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, IDemandForecaster> forecaster)
     {
         SimulationReport? report = null;
         AnsiConsole.Progress()
@@ -258,13 +273,19 @@ public static class SimulateCommand
             {
                 var tasks = policies.ToDictionary(p => p, p => ctx.AddTask($"{scenario.Name} · {p}", maxValue: 1));
                 report = ScenarioRunner.Run(
-                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: PredictiveForecasting.For);
+                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster);
             });
         return report!;
     }
 
     private static void Print(SimulationReport report)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // A log file or pipe has no terminal width; keep each policy on one line.
+            AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 132);
+        }
+
         AnsiConsole.MarkupLine(
             $"[bold]{Markup.Escape(report.Scenario)}[/]: {report.Sources} sources, {report.Sites} sites, time scale {report.TimeScale:G4} " +
             $"(trace s per simulated s), {report.SimulatedSeconds:N0} simulated s, seed {report.Seed}, target utilization {report.TargetUtilization:P0}");
@@ -282,9 +303,9 @@ public static class SimulateCommand
                 $"{p.LatencyP95Ms:F1}",
                 $"{p.LatencyP99Ms:F1}",
                 $"{p.SloViolationRate:P2}",
-                $"{p.DroppedRequests:N0}",
-                $"{p.Requests:N0}",
-                $"{p.InstanceSeconds:N0}",
+                Compact(p.DroppedRequests),
+                Compact(p.Requests),
+                Compact(p.InstanceSeconds),
                 $"{p.Migrations:N0}",
                 $"{p.ScaleEvents:N0}");
         }
@@ -292,6 +313,15 @@ public static class SimulateCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]simulated in {report.WallSeconds:F1} s wall clock[/]");
     }
+
+    /// <summary>Large counts as 12.3k / 4.56M / 1.23G so the table stays readable.</summary>
+    public static string Compact(double value) => Math.Abs(value) switch
+    {
+        >= 1e9 => $"{value / 1e9:0.00}G",
+        >= 1e6 => $"{value / 1e6:0.00}M",
+        >= 1e4 => $"{value / 1e3:0.0}k",
+        _ => $"{value:N0}",
+    };
 
     private static void WriteJson(string path, SimulationReport report)
     {
