@@ -120,4 +120,17 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("nope.csv", error);
     }
+
+    [Fact]
+    public void A_long_trace_without_a_scenario_replays_its_own_apps()
+    {
+        string trace = Write("long.csv", "time,app,type,source,volume\n0,shop,http,s1,10\n3600,shop,http,s1,12\n3600,search,http,s2,5\n7200,shop,http,s2,9\n");
+        string json = _workspace.Path("long.json");
+        (int code, string error) = Run("simulate", "--trace", trace, "--policies", "hpa", "--quiet", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        var apps = doc.RootElement.GetProperty("policies")[0].GetProperty("apps").EnumerateArray().Select(a => a.GetProperty("name").GetString());
+        Assert.Equal(new[] { "shop", "search" }, apps);
+    }
 }

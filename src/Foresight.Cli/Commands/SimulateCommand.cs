@@ -160,6 +160,12 @@ public static class SimulateCommand
             spec = spec with { TraceDuration = ParseDuration(args.Duration) };
         }
 
+        List<string> notes = [];
+        if (args.Trace is not null && args.Scenario is null)
+        {
+            spec = AdoptTraceApps(spec, table, notes);
+        }
+
         IReadOnlyList<Source>? sourceList = null;
         if (spec.Sources is not null)
         {
@@ -171,7 +177,44 @@ public static class SimulateCommand
                 sourcesPath);
         }
 
-        return ScenarioBuilder.Build(spec, table, sourceList);
+        SimulationScenario built = ScenarioBuilder.Build(spec, table, sourceList);
+        return notes.Count == 0 ? built : new SimulationScenario
+        {
+            Name = built.Name,
+            Description = built.Description,
+            Spec = built.Spec,
+            TraceName = built.TraceName,
+            Topology = built.Topology,
+            Apps = built.Apps,
+            TimeScale = built.TimeScale,
+            DurationSeconds = built.DurationSeconds,
+            StepSeconds = built.StepSeconds,
+            Seed = built.Seed,
+            TargetUtilization = built.TargetUtilization,
+            Demand = built.Demand,
+            Warnings = [.. notes, .. built.Warnings],
+        };
+    }
+
+    /// <summary>
+    /// A long trace names its own apps. Without a scenario file, each trace app takes the QoS profile of the default
+    /// scenario's app in the same position (cycling), under its own name, so any trace can be replayed as it is.
+    /// </summary>
+    private static ScenarioSpec AdoptTraceApps(ScenarioSpec spec, TraceTable table, List<string> notes)
+    {
+        var traceApps = table.Keys.Select(k => k.App).Where(a => a != TraceTable.AnyApp).Distinct(StringComparer.Ordinal).ToList();
+        if (traceApps.Count == 0)
+        {
+            return spec;
+        }
+
+        var apps = traceApps.Select((name, i) =>
+        {
+            AppSpec template = spec.Apps[i % spec.Apps.Count];
+            notes.Add($"app '{name}' from the trace uses the '{template.Name}' profile of the default scenario (give --scenario to choose profiles)");
+            return template with { Profile = template.Profile with { Name = name }, Share = null };
+        }).ToList();
+        return spec with { Apps = apps };
     }
 
     private static ScenarioSpec LoadSpec(string? scenario)
