@@ -32,8 +32,10 @@ public sealed record OnlineForecasterOptions
 /// forecasts. It trains only on what it has already seen (never ahead of <c>now</c>), streams each new bucket into the
 /// model, and retrains on a schedule. Before the first fit it has no forecast, so the controller stays reactive.
 /// </summary>
-public sealed class OnlineDemandForecaster : IDemandForecaster
+public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaster
 {
+    /// <summary>Forecast steps ahead that are scored (the first half minute of 5 s buckets).</summary>
+    private const int ScoredSteps = 6;
     private readonly Func<IForecaster> _modelFactory;
     private readonly OnlineForecasterOptions _options;
     private readonly AppState[] _apps;
@@ -58,6 +60,27 @@ public sealed class OnlineDemandForecaster : IDemandForecaster
 
     /// <summary>Fits done so far (first fit plus scheduled retrains), over all apps.</summary>
     public int Fits { get; private set; }
+
+    public ForecastAccuracy Accuracy
+    {
+        get
+        {
+            double error = 0, scale = 0, covered = 0;
+            long points = 0;
+            foreach (AppState a in _apps)
+            {
+                error += a.AbsError;
+                scale += a.AbsSeasonalError;
+                covered += a.Covered;
+                points += a.Scored;
+            }
+
+            return new ForecastAccuracy(
+                points > 0 && scale > 0 ? error / scale : null,
+                points > 0 ? covered / points : null,
+                points);
+        }
+    }
 
     public void Observe(int app, double time, ReadOnlySpan<double> ratesBySite)
     {
@@ -89,7 +112,16 @@ public sealed class OnlineDemandForecaster : IDemandForecaster
             return null;
         }
 
-        state.Forecasts ??= state.Model.Predict(_options.HorizonSteps);
+        if (state.Forecasts is null)
+        {
+            state.Forecasts = state.Model.Predict(_options.HorizonSteps);
+            state.Issued.Enqueue((state.Buckets, state.Forecasts));
+            while (state.Issued.Count > ScoredSteps)
+            {
+                state.Issued.Dequeue();
+            }
+        }
+
         return state.Forecasts[site];
     }
 
@@ -107,6 +139,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster
             }
         }
 
+        Score(state, values);
         Array.Clear(state.BucketSum);
         state.BucketFilled = 0;
         state.Buckets++;
@@ -122,6 +155,36 @@ public sealed class OnlineDemandForecaster : IDemandForecaster
         {
             var update = Enumerable.Range(0, sites).Select(s => new Series(SeriesName(state.App, s), [values[s]])).ToList();
             state.Model.Update(new SeriesSet(Step, update, seasonLength: _options.SeasonLength, allowEmpty: false));
+        }
+    }
+
+    /// <summary>Scores the forecasts issued before this bucket against it, up to <see cref="ScoredSteps"/> ahead.</summary>
+    private void Score(AppState state, double[] actual)
+    {
+        int m = _options.SeasonLength;
+        foreach ((long issuedAt, IReadOnlyList<Forecast> forecasts) in state.Issued)
+        {
+            // A forecast issued after b buckets predicts bucket b at step 0.
+            int step = (int)(state.Buckets - issuedAt);
+            if (step < 0 || step >= ScoredSteps)
+            {
+                continue;
+            }
+
+            for (int s = 0; s < actual.Length; s++)
+            {
+                List<double> history = state.History[s];
+                if (history.Count <= m || step >= forecasts[s].Horizon)
+                {
+                    continue;
+                }
+
+                Forecast f = forecasts[s];
+                state.AbsError += Math.Abs(actual[s] - f.Quantile(0.5, step));
+                state.AbsSeasonalError += Math.Abs(actual[s] - history[^(m + 1)]);
+                state.Covered += actual[s] >= f.Quantile(0.05, step) && actual[s] <= f.Quantile(0.95, step) ? 1 : 0;
+                state.Scored++;
+            }
         }
     }
 
@@ -163,5 +226,16 @@ public sealed class OnlineDemandForecaster : IDemandForecaster
         public double FittedAt { get; set; }
 
         public IReadOnlyList<Forecast>? Forecasts { get; set; }
+
+        /// <summary>Recent forecasts with the bucket count when they were issued, for scoring.</summary>
+        public Queue<(long IssuedAt, IReadOnlyList<Forecast> Forecasts)> Issued { get; } = new();
+
+        public double AbsError { get; set; }
+
+        public double AbsSeasonalError { get; set; }
+
+        public double Covered { get; set; }
+
+        public long Scored { get; set; }
     }
 }

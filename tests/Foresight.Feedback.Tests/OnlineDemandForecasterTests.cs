@@ -93,4 +93,26 @@ public sealed class OnlineDemandForecasterTests
         Assert.Equal(Decisions(jump: false, oracle: false), Decisions(jump: true, oracle: false));
         Assert.NotEqual(Decisions(jump: false, oracle: true), Decisions(jump: true, oracle: true));
     }
+
+    [Fact]
+    public void The_forecaster_scores_its_own_forecasts_against_what_it_later_observes()
+    {
+        OnlineDemandForecaster f = Create(1, warmup: 300);
+        var noise = new Random(4);
+        for (int t = 1; t <= 2400; t++)
+        {
+            f.Observe(0, t, [((t % 60) < 30 ? 100 : 20) + (noise.NextDouble() * 10)]);
+            if (t % 5 == 0)
+            {
+                f.Predict(0, 0, t);
+            }
+        }
+
+        ForecastAccuracy accuracy = f.Accuracy;
+        Assert.True(accuracy.ScoredPoints > 1000, $"{accuracy.ScoredPoints} points scored");
+
+        // Seasonal naive against itself: within a season its forecast is the seasonal naive value, so MASE is 1.
+        Assert.InRange(accuracy.Mase!.Value, 0.99, 1.01);
+        Assert.InRange(accuracy.Coverage90!.Value, 0.75, 1.0);
+    }
 }

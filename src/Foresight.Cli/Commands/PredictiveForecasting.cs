@@ -15,7 +15,10 @@ public static class PredictiveForecasting
     /// <summary>Trace days observed before the first fit.</summary>
     public const double WarmupTraceDays = 2;
 
-    public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, "seasonal-naive");
+    public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, DefaultModel);
+
+    /// <summary>Damped Holt-Winters: on the development traces its 5-30 s forecasts have about half the error of seasonal naive.</summary>
+    public const string DefaultModel = "ets";
 
     /// <param name="model">seasonal-naive, ets, lstm or gru.</param>
     public static IDemandForecaster For(SimulationScenario scenario, string model)

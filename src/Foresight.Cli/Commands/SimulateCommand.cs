@@ -46,7 +46,7 @@ public static class SimulateCommand
         var forecaster = new Option<string>("--forecaster")
         {
             Description = "The model the predictive policy learns online: seasonal-naive, ets, lstm or gru.",
-            DefaultValueFactory = _ => "seasonal-naive",
+            DefaultValueFactory = _ => PredictiveForecasting.DefaultModel,
         };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
 
@@ -65,7 +65,7 @@ public static class SimulateCommand
             parse.GetValue(timeScale),
             parse.GetValue(quiet),
             parse.GetValue(htmlReport),
-            parse.GetValue(forecaster) ?? "seasonal-naive")));
+            parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel)));
         return command;
     }
 
@@ -80,7 +80,7 @@ public static class SimulateCommand
         double? TimeScale,
         bool Quiet,
         string? Report = null,
-        string Forecaster = "seasonal-naive");
+        string Forecaster = PredictiveForecasting.DefaultModel);
 
     public static int Execute(SimulateArgs args)
     {

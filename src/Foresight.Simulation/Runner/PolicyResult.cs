@@ -29,8 +29,14 @@ public sealed record PolicyResult
     /// <summary>Requests whose route pointed at no serving site and that were failed over to the nearest one.</summary>
     public double FailoverRequests { get; init; }
 
-    /// <summary>Forecast error of the policy's predictions (null for reactive policies).</summary>
+    /// <summary>
+    /// Forecast error of the policy's predictions over the first 30 s ahead: MASE against seasonal naive (null for
+    /// reactive policies and the oracle).
+    /// </summary>
     public double? ForecastMase { get; init; }
+
+    /// <summary>Share of actual demand inside the forecasts' central 90% interval.</summary>
+    public double? ForecastCoverage90 { get; init; }
 
     public double WallSeconds { get; init; }
 

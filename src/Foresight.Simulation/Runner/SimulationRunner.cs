@@ -102,7 +102,10 @@ public static class SimulationRunner
         }
 
         progress?.Report(1);
-        return Summarize(policy.Name, sim, timeline, migrations, scaleEvents, wall.Elapsed.TotalSeconds);
+        PolicyResult result = Summarize(policy.Name, sim, timeline, migrations, scaleEvents, wall.Elapsed.TotalSeconds);
+        return policy is Policies.Predictive.PredictivePolicy { ForecastAccuracy: { } accuracy }
+            ? result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90 }
+            : result;
     }
 
     private static TimelineSample Sample(EdgeSimulator sim, double now)

@@ -37,6 +37,9 @@ public sealed class PredictivePolicy : IScalingPolicy
 
     public string Name { get; }
 
+    /// <summary>How accurate the forecasts have been, when the forecaster scores itself (the oracle's does not).</summary>
+    public ForecastAccuracy? ForecastAccuracy => (_forecaster as IScoredForecaster)?.Accuracy;
+
     public double DecisionPeriodSeconds => 5;
 
     /// <summary>Scale-downs taken before the HPA's stabilization window ended, because the forecast confirmed them.</summary>
