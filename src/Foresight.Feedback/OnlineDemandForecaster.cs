@@ -1,5 +1,7 @@
 using Foresight.Control.Decision;
 using Foresight.Core.Forecasts;
+using Foresight.Feedback.Accuracy;
+using Foresight.Feedback.Fallback;
 using Foresight.Forecasting;
 
 namespace Foresight.Feedback;
@@ -25,6 +27,21 @@ public sealed record OnlineForecasterOptions
     public required int SeasonLength { get; init; }
 
     public DateTimeOffset Epoch { get; init; } = DateTimeOffset.UnixEpoch;
+
+    /// <summary>
+    /// The feedback loop: retrain on schedule and fall back to reactive-only while the forecasts are worse than
+    /// seasonal naive. Off, the model is fitted once after the warm-up and trusted from then on.
+    /// </summary>
+    public bool Feedback { get; init; } = true;
+
+    /// <summary>Scored points in the rolling accuracy window that drives the fallback.</summary>
+    public int AccuracyWindow { get; init; } = 2_000;
+
+    /// <summary>
+    /// Fallback hysteresis. A model about as good as seasonal naive (MASE near 1) is still useful to the controller, so
+    /// only a model clearly worse than naive (MASE at or above 1.1) is switched off, until it is back below 1.
+    /// </summary>
+    public FallbackOptions Fallback { get; init; } = new(EnterAtOrAbove: 1.1, ExitBelow: 1.0, MinPoints: 50);
 }
 
 /// <summary>
@@ -51,7 +68,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
         _modelFactory = modelFactory;
         _options = options;
-        _apps = Enumerable.Range(0, apps).Select(a => new AppState(a, sites)).ToArray();
+        _apps = Enumerable.Range(0, apps).Select(a => new AppState(a, sites, options)).ToArray();
     }
 
     public double StepSeconds => _options.BucketSeconds;
@@ -112,9 +129,27 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             return null;
         }
 
+        if (_options.Feedback && state.Fallback.ReactiveOnly)
+        {
+            // Still predict (so accuracy keeps being measured and recovery is seen), but give the controller nothing.
+            _ = PredictAll(state);
+            return null;
+        }
+
+        return PredictAll(state)[site];
+    }
+
+    /// <summary>Why each app is or is not using its forecasts, for status.</summary>
+    public IReadOnlyList<string> FallbackReasons => _apps.Select(a => a.Fallback.Reason).ToArray();
+
+    /// <summary>Times an app switched to or from reactive-only, over all apps.</summary>
+    public int FallbackTransitions { get; private set; }
+
+    private IReadOnlyList<Forecast> PredictAll(AppState state)
+    {
         if (state.Forecasts is null)
         {
-            state.Forecasts = state.Model.Predict(_options.HorizonSteps);
+            state.Forecasts = state.Model!.Predict(_options.HorizonSteps);
             state.Issued.Enqueue((state.Buckets, state.Forecasts));
             while (state.Issued.Count > ScoredSteps)
             {
@@ -122,7 +157,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             }
         }
 
-        return state.Forecasts[site];
+        return state.Forecasts;
     }
 
     private void CloseBucket(AppState state, double time)
@@ -140,13 +175,18 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         }
 
         Score(state, values);
+        if (_options.Feedback && state.Fallback.Update(time, state.Rolling.Snapshot().Mase) is not null)
+        {
+            FallbackTransitions++;
+        }
+
         Array.Clear(state.BucketSum);
         state.BucketFilled = 0;
         state.Buckets++;
         state.Forecasts = null;
 
         bool warm = state.Buckets * _options.BucketSeconds >= _options.WarmupSeconds;
-        bool due = state.Model is null || time - state.FittedAt >= _options.RefitEverySeconds;
+        bool due = state.Model is null || (_options.Feedback && time - state.FittedAt >= _options.RefitEverySeconds);
         if (warm && due)
         {
             Fit(state, time);
@@ -180,6 +220,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 }
 
                 Forecast f = forecasts[s];
+                state.Rolling.Record(actual[s], f, step, history[^(m + 1)]);
                 state.AbsError += Math.Abs(actual[s] - f.Quantile(0.5, step));
                 state.AbsSeasonalError += Math.Abs(actual[s] - history[^(m + 1)]);
                 state.Covered += actual[s] >= f.Quantile(0.05, step) && actual[s] <= f.Quantile(0.95, step) ? 1 : 0;
@@ -207,8 +248,12 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
     private static string SeriesName(int app, int site) => $"app{app}/site{site}";
 
-    private sealed class AppState(int app, int sites)
+    private sealed class AppState(int app, int sites, OnlineForecasterOptions options)
     {
+        public RollingAccuracy Rolling { get; } = new(options.AccuracyWindow);
+
+        public FallbackState Fallback { get; } = new(options.Fallback);
+
         public int App { get; } = app;
 
         public double LastTime { get; set; }

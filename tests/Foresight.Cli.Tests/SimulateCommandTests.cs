@@ -87,7 +87,6 @@ public sealed class SimulateCommandTests : IDisposable
 
     [Theory]
     [InlineData("--policies", "hpa,warp-drive", "unknown policy 'warp-drive'")]
-    [InlineData("--policies", "predictive-nofeedback", "not available in this build")]
     [InlineData("--scenario", "no-such-scenario", "--scenario")]
     [InlineData("--duration", "-3h", "--duration")]
     [InlineData("--time-scale", "0", "--time-scale")]

@@ -115,4 +115,40 @@ public sealed class OnlineDemandForecasterTests
         Assert.InRange(accuracy.Mase!.Value, 0.99, 1.01);
         Assert.InRange(accuracy.Coverage90!.Value, 0.75, 1.0);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Forecasts_worse_than_naive_switch_the_app_to_reactive_only_unless_feedback_is_off(bool feedback)
+    {
+        // The model assumes a 7-bucket season on a 12-bucket cycle: clearly worse than seasonal naive at 12.
+        var f = new OnlineDemandForecaster(
+            1,
+            1,
+            () => new SeasonalNaiveForecaster(new SeasonalNaiveOptions { SeasonLength = 7 }),
+            new OnlineForecasterOptions { HorizonSteps = 6, WarmupSeconds = 300, RefitEverySeconds = 1000, SeasonLength = 12, Feedback = feedback });
+        var noise = new Random(2);
+        Forecast? last = null;
+        for (int t = 1; t <= 3000; t++)
+        {
+            f.Observe(0, t, [((t % 60) < 30 ? 100 : 20) + (noise.NextDouble() * 5)]);
+            if (t % 5 == 0)
+            {
+                last = f.Predict(0, 0, t);
+            }
+        }
+
+        Assert.True(f.Accuracy.Mase > 1.1, $"MASE {f.Accuracy.Mase}");
+        if (feedback)
+        {
+            Assert.Null(last);
+            Assert.Contains("reactive", f.FallbackReasons[0]);
+            Assert.True(f.FallbackTransitions >= 1);
+        }
+        else
+        {
+            Assert.NotNull(last);
+            Assert.Equal(0, f.FallbackTransitions);
+        }
+    }
 }

@@ -15,13 +15,14 @@ public static class PredictiveForecasting
     /// <summary>Trace days observed before the first fit.</summary>
     public const double WarmupTraceDays = 2;
 
-    public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, DefaultModel);
+    public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, DefaultModel, feedback: true);
 
     /// <summary>Damped Holt-Winters: on the development traces its 5-30 s forecasts have about half the error of seasonal naive.</summary>
     public const string DefaultModel = "ets";
 
     /// <param name="model">seasonal-naive, ets, lstm or gru.</param>
-    public static IDemandForecaster For(SimulationScenario scenario, string model)
+    /// <param name="feedback">Retrain on schedule and fall back to reactive when forecasts are worse than naive.</param>
+    public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback)
     {
         double bucket = ScenarioRunner.ForecastStepSeconds;
         double simDay = 86_400 / scenario.TimeScale;
@@ -34,6 +35,7 @@ public static class PredictiveForecasting
             SeasonLength = Math.Max(1, (int)Math.Round(simDay / bucket)),
             HistoryBuckets = Math.Max(4 * (int)Math.Round(simDay / bucket), 2_000),
             Epoch = ScenarioRunner.SetupFor(scenario).Epoch,
+            Feedback = feedback,
         };
         var neural = new RecurrentOptions { Horizon = options.HorizonSteps, SeasonLength = options.SeasonLength, MaxEpochs = 10 };
         Func<IForecaster> factory = model switch

@@ -96,7 +96,7 @@ public static class SimulateCommand
             throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", BacktestCommand.Models)}");
         }
 
-        Func<SimulationScenario, IDemandForecaster> forecaster = s => PredictiveForecasting.For(s, args.Forecaster);
+        Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
             ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster)
             : RunWithProgress(scenario, policies, forecaster);
@@ -307,7 +307,7 @@ public static class SimulateCommand
     }
 
     private static SimulationReport RunWithProgress(
-        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, IDemandForecaster> forecaster)
+        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, bool, IDemandForecaster> forecaster)
     {
         SimulationReport? report = null;
         AnsiConsole.Progress()

@@ -41,7 +41,7 @@ public sealed record SimulationReport
 /// <summary>Runs the chosen policies on one scenario, each from the same initial state, trace and seed.</summary>
 public static class ScenarioRunner
 {
-    public static IReadOnlyList<string> AvailablePolicies { get; } = ["static", "hpa", "kpa", "predictive", "oracle"];
+    public static IReadOnlyList<string> AvailablePolicies { get; } = ["static", "hpa", "kpa", "predictive", "predictive-nofeedback", "oracle"];
 
     /// <summary>Policies run when none are named.</summary>
     public static IReadOnlyList<string> DefaultPolicies { get; } = ["static", "hpa", "kpa", "predictive", "oracle"];
@@ -50,20 +50,19 @@ public static class ScenarioRunner
     public const double ForecastStepSeconds = 5;
 
     /// <summary>Policies the design names that this build cannot run yet, with the reason shown to users.</summary>
-    public static IReadOnlyDictionary<string, string> PlannedPolicies { get; } = new Dictionary<string, string>
-    {
-        ["predictive-nofeedback"] = "the feedback loop is not built yet (issue 5)",
-    };
+    public static IReadOnlyDictionary<string, string> PlannedPolicies { get; } = new Dictionary<string, string>();
 
     public static EngineSetup SetupFor(SimulationScenario scenario) =>
         new(scenario.Topology, scenario.Apps, scenario.Demand, scenario.StepSeconds, scenario.Seed,
             scenario.Demand.WallClockAt(0) ?? DateTimeOffset.UnixEpoch);
 
-    /// <param name="predictiveForecaster">Builds the forecaster the predictive policy reads (composed by the caller).</param>
-    public static IScalingPolicy CreatePolicy(string name, SimulationScenario scenario, Func<SimulationScenario, IDemandForecaster>? predictiveForecaster = null) => name switch
+    /// <param name="predictiveForecaster">Builds the forecaster the predictive policies read (composed by the caller), with or without the feedback loop.</param>
+    public static IScalingPolicy CreatePolicy(string name, SimulationScenario scenario, Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null) => name switch
     {
         "predictive" => new PredictivePolicy("predictive", (predictiveForecaster
-            ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster)))(scenario)),
+            ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster)))(scenario, true)),
+        "predictive-nofeedback" => new PredictivePolicy("predictive-nofeedback", (predictiveForecaster
+            ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster)))(scenario, false)),
         "static" => new StaticPolicy(FirstDayPeaks(scenario)),
         "hpa" => new HpaPolicy(),
         "kpa" => new KpaPolicy(),
@@ -77,7 +76,7 @@ public static class ScenarioRunner
         IReadOnlyList<string> policies,
         Action<string, double>? progress = null,
         double? durationSeconds = null,
-        Func<SimulationScenario, IDemandForecaster>? predictiveForecaster = null)
+        Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew(); // reports the simulator's own speed
         EngineSetup setup = SetupFor(scenario);
