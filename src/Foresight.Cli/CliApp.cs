@@ -11,6 +11,8 @@ public static class CliApp
         {
             SimulateCommand.Create(),
             BacktestCommand.Create(),
+            TrainCommand.Create(),
+            ForecastCommand.Create(),
         };
 
     /// <summary>Runs the CLI; errors go to <paramref name="error"/> (standard error by default).</summary>

@@ -1,13 +1,11 @@
 using System.CommandLine;
 using System.Text.Json;
 using Foresight.Core;
-using Foresight.Core.Traffic;
 using Foresight.Forecasting;
 using Foresight.Forecasting.Backtesting;
 using Foresight.Forecasting.Baselines;
 using Foresight.Forecasting.Data;
 using Foresight.Forecasting.Neural;
-using Foresight.Ingest;
 using Foresight.Simulation.Scenarios;
 using Spectre.Console;
 
@@ -90,7 +88,7 @@ public static class BacktestCommand
         }
         else
         {
-            SeriesSet set = FromTrace(data);
+            SeriesSet set = TraceSeries.Read(data).Series;
             int h = horizon ?? set.SeasonLength;
             int shortest = set.Series.Min(s => s.Length);
             if (shortest < (h * (windows + 1)) + 2)
@@ -113,7 +111,7 @@ public static class BacktestCommand
         return ExitCodes.Ok;
     }
 
-    private static IForecaster Create(string name, int horizon, int seed)
+    internal static IForecaster Create(string name, int horizon, int seed)
     {
         var neural = new RecurrentOptions { Horizon = horizon, Seed = (ulong)seed };
         return name switch
@@ -124,24 +122,6 @@ public static class BacktestCommand
             "gru" => new GruForecaster(neural),
             _ => throw new InvalidInputException("--model", $"unknown model '{name}'"),
         };
-    }
-
-    /// <summary>Every column of a trace becomes a series at the trace's step.</summary>
-    private static SeriesSet FromTrace(string path)
-    {
-        if (!File.Exists(path))
-        {
-            throw new InvalidInputException("--data", $"file '{path}' does not exist");
-        }
-
-        TraceTable trace = TraceReader.Read(path);
-        if (trace.RowCount < 3)
-        {
-            throw new InvalidInputException(path, "a backtest needs more than two rows");
-        }
-
-        var series = trace.Keys.Select((k, i) => new Series(k.ToString(), trace.Values[i], trace.StartTime)).ToList();
-        return new SeriesSet(TimeSpan.FromSeconds(trace.StepSeconds), series, source: path);
     }
 
     // A metric that is undefined for the data (e.g. MASE of a perfectly periodic series, whose naive error is 0) is null.

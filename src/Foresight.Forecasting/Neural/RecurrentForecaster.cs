@@ -56,6 +56,9 @@ public abstract class RecurrentForecaster : IForecaster
     /// <summary>What the last <see cref="Fit"/> did (epochs, losses, time).</summary>
     public TrainingReport? LastTraining { get; private set; }
 
+    /// <summary>Told after each training epoch, for progress bars; not part of the model.</summary>
+    public IProgress<EpochProgress>? Progress { get; set; }
+
     private int InputSize => 1 + (_calendar ? CalendarWidth : 0) + _exogenous;
 
     private int RecentLength => Math.Max(_highway, _m);
@@ -490,11 +493,13 @@ public abstract class RecurrentForecaster : IForecaster
             trainLosses.Add(chunks > 0 ? epochLoss / chunks : double.NaN);
             if (validation == 0)
             {
+                Progress?.Report(new EpochProgress(epochs, o.MaxEpochs, trainLosses[^1], null));
                 continue;
             }
 
             double v = ValidationLoss(net, data, trainEnd, validation, parallel);
             validationLosses.Add(v);
+            Progress?.Report(new EpochProgress(epochs, o.MaxEpochs, trainLosses[^1], v));
             if (v < bestValidation - 1e-7)
             {
                 bestValidation = v;
@@ -768,4 +773,7 @@ public sealed class GruForecaster : RecurrentForecaster
 /// <param name="BestValidationLoss">The kept model's validation loss.</param>
 /// <param name="SeriesSteps">Series-steps processed (for throughput).</param>
 /// <param name="Seconds">Wall time of the fit.</param>
+/// <summary>One finished training epoch (of at most <paramref name="MaxEpochs"/>; early stopping may end sooner).</summary>
+public sealed record EpochProgress(int Epoch, int MaxEpochs, double TrainLoss, double? ValidationLoss);
+
 public sealed record TrainingReport(int Epochs, IReadOnlyList<double> TrainLoss, IReadOnlyList<double> ValidationLoss, double BestValidationLoss, long SeriesSteps, double Seconds);

@@ -1,0 +1,41 @@
+using Foresight.Core;
+using Foresight.Core.Traffic;
+using Foresight.Forecasting;
+using Foresight.Ingest;
+
+namespace Foresight.Cli.Commands;
+
+/// <summary>Turns a trace file into forecastable series: one per column (traffic key), at the trace's regular step.</summary>
+public static class TraceSeries
+{
+    /// <summary>Reads <paramref name="path"/>; every row must follow the previous one by exactly one step.</summary>
+    public static (SeriesSet Series, DateTimeOffset[] Times) Read(string path, string option = "--data")
+    {
+        if (!File.Exists(path))
+        {
+            throw new InvalidInputException(option, $"file '{path}' does not exist");
+        }
+
+        TraceTable trace = TraceReader.Read(path);
+        if (trace.RowCount < 3)
+        {
+            throw new InvalidInputException(path, $"needs more than two rows (it has {trace.RowCount})");
+        }
+
+        double step = trace.StepSeconds;
+        for (int r = 1; r < trace.RowCount; r++)
+        {
+            double gap = trace.TimeSeconds[r] - trace.TimeSeconds[r - 1];
+            if (Math.Abs(gap - step) > 1e-6 * step)
+            {
+                // A gap would silently shift every later observation by a step (and every seasonal feature with it).
+                throw new InvalidInputException(path, $"row {r + 1} of the data is {gap:G6} s after the previous one; series need a regular step of {step:G6} s (fill gaps with empty cells, which are interpolated)", field: "time");
+            }
+        }
+
+        DateTimeOffset origin = trace.StartTime ?? DateTimeOffset.UnixEpoch;
+        var times = trace.TimeSeconds.Select(t => origin + TimeSpan.FromSeconds(t)).ToArray();
+        var series = trace.Keys.Select((k, i) => new Series(k.ToString(), trace.Values[i], times[0])).ToList();
+        return (new SeriesSet(TimeSpan.FromSeconds(step), series, source: path), times);
+    }
+}

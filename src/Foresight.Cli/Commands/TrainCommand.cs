@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Foresight.Core;
+using Foresight.Forecasting;
+using Foresight.Forecasting.Neural;
+using Spectre.Console;
+
+namespace Foresight.Cli.Commands;
+
+/// <summary><c>foresight train</c>: fits a model on every series of a trace and saves it as a versioned model file.</summary>
+public static class TrainCommand
+{
+    public sealed record TrainReport(
+        string Model,
+        string Data,
+        string Out,
+        int Series,
+        int Points,
+        double StepSeconds,
+        int SeasonLength,
+        int Horizon,
+        int? Epochs,
+        double? BestValidationLoss,
+        double TrainSeconds);
+
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "The history: a trace file (wide or long CSV, optionally gzip).", Required = true };
+        var model = new Option<string>("--model") { Description = $"One of {string.Join(", ", BacktestCommand.Models)}.", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write the model file.", Required = true };
+        var horizon = new Option<int?>("--horizon") { Description = "Longest horizon the model will be asked for (neural models train a head this long; default one season)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the neural models.", DefaultValueFactory = _ => 1 };
+        var json = new Option<string?>("--json") { Description = "Write a machine-readable summary to this file." };
+        var command = new Command("train", "Fit a forecasting model on a trace and save it.") { data, model, output, horizon, seed, json };
+        command.SetAction(parse => Execute(
+            parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(horizon), parse.GetValue(seed), parse.GetValue(json)));
+        return command;
+    }
+
+    public static int Execute(string data, string modelName, string output, int? horizon, int seed, string? json)
+    {
+        if (!BacktestCommand.Models.Contains(modelName))
+        {
+            throw new InvalidInputException("--model", $"unknown model '{modelName}'; choose from {string.Join(", ", BacktestCommand.Models)}");
+        }
+
+        if (horizon is < 1)
+        {
+            throw new InvalidInputException("--horizon", $"must be a positive number of steps (got {horizon})");
+        }
+
+        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (outDir is not null && !Directory.Exists(outDir))
+        {
+            throw new InvalidInputException("--out", $"directory '{outDir}' does not exist");
+        }
+
+        (SeriesSet set, _) = TraceSeries.Read(data);
+        int h = horizon ?? set.SeasonLength;
+        IForecaster model = BacktestCommand.Create(modelName, h, seed);
+        var clock = Stopwatch.StartNew();
+        Fit(model, set);
+        double seconds = clock.Elapsed.TotalSeconds;
+
+        // Write to a temporary file first so that a failed save never leaves a truncated model behind.
+        string temporary = output + ".tmp";
+        using (FileStream stream = File.Create(temporary))
+        {
+            model.Save(stream);
+        }
+
+        File.Move(temporary, output, overwrite: true);
+
+        TrainingReport? training = (model as RecurrentForecaster)?.LastTraining;
+        var report = new TrainReport(
+            modelName, data, output, set.Count, set.Series.Sum(s => s.Length), set.Step.TotalSeconds, set.SeasonLength, h,
+            training?.Epochs, training is { BestValidationLoss: double v } && double.IsFinite(v) ? v : null, seconds);
+        Print(report);
+        if (json is not null)
+        {
+            File.WriteAllText(json, JsonSerializer.Serialize(report, SimulateCommand.Json));
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static void Fit(IForecaster model, SeriesSet set)
+    {
+        if (Console.IsOutputRedirected || model is not RecurrentForecaster neural)
+        {
+            model.Fit(set);
+            return;
+        }
+
+        AnsiConsole.Progress().Start(context =>
+        {
+            ProgressTask task = context.AddTask($"training {neural.Name}", maxValue: neural.Options.MaxEpochs);
+            neural.Progress = new Reporter(p =>
+            {
+                task.Value = p.Epoch;
+                task.Description = p.ValidationLoss is double v
+                    ? string.Create(CultureInfo.InvariantCulture, $"training {neural.Name}: epoch {p.Epoch}, validation loss {v:F4}")
+                    : $"training {neural.Name}: epoch {p.Epoch}";
+            });
+            try
+            {
+                neural.Fit(set);
+            }
+            finally
+            {
+                neural.Progress = null;
+            }
+
+            task.Value = task.MaxValue; // early stopping ends before the last epoch
+        });
+    }
+
+    private static void Print(TrainReport r)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"{Markup.Escape(r.Model)} → {Markup.Escape(r.Out)}");
+        table.AddColumn("series").AddColumn(new TableColumn("points").RightAligned()).AddColumn(new TableColumn("step").RightAligned())
+            .AddColumn(new TableColumn("season").RightAligned()).AddColumn(new TableColumn("horizon").RightAligned())
+            .AddColumn(new TableColumn("epochs").RightAligned()).AddColumn(new TableColumn("fit").RightAligned());
+        table.AddRow(
+            r.Series.ToString(CultureInfo.InvariantCulture),
+            r.Points.ToString("N0", CultureInfo.InvariantCulture),
+            $"{r.StepSeconds:G6} s",
+            r.SeasonLength.ToString(CultureInfo.InvariantCulture),
+            r.Horizon.ToString(CultureInfo.InvariantCulture),
+            r.Epochs?.ToString(CultureInfo.InvariantCulture) ?? "-",
+            string.Create(CultureInfo.InvariantCulture, $"{r.TrainSeconds:F1} s"));
+        AnsiConsole.Write(table);
+    }
+
+    /// <summary>Reports synchronously on the training thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
+    private sealed class Reporter(Action<EpochProgress> report) : IProgress<EpochProgress>
+    {
+        public void Report(EpochProgress value) => report(value);
+    }
+}
