@@ -43,13 +43,16 @@ public static class BacktestCommand
         var windows = new Option<int>("--windows") { Description = "Rolling origins for a trace (ignored for M4).", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "Write machine-readable results to this file." };
         var seed = new Option<int>("--seed") { Description = "Seed of the neural models.", DefaultValueFactory = _ => 1 };
-        var command = new Command("backtest", "Score a forecasting model on held-out data.") { data, model, horizon, windows, json, seed };
+        var stepSize = new Option<int?>("--step-size") { Description = "Steps between rolling origins of a trace (default: the horizon). The model is fitted once, before the first origin, then updated." };
+        var season = new Option<int?>("--season") { Description = "Season length m of a trace for MASE and seasonal models (default: inferred from the step, e.g. 24 for hourly data)." };
+        var command = new Command("backtest", "Score a forecasting model on held-out data.") { data, model, horizon, windows, json, seed, stepSize, season };
         command.SetAction(parse => Execute(
-            parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(horizon), parse.GetValue(windows), parse.GetValue(json), parse.GetValue(seed)));
+            parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(horizon), parse.GetValue(windows), parse.GetValue(json), parse.GetValue(seed),
+            parse.GetValue(stepSize), parse.GetValue(season)));
         return command;
     }
 
-    public static int Execute(string data, string modelName, int? horizon, int windows, string? json, int seed)
+    public static int Execute(string data, string modelName, int? horizon, int windows, string? json, int seed, int? stepSize = null, int? season = null)
     {
         if (!Models.Contains(modelName))
         {
@@ -64,6 +67,16 @@ public static class BacktestCommand
         if (windows < 1)
         {
             throw new InvalidInputException("--windows", $"must be at least 1 (got {windows})");
+        }
+
+        if (stepSize is < 1)
+        {
+            throw new InvalidInputException("--step-size", $"must be a positive number of steps (got {stepSize})");
+        }
+
+        if (season is < 1)
+        {
+            throw new InvalidInputException("--season", $"must be a positive number of steps (got {season})");
         }
 
         BacktestReport report;
@@ -89,16 +102,22 @@ public static class BacktestCommand
         else
         {
             SeriesSet set = TraceSeries.Read(data).Series;
+            if (season is int m)
+            {
+                set = new SeriesSet(set.Step, set.Series, set.ExogenousNames, m, set.Source);
+            }
+
             int h = horizon ?? set.SeasonLength;
+            int every = stepSize ?? h;
             int shortest = set.Series.Min(s => s.Length);
-            if (shortest < (h * (windows + 1)) + 2)
+            if (shortest < h + ((windows - 1) * every) + h + 2)
             {
                 Series worst = set.Series.MinBy(s => s.Length)!;
-                throw new InvalidInputException(data, $"series '{worst.Name}' has {worst.Length} points, too short for {windows} windows of {h} steps after a training window", field: worst.Name);
+                throw new InvalidInputException(data, $"series '{worst.Name}' has {worst.Length} points, too short for {windows} windows of {h} steps every {every} after a training window", field: worst.Name);
             }
 
             BacktestResult r = WithSpinner($"{modelName} on {Path.GetFileName(data)}", () =>
-                Backtest.CrossValidate(() => Create(modelName, h, seed), set, new BacktestOptions { Horizon = h, Windows = windows }));
+                Backtest.CrossValidate(() => Create(modelName, h, seed), set, new BacktestOptions { Horizon = h, Windows = windows, StepSize = every }));
             report = ToReport(r, data, set.Count, windows);
         }
 
