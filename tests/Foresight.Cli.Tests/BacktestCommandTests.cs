@@ -48,6 +48,29 @@ public sealed class BacktestCommandTests : IDisposable
         Assert.True(doc.RootElement.GetProperty("mase").GetDouble() > 0);
     }
 
+    [Fact]
+    public void Origins_can_be_closer_than_the_horizon_and_the_season_can_be_set()
+    {
+        var lines = new List<string> { "second,requests" };
+        for (int t = 0; t < 600; t++)
+        {
+            lines.Add($"{t},{(t * 7 % 11) + (t % 60 < 30 ? 5 : 0)}");
+        }
+
+        string trace = _workspace.Write("seconds.csv", string.Join('\n', lines) + "\n");
+        string json = _workspace.Path("bt.json");
+        (int code, string error) = CliWorkspace.Run("backtest", "--data", trace, "--model", "seasonal-naive", "--horizon", "30", "--windows", "20", "--step-size", "10", "--season", "60", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(20, doc.RootElement.GetProperty("windows").GetInt32());
+        Assert.Equal(2, CliWorkspace.Run("backtest", "--data", trace, "--model", "ets", "--season", "0").Code);
+        Assert.Equal(2, CliWorkspace.Run("backtest", "--data", trace, "--model", "ets", "--step-size", "-5").Code);
+        (int tooMany, string message) = CliWorkspace.Run("backtest", "--data", trace, "--model", "ets", "--horizon", "30", "--windows", "100", "--step-size", "10");
+        Assert.Equal(2, tooMany);
+        Assert.Contains("too short for 100 windows of 30 steps every 10", message);
+    }
+
     [Theory]
     [InlineData("--horizon", "-3", "--horizon")]
     [InlineData("--model", "prophet", "unknown model 'prophet'")]
