@@ -23,14 +23,17 @@ public sealed partial record PrometheusTrafficQuery(string App, string Query, st
             throw new ArgumentException($"The PromQL query of app '{App}' must not be empty.", nameof(Query));
         }
 
-        if (!LabelName().IsMatch(SourceLabel ?? ""))
+        if (!IsLabelName(SourceLabel))
         {
             throw new ArgumentException($"'{SourceLabel}' is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*).", nameof(SourceLabel));
         }
     }
 
+    /// <summary>True for a valid Prometheus label name: <c>[a-zA-Z_][a-zA-Z0-9_]*</c>.</summary>
+    public static bool IsLabelName(string? name) => name is not null && LabelName().IsMatch(name);
+
     [GeneratedRegex("^[a-zA-Z_][a-zA-Z0-9_]*$")]
-    internal static partial Regex LabelName();
+    private static partial Regex LabelName();
 }
 
 /// <summary>A series the live read has no usable value for, and why. <see cref="Source"/> is null when the whole query came back empty.</summary>
