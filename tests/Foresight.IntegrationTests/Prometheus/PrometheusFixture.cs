@@ -62,6 +62,20 @@ public sealed class PrometheusFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await StartAsync();
+        }
+        catch
+        {
+            // xunit does not dispose a fixture that failed to initialise: stop the server and clean up here.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAsync()
+    {
         string promtool = FindTool("promtool");
         string prometheus = FindTool("prometheus");
         string data = FindData();
@@ -253,7 +267,7 @@ public sealed class PrometheusFixture : IAsyncLifetime
         }
     }
 
-    private static string FindTool(string name)
+    internal static string FindTool(string name)
     {
         string[] dirs = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         foreach (string dir in dirs.Append("/usr/bin").Append("/usr/local/bin"))
