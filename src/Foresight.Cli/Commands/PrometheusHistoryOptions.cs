@@ -22,7 +22,7 @@ public sealed class PrometheusHistoryOptions
     private readonly Option<string?> _end = new("--end") { Description = "With --prometheus: last time to read (ISO-8601 or Unix seconds)." };
     private readonly Option<string> _step = new("--step")
     {
-        Description = "With --prometheus: the trace row interval, e.g. 1h, 5m, 60 (seconds). Default 1h.",
+        Description = "With --prometheus: the trace row interval, e.g. 1h, 5m, 60 (seconds).",
         DefaultValueFactory = _ => "1h",
     };
 
@@ -33,7 +33,7 @@ public sealed class PrometheusHistoryOptions
         string? url = parse.GetValue(_url);
         if (url is null)
         {
-            foreach (Option option in new Option[] { _promql, _label, _start, _end })
+            foreach (Option option in new Option[] { _promql, _label, _start, _end, _step })
             {
                 if (parse.GetResult(option) is { Implicit: false })
                 {

@@ -110,5 +110,9 @@ public sealed class SimulateFromPrometheusTests(PrometheusFixture prometheus)
         (code, error) = Run(["simulate", "--quiet", "--promql", "up"]);
         Assert.Equal(2, code);
         Assert.StartsWith("error: --promql", error);
+
+        (code, error) = Run(["simulate", "--quiet", "--step", "5m"]);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --step", error);
     }
 }
