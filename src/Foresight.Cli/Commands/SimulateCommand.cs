@@ -49,11 +49,17 @@ public static class SimulateCommand
             DefaultValueFactory = _ => PredictiveForecasting.DefaultModel,
         };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
+        var prometheus = new PrometheusHistoryOptions();
 
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
             scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster,
         };
+        foreach (Option option in prometheus.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse => Execute(new SimulateArgs(
             parse.GetValue(scenario),
             parse.GetValue(trace),
@@ -65,7 +71,8 @@ public static class SimulateCommand
             parse.GetValue(timeScale),
             parse.GetValue(quiet),
             parse.GetValue(htmlReport),
-            parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel)));
+            parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel,
+            prometheus.Bind(parse))));
         return command;
     }
 
@@ -80,7 +87,8 @@ public static class SimulateCommand
         double? TimeScale,
         bool Quiet,
         string? Report = null,
-        string Forecaster = PredictiveForecasting.DefaultModel);
+        string Forecaster = PredictiveForecasting.DefaultModel,
+        PrometheusHistoryArgs? Prometheus = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -136,9 +144,25 @@ public static class SimulateCommand
             spec = spec with { Seed = s };
         }
 
-        string tracePath = DataPaths.Resolve(spec.Trace, spec.Origin.BaseDirectory);
-        RequireFile(tracePath, "--trace");
-        TraceTable table = TraceReader.Read(tracePath);
+        // History from Prometheus replaces the trace file and is treated like a foreign --trace.
+        if (args.Prometheus is not null && args.Trace is not null)
+        {
+            throw new InvalidInputException("--prometheus", "give either --trace FILE or --prometheus URL, not both");
+        }
+
+        bool foreignTrace = args.Trace is not null || args.Prometheus is not null;
+        TraceTable table;
+        if (args.Prometheus is not null)
+        {
+            table = PrometheusHistoryOptions.Read(args.Prometheus);
+        }
+        else
+        {
+            string tracePath = DataPaths.Resolve(spec.Trace, spec.Origin.BaseDirectory);
+            RequireFile(tracePath, "--trace");
+            table = TraceReader.Read(tracePath);
+        }
+
         if (args.TimeScale is double scale)
         {
             if (!(scale > 0) || double.IsInfinity(scale))
@@ -148,7 +172,7 @@ public static class SimulateCommand
 
             spec = spec with { TimeScale = scale };
         }
-        else if (args.Trace is not null && args.Scenario is null)
+        else if (foreignTrace && args.Scenario is null)
         {
             // A foreign trace with the default scenario's apps: replay one trace row per simulated minute when rows are
             // coarse (hourly data), and in real time when they are fine-grained.
@@ -161,7 +185,7 @@ public static class SimulateCommand
         }
 
         List<string> notes = [];
-        if (args.Trace is not null && args.Scenario is null)
+        if (foreignTrace && args.Scenario is null)
         {
             spec = AdoptTraceApps(spec, table, notes);
         }
