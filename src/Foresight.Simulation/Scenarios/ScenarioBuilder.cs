@@ -81,6 +81,26 @@ public static class ScenarioBuilder
         }
 
         var demand = new DemandModel(trace.TimeSeconds, rates, n, spec.TraceStart, spec.TimeScale, trace.StartTime);
+        double? regimeChange = null;
+        if (spec.RegimeChangeAt is double at)
+        {
+            regimeChange = demand.SimTimeAt(at);
+            if (regimeChange >= duration)
+            {
+                // A shortened replay (--duration) may end before the change: nothing to split, say so.
+                warnings.Add(string.Create(CultureInfo.InvariantCulture, $"regimeChangeAt {at} s lies after the replayed window; SLO violations are not split"));
+                regimeChange = null;
+            }
+            else if (!(regimeChange > 0))
+            {
+                throw new InvalidInputException(
+                    spec.Origin.File,
+                    $"regimeChangeAt {at.ToString(CultureInfo.InvariantCulture)} s must lie after traceStart ({spec.TraceStart.ToString(CultureInfo.InvariantCulture)} s)",
+                    spec.Origin.LineOf("regimeChangeAt"),
+                    "regimeChangeAt");
+            }
+        }
+
         return new SimulationScenario
         {
             Name = spec.Name,
@@ -95,6 +115,7 @@ public static class ScenarioBuilder
             Seed = spec.Seed,
             TargetUtilization = spec.TargetUtilization,
             Demand = demand,
+            RegimeChangeSeconds = regimeChange,
             Warnings = warnings,
         };
     }

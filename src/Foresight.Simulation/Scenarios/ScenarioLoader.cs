@@ -16,7 +16,7 @@ public static class ScenarioLoader
 {
     private static readonly string[] _topFields =
     [
-        "name", "description", "trace", "sources", "timeScale", "traceStart", "traceDuration", "seed",
+        "name", "description", "trace", "sources", "timeScale", "traceStart", "traceDuration", "regimeChangeAt", "seed",
         "stepSeconds", "targetUtilization", "sites", "cloud", "rtt", "apps",
     ];
 
@@ -78,6 +78,7 @@ public static class ScenarioLoader
         double timeScale = top.Number("timeScale", NumberRange.Positive(1e7)) ?? defaults.TimeScale;
         double traceStart = top.Number("traceStart", NumberRange.NonNegative(1e12)) ?? defaults.TraceStart;
         double? traceDuration = top.Number("traceDuration", NumberRange.Positive(1e12));
+        double? regimeChangeAt = top.Number("regimeChangeAt", NumberRange.NonNegative(1e12));
         int seed = top.Integer("seed", NumberRange.Between(int.MinValue, int.MaxValue)) ?? defaults.Seed;
         double stepSeconds = top.Number("stepSeconds", NumberRange.Positive(3600)) ?? defaults.StepSeconds;
         double targetUtilization = top.Number("targetUtilization", new NumberRange(0, true, 1)) ?? defaults.TargetUtilization;
@@ -96,6 +97,7 @@ public static class ScenarioLoader
             TimeScale = timeScale,
             TraceStart = traceStart,
             TraceDuration = traceDuration,
+            RegimeChangeAt = regimeChangeAt,
             Seed = seed,
             StepSeconds = stepSeconds,
             TargetUtilization = targetUtilization,

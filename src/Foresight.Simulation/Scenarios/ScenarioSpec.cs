@@ -30,6 +30,12 @@ public sealed record ScenarioSpec
     /// <summary>Length of the replayed window in trace seconds; null replays to the end of the trace.</summary>
     public double? TraceDuration { get; init; }
 
+    /// <summary>
+    /// Trace second (from the trace's first row) where the traffic changes regime (a lockdown ending, a holiday);
+    /// results then split SLO violations before and after it. Null: no declared change.
+    /// </summary>
+    public double? RegimeChangeAt { get; init; }
+
     public int Seed { get; init; } = 42;
 
     /// <summary>Simulated seconds per fluid step.</summary>
