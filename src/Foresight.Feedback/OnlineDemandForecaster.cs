@@ -236,7 +236,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
     {
         ArgumentNullException.ThrowIfNull(decisions);
         ArgumentNullException.ThrowIfNull(options);
-        _apps[app].Decisions.Record(now, decisions, activeReplicas, replicaRps, leadSeconds, options.HoldSeconds);
+        _apps[app].Decisions.Record(now, decisions, activeReplicas, replicaRps, leadSeconds, options.HoldSeconds, options.TrafficShiftThreshold);
         _apps[app].LastOptions = options;
     }
 

@@ -4,7 +4,7 @@ using Foresight.Feedback.Thresholds;
 namespace Foresight.Feedback.Decisions;
 
 /// <summary>Totals of one app's scored decisions, for status.</summary>
-/// <param name="TruePositives">Confident rises whose demand was real: within the decision's window the observed demand needed more replicas than were active.</param>
+/// <param name="TruePositives">Confident rises whose demand was real: within the decision's window the observed demand exceeded the active capacity by more than the shift threshold.</param>
 /// <param name="FalsePositives">Confident rises that were not needed.</param>
 /// <param name="FalseNegatives">Real needs the decision did not predict (no confident rise at that site).</param>
 /// <param name="MeanLeadSeconds">Over true positives: seconds from the decision until the need actually arrived.</param>
@@ -14,7 +14,9 @@ public sealed record DecisionTotals(long TruePositives, long FalsePositives, lon
 /// <summary>
 /// Scores one app's floor decisions once their window has passed. A decision at time t for a site, with n replicas
 /// active, looks at the demand up to t + lead + hold (the window its floor covers). The need is real when the observed
-/// demand in that window needed more than n replicas at the planning utilization. A confident rise is then a true
+/// demand in that window exceeded what n replicas serve at the planning utilization by more than the decision's shift
+/// threshold: the same test the decision made on the forecast, so a blip within the shift tolerance that the reactive
+/// path absorbs is not counted as a missed shift. A confident rise is then a true
 /// positive (else a false positive); no rise where the need was real is a false negative. Decisions where neither
 /// happened are true negatives and are not counted. Each tick's decision is scored on its own, so a sustained rise
 /// counts once per tick: precision and recall are per decision tick, not per episode.
@@ -55,7 +57,8 @@ public sealed class DecisionScorer
     /// <summary>Decisions waiting for their window to pass.</summary>
     public int PendingCount => _pending.Count;
 
-    public void Record(double now, IReadOnlyList<FloorDecision> decisions, ReadOnlySpan<int> activeReplicas, double replicaRps, double leadSeconds, double holdSeconds)
+    /// <param name="shiftThreshold">The decision's traffic-shift threshold (a fraction of the capacity).</param>
+    public void Record(double now, IReadOnlyList<FloorDecision> decisions, ReadOnlySpan<int> activeReplicas, double replicaRps, double leadSeconds, double holdSeconds, double shiftThreshold = 0)
     {
         if (!(replicaRps > 0) || !double.IsFinite(now))
         {
@@ -64,7 +67,8 @@ public sealed class DecisionScorer
 
         foreach (FloorDecision d in decisions)
         {
-            _pending.Add(new Pending(d.Site, now, now + leadSeconds + holdSeconds, leadSeconds, d.ConfidentRise, activeReplicas[d.Site], replicaRps));
+            int active = activeReplicas[d.Site];
+            _pending.Add(new Pending(d.Site, now, now + leadSeconds + holdSeconds, leadSeconds, d.ConfidentRise, active * replicaRps * (1 + shiftThreshold)));
         }
     }
 
@@ -79,7 +83,7 @@ public sealed class DecisionScorer
                 continue;
             }
 
-            if (p.NeedAt is null && Math.Ceiling((demandBySite[p.Site] / p.ReplicaRps) - 1e-9) > p.Active)
+            if (p.NeedAt is null && demandBySite[p.Site] > p.Capacity)
             {
                 p.NeedAt = time;
             }
@@ -140,7 +144,7 @@ public sealed class DecisionScorer
         }
     }
 
-    private sealed class Pending(int site, double decidedAt, double end, double leadSeconds, bool rise, int active, double replicaRps)
+    private sealed class Pending(int site, double decidedAt, double end, double leadSeconds, bool rise, double capacity)
     {
         public int Site { get; } = site;
 
@@ -152,9 +156,8 @@ public sealed class DecisionScorer
 
         public bool Rise { get; } = rise;
 
-        public int Active { get; } = active;
-
-        public double ReplicaRps { get; } = replicaRps;
+        /// <summary>Demand beyond which the need is real: the active replicas' capacity plus the shift threshold.</summary>
+        public double Capacity { get; } = capacity;
 
         public double? NeedAt { get; set; }
     }
