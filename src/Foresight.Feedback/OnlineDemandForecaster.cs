@@ -49,12 +49,13 @@ public sealed record OnlineForecasterOptions
     public FallbackOptions Fallback { get; init; } = new(EnterAtOrAbove: 1.1, ExitBelow: 1.0, MinPoints: 50);
 
     /// <summary>
-    /// The drift detector on each app's scaled one-step error stream (|error| summed over sites, divided by the in-sample
-    /// seasonal naive error of the last fit, so 1 means "as bad as naive was in training"). Null: no drift detection.
-    /// The default tolerates errors up to half the naive scale above their running mean and fires when the excess
-    /// accumulates to 20 naive errors (a few buckets after a gross change, rarely on ordinary noise).
+    /// The drift detector on each app's scaled error stream (|error| summed over sites and averaged over the scored steps
+    /// ahead, divided by the in-sample seasonal naive error of the last fit, so 1 means "as bad as naive was in
+    /// training"). Null: no drift detection. The default tolerates errors up to a quarter of the naive scale above
+    /// their running mean and fires when the excess accumulates to 10 naive errors: about 40 buckets after the error
+    /// grows by half the naive scale, sooner after a gross change.
     /// </summary>
-    public Func<IDriftDetector>? DriftDetector { get; init; } = () => new PageHinkley(delta: 0.5, lambda: 20, minInstances: 30);
+    public Func<IDriftDetector>? DriftDetector { get; init; } = () => new PageHinkley(delta: 0.25, lambda: 10, minInstances: 30);
 
     /// <summary>Buckets of the most recent history a drift- or fallback-triggered retrain uses (scheduled retrains use all kept history).</summary>
     public int RecentRetrainBuckets { get; init; } = 4_000;
@@ -271,7 +272,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             }
         }
 
-        double stepOneError = Score(state, values);
+        double error = Score(state, values);
         state.Decisions.Observe(time, values);
         double? mase = state.Rolling.Snapshot().Mase;
         bool drift = false;
@@ -285,9 +286,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 Bounded(state.Transitions, new FallbackTransitionStatus(transition.Time, transition.ReactiveOnly, transition.Reason));
             }
 
-            if (state.Drift is not null && state.ErrorScale > 0 && !double.IsNaN(stepOneError))
+            if (state.Drift is not null && state.ErrorScale > 0 && !double.IsNaN(error))
             {
-                drift = state.Drift.Add(stepOneError / state.ErrorScale);
+                drift = state.Drift.Add(error / state.ErrorScale);
                 state.DriftAlarms += drift ? 1 : 0;
             }
 
@@ -345,11 +346,16 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         }
     }
 
-    /// <summary>Scores the forecasts issued before this bucket against it, up to <see cref="ScoredSteps"/> ahead; returns the summed |error| one step ahead (NaN if none).</summary>
+    /// <summary>
+/// Scores the forecasts issued before this bucket against it, up to <see cref="ScoredSteps"/> ahead. Returns |error|
+/// summed over sites and averaged over the steps ahead that predicted this bucket (NaN if none): the drift stream.
+/// Later steps are included because a model whose level adapts quickly hides a changed shape from one-step errors.
+/// </summary>
     private double Score(AppState state, double[] actual)
     {
         int m = _options.SeasonLength;
-        double stepOne = double.NaN;
+        double errorSum = 0;
+        int steps = 0;
         foreach ((long issuedAt, IReadOnlyList<Forecast> forecasts) in state.Issued)
         {
             // A forecast issued after b buckets predicts bucket b at step 0.
@@ -359,6 +365,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 continue;
             }
 
+            steps++;
             for (int s = 0; s < actual.Length; s++)
             {
                 List<double> history = state.History[s];
@@ -368,10 +375,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 }
 
                 Forecast f = forecasts[s];
-                if (step == 0)
-                {
-                    stepOne = (double.IsNaN(stepOne) ? 0 : stepOne) + Math.Abs(actual[s] - f.Quantile(0.5, 0));
-                }
+                errorSum += Math.Abs(actual[s] - f.Quantile(0.5, step));
 
                 if (history.Count <= m)
                 {
@@ -391,7 +395,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             }
         }
 
-        return stepOne;
+        return steps > 0 ? errorSum / steps : double.NaN;
     }
 
     private static void MeasureAfterSwap(AppState state)

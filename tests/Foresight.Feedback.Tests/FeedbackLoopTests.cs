@@ -84,12 +84,76 @@ public sealed class FeedbackLoopTests
     }
 
     [Fact]
-    public void In_background_mode_the_model_is_swapped_in_once_the_fit_has_finished()
+    public void In_background_mode_predictions_keep_using_the_old_model_until_the_new_one_is_fitted_then_it_is_swapped_in()
     {
-        OnlineDemandForecaster f = Run(feedback: true, ChangeAt, seed: 3, RetrainMode.Background);
-        RetrainRecord drift = Assert.Single(f.RetrainHistory, r => r.Trigger == RetrainTrigger.Drift && r.Time >= ChangeAt && r.Time < ChangeAt + 120);
-        Assert.True(drift.SwappedAt > drift.Time, "the swap happens at a later bucket than the trigger");
+        // Every fit after the first blocks until the test opens the gate: the prediction tick must not wait for it.
+        using var gate = new ManualResetEventSlim(false);
+        using var fitted = new ManualResetEventSlim(false);
+        int fits = 0;
+        var f = new OnlineDemandForecaster(1, 1, () => new GatedModel(Interlocked.Increment(ref fits) == 1 ? null : gate, fitted), new OnlineForecasterOptions
+        {
+            HorizonSteps = 6,
+            WarmupSeconds = 300,
+            RefitEverySeconds = 600,
+            SeasonLength = 12,
+            RetrainMode = RetrainMode.Background,
+        });
+        var noise = new Random(5);
+        int t = 0;
+        void Advance(int seconds)
+        {
+            for (int end = t + seconds; t < end;)
+            {
+                t++;
+                f.Observe(0, t, [Rate(t - 0.5, noise, double.PositiveInfinity)]);
+                if (t % 5 == 0 && t > 300)
+                {
+                    Assert.NotNull(f.Predict(0, 0, t));
+                }
+            }
+        }
+
+        Advance(1000); // warm-up fit at 300 s, scheduled retrain triggered at 900 s and now blocked
+        Assert.Equal(1, f.ModelOf(0)!.Version);
+        Advance(2000); // 400 more buckets predicted while the retrain waits
+        Assert.Equal(1, f.ModelOf(0)!.Version);
+        Assert.Single(f.RetrainHistory);
+
+        gate.Set();
+        Assert.True(fitted.Wait(TimeSpan.FromSeconds(30)), "the background fit finished");
+        Advance(5); // the next bucket publishes it
+        Assert.Equal(2, f.ModelOf(0)!.Version);
+        RetrainRecord swap = f.RetrainHistory[^1];
+        Assert.Equal(RetrainTrigger.Schedule, swap.Trigger);
+        Assert.Equal(900, swap.Time);
+        Assert.Equal(t, swap.SwappedAt);
         Assert.Equal("background", f.GetStatus().RetrainMode);
+    }
+
+    /// <summary>Seasonal naive whose fit waits for a gate (when given) and then signals.</summary>
+    private sealed class GatedModel(ManualResetEventSlim? gate, ManualResetEventSlim fitted) : Foresight.Forecasting.IForecaster
+    {
+        private readonly SeasonalNaiveForecaster _inner = new();
+
+        public string Name => _inner.Name;
+
+        public bool IsFitted => _inner.IsFitted;
+
+        public void Fit(Foresight.Forecasting.SeriesSet history, CancellationToken cancellationToken = default)
+        {
+            gate?.Wait(TimeSpan.FromSeconds(60), cancellationToken);
+            _inner.Fit(history, cancellationToken);
+            if (gate is not null)
+            {
+                fitted.Set();
+            }
+        }
+
+        public void Update(Foresight.Forecasting.SeriesSet newObservations) => _inner.Update(newObservations);
+
+        public IReadOnlyList<Foresight.Core.Forecasts.Forecast> Predict(int horizon) => _inner.Predict(horizon);
+
+        public void Save(Stream stream) => _inner.Save(stream);
     }
 
     [Fact]

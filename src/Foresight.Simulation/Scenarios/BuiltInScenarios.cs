@@ -15,7 +15,7 @@ public static class BuiltInScenarios
     private static readonly Lazy<IReadOnlyDictionary<string, string>> _resources = new(FindResources);
 
     /// <summary>Built-in scenario names, the default first.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["milan", "bikenyc", "melbourne", "bayarea", "nasa", "melbourne-reopening"];
+    public static IReadOnlyList<string> Names { get; } = ["milan", "bikenyc", "melbourne", "bayarea", "nasa", "melbourne-reopening", "milan-moved"];
 
     public static bool Contains(string name) => _resources.Value.ContainsKey(name);
 

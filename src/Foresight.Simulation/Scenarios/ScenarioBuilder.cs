@@ -73,6 +73,10 @@ public static class ScenarioBuilder
         warnings.AddRange(topologyWarnings);
 
         double duration = Window(spec, trace, warnings);
+        if (spec.RegimeChangeAt is double changeAt && spec.RegimeChangeRemap == "rotate")
+        {
+            Rotate(rates, trace.TimeSeconds, n, changeAt);
+        }
         if (trace.Fills.FilledCells > 0)
         {
             string worst = string.Join(", ", trace.Fills.FilledByColumn.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
@@ -356,6 +360,29 @@ public static class ScenarioBuilder
         }
 
         return result;
+    }
+
+    /// <summary>From trace second <paramref name="changeAt"/> on, source s replays source (s + n/2) mod n: the traffic moves.</summary>
+    private static void Rotate(double[][] rates, double[] rowSeconds, int n, double changeAt)
+    {
+        int shift = n / 2;
+        var row = new double[n];
+        foreach (double[] appRates in rates)
+        {
+            for (int r = 0; r < rowSeconds.Length; r++)
+            {
+                if (rowSeconds[r] < changeAt)
+                {
+                    continue;
+                }
+
+                appRates.AsSpan(r * n, n).CopyTo(row);
+                for (int s = 0; s < n; s++)
+                {
+                    appRates[(r * n) + s] = row[(s + shift) % n];
+                }
+            }
+        }
     }
 
     private static string StripPrefix(string id)
