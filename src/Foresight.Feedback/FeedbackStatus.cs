@@ -23,7 +23,7 @@ public sealed record FeedbackStatus(bool Enabled, string RetrainMode, IReadOnlyL
 /// <param name="FallbackReason">Why the app is, or is not, reactive-only.</param>
 /// <param name="Precision">Recent confident rises that were real (null until any was scored).</param>
 /// <param name="Recall">Recent real needs that a confident rise predicted.</param>
-/// <param name="DriftAlarms">Times the drift detector fired.</param>
+/// <param name="DriftAlarms">Times the drift detector fired; <paramref name="RecentDriftAlarms"/> holds when (the latest).</param>
 /// <param name="ModelVersion">The published model's version (0 before the first fit).</param>
 public sealed record AppFeedbackStatus(
     string App,
@@ -42,6 +42,7 @@ public sealed record AppFeedbackStatus(
     double? Recall,
     DecisionTotals Decisions,
     int DriftAlarms,
+    IReadOnlyList<double> RecentDriftAlarms,
     int ModelVersion,
     int Retrains,
     IReadOnlyList<RetrainRecord> RecentRetrains);

@@ -289,7 +289,11 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             if (state.Drift is not null && state.ErrorScale > 0 && !double.IsNaN(error))
             {
                 drift = state.Drift.Add(error / state.ErrorScale);
-                state.DriftAlarms += drift ? 1 : 0;
+                if (drift)
+                {
+                    state.DriftAlarms++;
+                    Bounded(state.DriftAlarmTimes, time);
+                }
             }
 
             state.Thresholds.Update(time, state.Decisions.Recent, mase);
@@ -523,6 +527,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             recent.Recall,
             state.Decisions.Totals,
             state.DriftAlarms,
+            state.DriftAlarmTimes.TakeLast(_options.StatusHistory).ToArray(),
             state.Slot.Current?.Version ?? 0,
             state.RetrainCount,
             state.Retrains.TakeLast(_options.StatusHistory).ToArray());
@@ -601,6 +606,8 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         public double ErrorScale { get; set; }
 
         public int DriftAlarms { get; set; }
+
+        public List<double> DriftAlarmTimes { get; } = [];
 
         public List<RetrainRecord> Retrains { get; } = [];
 
