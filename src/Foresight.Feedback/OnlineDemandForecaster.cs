@@ -1,7 +1,12 @@
+using System.Diagnostics;
 using Foresight.Control.Decision;
 using Foresight.Core.Forecasts;
 using Foresight.Feedback.Accuracy;
+using Foresight.Feedback.Decisions;
+using Foresight.Feedback.Drift;
 using Foresight.Feedback.Fallback;
+using Foresight.Feedback.Retraining;
+using Foresight.Feedback.Thresholds;
 using Foresight.Forecasting;
 
 namespace Foresight.Feedback;
@@ -42,17 +47,71 @@ public sealed record OnlineForecasterOptions
     /// only a model clearly worse than naive (MASE at or above 1.1) is switched off, until it is back below 1.
     /// </summary>
     public FallbackOptions Fallback { get; init; } = new(EnterAtOrAbove: 1.1, ExitBelow: 1.0, MinPoints: 50);
+
+    /// <summary>
+    /// The drift detector on each app's scaled error stream (|error| summed over sites and averaged over the scored steps
+    /// ahead, divided by the in-sample seasonal naive error of the last fit, so 1 means "as bad as naive was in
+    /// training"). Null: no drift detection. The default tolerates errors up to a quarter of the naive scale above
+    /// their running mean and fires when the excess accumulates to 10 naive errors: about 40 buckets after the error
+    /// grows by half the naive scale, sooner after a gross change.
+    /// </summary>
+    public Func<IDriftDetector>? DriftDetector { get; init; } = () => new PageHinkley(delta: 0.25, lambda: 10, minInstances: 30);
+
+    /// <summary>Buckets of the most recent history a drift- or fallback-triggered retrain uses (scheduled retrains use all kept history).</summary>
+    public int RecentRetrainBuckets { get; init; } = 4_000;
+
+    /// <summary>
+    /// How a retrain's result is published. <see cref="RetrainMode.Deterministic"/> (simulation): the fit runs on a
+    /// background task and the new model is swapped in at the first bucket at least <see cref="RetrainDelaySeconds"/>
+    /// after the trigger, waiting for the task there if needed, so results do not depend on machine speed.
+    /// <see cref="RetrainMode.Background"/> (hosted controller): swapped in at the first bucket after the task finishes.
+    /// Either way predictions keep using the old model until the swap.
+    /// </summary>
+    public RetrainMode RetrainMode { get; init; } = RetrainMode.Deterministic;
+
+    /// <summary>Simulated seconds a retrain is assumed to take in <see cref="RetrainMode.Deterministic"/> mode.</summary>
+    public double RetrainDelaySeconds { get; init; } = 30;
+
+    /// <summary>Bounds and rates of the adaptive confidence and shift thresholds (used when <see cref="Feedback"/> is on).</summary>
+    public AdaptiveThresholdOptions Thresholds { get; init; } = new();
+
+    /// <summary>App names for status, by index; "app{i}" when absent.</summary>
+    public IReadOnlyList<string>? AppNames { get; init; }
+
+    /// <summary>Entries of each list kept in status (retrains, threshold changes, fallback transitions).</summary>
+    public int StatusHistory { get; init; } = 20;
+}
+
+public enum RetrainMode
+{
+    Deterministic,
+    Background,
 }
 
 /// <summary>
 /// Feeds what the controller observes into a per-app forecasting model, one series per ingress site, and serves its
-/// forecasts. It trains only on what it has already seen (never ahead of <c>now</c>), streams each new bucket into the
-/// model, and retrains on a schedule. Before the first fit it has no forecast, so the controller stays reactive.
+/// forecasts. It trains only on what it has already seen (never ahead of <c>now</c>) and streams each new bucket into the
+/// model. Before the first fit it has no forecast, so the controller stays reactive.
+/// <para>
+/// With <see cref="OnlineForecasterOptions.Feedback"/> on it is also the feedback loop: it scores its forecasts
+/// (MASE, coverage, pinball), watches the error stream for drift, retrains on a schedule, on drift and on falling back
+/// (off the prediction path, then swaps the model atomically through a <see cref="ModelSlot"/>), falls back to
+/// reactive-only while forecasts are worse than seasonal naive, scores the controller's decisions once their lead
+/// time has passed and adapts the confidence and shift thresholds to them.
+/// </para>
+/// <para>
+/// Threading: <see cref="Observe"/>, <see cref="Predict"/> and <see cref="RecordDecisions"/> are called from one
+/// controller tick at a time; only the fit of a new model runs elsewhere, on its own copy of the history.
+/// </para>
 /// </summary>
-public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaster
+public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaster, IDecisionFeedback
 {
     /// <summary>Forecast steps ahead that are scored (the first half minute of 5 s buckets).</summary>
     private const int ScoredSteps = 6;
+
+    /// <summary>Buckets after a swap over which the new model's MASE is measured for the retrain history.</summary>
+    private const int AfterSwapBuckets = 60;
+
     private readonly Func<IForecaster> _modelFactory;
     private readonly OnlineForecasterOptions _options;
     private readonly AppState[] _apps;
@@ -66,6 +125,16 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             throw new ArgumentException("Bucket length, horizon and season length must be positive.", nameof(options));
         }
 
+        if (options.RecentRetrainBuckets < 2 || !(options.RetrainDelaySeconds >= 0) || options.StatusHistory < 1)
+        {
+            throw new ArgumentException("Retrain window, retrain delay and status history must be positive.", nameof(options));
+        }
+
+        if (options.Thresholds.Validate() is string invalid)
+        {
+            throw new ArgumentException($"Invalid adaptive threshold option: {invalid}.", nameof(options));
+        }
+
         _modelFactory = modelFactory;
         _options = options;
         _apps = Enumerable.Range(0, apps).Select(a => new AppState(a, sites, options)).ToArray();
@@ -75,7 +144,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
     public int HorizonSteps => _options.HorizonSteps;
 
-    /// <summary>Fits done so far (first fit plus scheduled retrains), over all apps.</summary>
+    /// <summary>Fits done so far (first fit plus retrains swapped in), over all apps.</summary>
     public int Fits { get; private set; }
 
     public ForecastAccuracy Accuracy
@@ -98,6 +167,25 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 points);
         }
     }
+
+    /// <summary>Why each app is or is not using its forecasts, for status.</summary>
+    public IReadOnlyList<string> FallbackReasons => _apps.Select(a => a.Fallback.Reason).ToArray();
+
+    /// <summary>Times an app switched to or from reactive-only, over all apps.</summary>
+    public int FallbackTransitions { get; private set; }
+
+    /// <summary>Every retrain so far (all apps, in trigger order), including the first fits.</summary>
+    public IReadOnlyList<RetrainRecord> RetrainHistory => _apps.SelectMany(a => a.Retrains).OrderBy(r => r.Time).ThenBy(r => r.App).ToArray();
+
+    /// <summary>The published model of an app, for status and tests.</summary>
+    public PublishedModel? ModelOf(int app) => _apps[app].Slot.Current;
+
+    public object Status => GetStatus();
+
+    public FeedbackStatus GetStatus() => new(
+        _options.Feedback,
+        _options.RetrainMode == RetrainMode.Deterministic ? "deterministic" : "background",
+        _apps.Select(StatusOf).ToArray());
 
     public void Observe(int app, double time, ReadOnlySpan<double> ratesBySite)
     {
@@ -124,7 +212,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
     public Forecast? Predict(int app, int site, double now)
     {
         AppState state = _apps[app];
-        if (state.Model is null)
+        if (state.Slot.Current is null)
         {
             return null;
         }
@@ -139,17 +227,27 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         return PredictAll(state)[site];
     }
 
-    /// <summary>Why each app is or is not using its forecasts, for status.</summary>
-    public IReadOnlyList<string> FallbackReasons => _apps.Select(a => a.Fallback.Reason).ToArray();
+    public PredictiveOptions OptionsFor(int app, PredictiveOptions defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        return _options.Feedback ? _apps[app].Thresholds.Apply(defaults) : defaults;
+    }
 
-    /// <summary>Times an app switched to or from reactive-only, over all apps.</summary>
-    public int FallbackTransitions { get; private set; }
+    public void RecordDecisions(int app, double now, IReadOnlyList<FloorDecision> decisions, ReadOnlySpan<int> activeReplicas, double replicaRps, double leadSeconds, PredictiveOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(decisions);
+        ArgumentNullException.ThrowIfNull(options);
+        _apps[app].Decisions.Record(now, decisions, activeReplicas, replicaRps, leadSeconds, options.HoldSeconds, options.TrafficShiftThreshold);
+        _apps[app].LastOptions = options;
+    }
 
     private IReadOnlyList<Forecast> PredictAll(AppState state)
     {
         if (state.Forecasts is null)
         {
-            state.Forecasts = state.Model!.Predict(_options.HorizonSteps);
+            // One read of the slot: every series of this prediction comes from the same model.
+            PublishedModel model = state.Slot.Current!;
+            state.Forecasts = model.Model.Predict(_options.HorizonSteps);
             state.Issued.Enqueue((state.Buckets, state.Forecasts));
             while (state.Issued.Count > ScoredSteps)
             {
@@ -174,34 +272,94 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             }
         }
 
-        Score(state, values);
-        if (_options.Feedback && state.Fallback.Update(time, state.Rolling.Snapshot().Mase) is not null)
+        double error = Score(state, values);
+        state.Decisions.Observe(time, values);
+        double? mase = state.Rolling.Snapshot().Mase;
+        bool drift = false;
+        bool fellBack = false;
+        if (_options.Feedback)
         {
-            FallbackTransitions++;
+            if (state.Fallback.Update(time, mase) is FallbackTransition transition)
+            {
+                FallbackTransitions++;
+                fellBack = transition.ReactiveOnly;
+                Bounded(state.Transitions, new FallbackTransitionStatus(transition.Time, transition.ReactiveOnly, transition.Reason));
+            }
+
+            if (state.Drift is not null && state.ErrorScale > 0 && !double.IsNaN(error))
+            {
+                drift = state.Drift.Add(error / state.ErrorScale);
+                if (drift)
+                {
+                    state.DriftAlarms++;
+                    Bounded(state.DriftAlarmTimes, time);
+                }
+            }
+
+            state.Thresholds.Update(time, state.Decisions.Recent, mase);
         }
 
         Array.Clear(state.BucketSum);
         state.BucketFilled = 0;
         state.Buckets++;
         state.Forecasts = null;
+        MeasureAfterSwap(state);
 
-        bool warm = state.Buckets * _options.BucketSeconds >= _options.WarmupSeconds;
-        bool due = state.Model is null || (_options.Feedback && time - state.FittedAt >= _options.RefitEverySeconds);
-        if (warm && due)
+        if (state.Slot.Current is not PublishedModel current)
         {
-            Fit(state, time);
+            if (state.Buckets * _options.BucketSeconds >= _options.WarmupSeconds)
+            {
+                // The first fit: there is no old model to keep serving, so it is done here and now.
+                Publish(state, Train(state, time, RetrainTrigger.WarmUp, state.History[0].Count), time);
+            }
+
+            return;
         }
-        else if (state.Model is not null)
+
+        var update = Enumerable.Range(0, sites).Select(s => new Series(SeriesName(state.App, s), [values[s]])).ToList();
+        current.Model.Update(new SeriesSet(Step, update, seasonLength: _options.SeasonLength, allowEmpty: false));
+        if (!_options.Feedback)
         {
-            var update = Enumerable.Range(0, sites).Select(s => new Series(SeriesName(state.App, s), [values[s]])).ToList();
-            state.Model.Update(new SeriesSet(Step, update, seasonLength: _options.SeasonLength, allowEmpty: false));
+            return;
+        }
+
+        if (state.Retraining is RetrainJob job)
+        {
+            bool ready = _options.RetrainMode == RetrainMode.Deterministic
+                ? time >= job.SwapNotBefore - 1e-9
+                : job.Task.IsCompleted;
+            if (ready)
+            {
+                state.Retraining = null;
+                Publish(state, job.Task.GetAwaiter().GetResult(), time); // deterministic mode may wait here for the fit
+            }
+
+            return;
+        }
+
+        string? trigger = drift ? RetrainTrigger.Drift
+            : fellBack ? RetrainTrigger.Fallback
+            : time - current.FittedAt >= _options.RefitEverySeconds ? RetrainTrigger.Schedule
+            : null;
+        if (trigger is not null)
+        {
+            int buckets = trigger == RetrainTrigger.Schedule ? state.History[0].Count : Math.Min(_options.RecentRetrainBuckets, state.History[0].Count);
+            double? maseBefore = mase;
+            TrainingData data = Snapshot(state, time, trigger, buckets, maseBefore);
+            state.Retraining = new RetrainJob(Task.Run(() => Fit(data)), time + _options.RetrainDelaySeconds);
         }
     }
 
-    /// <summary>Scores the forecasts issued before this bucket against it, up to <see cref="ScoredSteps"/> ahead.</summary>
-    private void Score(AppState state, double[] actual)
+    /// <summary>
+/// Scores the forecasts issued before this bucket against it, up to <see cref="ScoredSteps"/> ahead. Returns |error|
+/// summed over sites and averaged over the steps ahead that predicted this bucket (NaN if none): the drift stream.
+/// Later steps are included because a model whose level adapts quickly hides a changed shape from one-step errors.
+/// </summary>
+    private double Score(AppState state, double[] actual)
     {
         int m = _options.SeasonLength;
+        double errorSum = 0;
+        int steps = 0;
         foreach ((long issuedAt, IReadOnlyList<Forecast> forecasts) in state.Issued)
         {
             // A forecast issued after b buckets predicts bucket b at step 0.
@@ -211,48 +369,219 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 continue;
             }
 
+            steps++;
             for (int s = 0; s < actual.Length; s++)
             {
                 List<double> history = state.History[s];
-                if (history.Count <= m || step >= forecasts[s].Horizon)
+                if (step >= forecasts[s].Horizon)
                 {
                     continue;
                 }
 
                 Forecast f = forecasts[s];
-                state.Rolling.Record(actual[s], f, step, history[^(m + 1)]);
-                state.AbsError += Math.Abs(actual[s] - f.Quantile(0.5, step));
+                errorSum += Math.Abs(actual[s] - f.Quantile(0.5, step));
+
+                if (history.Count <= m)
+                {
+                    continue;
+                }
+
+                ScoredPoint point = state.Rolling.Record(actual[s], f, step, history[^(m + 1)]);
+                state.AbsError += point.AbsError;
                 state.AbsSeasonalError += Math.Abs(actual[s] - history[^(m + 1)]);
                 state.Covered += actual[s] >= f.Quantile(0.05, step) && actual[s] <= f.Quantile(0.95, step) ? 1 : 0;
                 state.Scored++;
+                if (state.AfterSwap is not null)
+                {
+                    state.AfterSwap.Error += point.AbsError;
+                    state.AfterSwap.Naive += Math.Abs(actual[s] - history[^(m + 1)]);
+                }
             }
+        }
+
+        return steps > 0 ? errorSum / steps : double.NaN;
+    }
+
+    private static void MeasureAfterSwap(AppState state)
+    {
+        if (state.AfterSwap is not AfterSwap after || --after.BucketsLeft > 0)
+        {
+            return;
+        }
+
+        state.AfterSwap = null;
+        int i = state.Retrains.FindLastIndex(r => r.SwappedAt is not null);
+        if (i >= 0 && after.Naive > 0)
+        {
+            state.Retrains[i] = state.Retrains[i] with { MaseAfter = after.Error / after.Naive };
         }
     }
 
-    private void Fit(AppState state, double time)
+    private TrainingData Snapshot(AppState state, double time, string trigger, int buckets, double? maseBefore)
     {
         int sites = state.BucketSum.Length;
-        long first = state.Buckets - state.History[0].Count;
+        long first = state.Buckets - buckets;
         DateTimeOffset start = _options.Epoch + (Step * first);
         var series = Enumerable.Range(0, sites)
-            .Select(s => new Series(SeriesName(state.App, s), state.History[s].ToArray(), start))
+            .Select(s => new Series(SeriesName(state.App, s), state.History[s].GetRange(state.History[s].Count - buckets, buckets).ToArray(), start))
             .ToList();
-        IForecaster model = _modelFactory();
-        model.Fit(new SeriesSet(Step, series, seasonLength: _options.SeasonLength, source: $"observed demand of app {state.App}"));
-        state.Model = model; // swapped in whole: a prediction never sees a half-trained model
-        state.FittedAt = time;
+        return new TrainingData(state.App, time, trigger, state.Buckets, buckets, maseBefore,
+            new SeriesSet(Step, series, seasonLength: _options.SeasonLength, source: $"observed demand of app {state.App}"));
+    }
+
+    private Trained Train(AppState state, double time, string trigger, int buckets) =>
+        Fit(Snapshot(state, time, trigger, buckets, state.Rolling.Snapshot().Mase));
+
+    /// <summary>Fits a new model on its own copy of the history; runs off the prediction path and never throws.</summary>
+    private Trained Fit(TrainingData data)
+    {
+        long started = Stopwatch.GetTimestamp(); // reported only, never used for decisions
+        try
+        {
+            IForecaster model = _modelFactory();
+            model.Fit(data.History);
+            return new Trained(data, model, Stopwatch.GetElapsedTime(started).TotalSeconds, null);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ArithmeticException)
+        {
+            return new Trained(data, null, Stopwatch.GetElapsedTime(started).TotalSeconds, e.Message);
+        }
+    }
+
+    /// <summary>Re-primes the new model on the buckets seen since its data ended, then publishes it with one exchange.</summary>
+    private void Publish(AppState state, Trained trained, double time)
+    {
+        TrainingData data = trained.Data;
+        if (trained.Model is not IForecaster model)
+        {
+            AddRetrain(state, new RetrainRecord(state.App, data.Time, data.Trigger, null, trained.WallSeconds, data.Buckets, data.MaseBefore, null, trained.Error));
+            return;
+        }
+
+        int missed = (int)(state.Buckets - data.BucketsAtTrigger);
+        if (missed > 0)
+        {
+            var catchUp = state.History
+                .Select((h, s) => new Series(SeriesName(state.App, s), h.GetRange(h.Count - missed, missed).ToArray()))
+                .ToList();
+            model.Update(new SeriesSet(Step, catchUp, seasonLength: _options.SeasonLength, allowEmpty: false));
+        }
+
+        int version = (state.Slot.Current?.Version ?? 0) + 1;
+        state.Slot.Publish(new PublishedModel(model, version, time));
+        state.ErrorScale = InSampleNaiveError(data.History);
+        state.Drift?.Reset();
+        state.AfterSwap = new AfterSwap { BucketsLeft = AfterSwapBuckets };
         Fits++;
+        AddRetrain(state, new RetrainRecord(state.App, data.Time, data.Trigger, time, trained.WallSeconds, data.Buckets, data.MaseBefore, null));
+    }
+
+    /// <summary>Mean over the training buckets of Σ_sites |y(t) − y(t − m)|: the scale of the drift stream (as in MASE).</summary>
+    private double InSampleNaiveError(SeriesSet history)
+    {
+        int m = _options.SeasonLength;
+        int length = history.Series[0].Values.Length;
+        if (length <= m)
+        {
+            m = 1;
+        }
+
+        if (length <= m)
+        {
+            return 0;
+        }
+
+        double sum = 0;
+        foreach (Series series in history.Series)
+        {
+            double[] y = series.Values;
+            for (int t = m; t < y.Length; t++)
+            {
+                sum += Math.Abs(y[t] - y[t - m]);
+            }
+        }
+
+        return sum / (length - m);
+    }
+
+    private AppFeedbackStatus StatusOf(AppState state)
+    {
+        AccuracySnapshot rolling = state.Rolling.Snapshot();
+        DecisionCounts recent = state.Decisions.Recent;
+        return new AppFeedbackStatus(
+            _options.AppNames is { } names && state.App < names.Count ? names[state.App] : $"app{state.App}",
+            rolling.Mase,
+            rolling.Coverage90,
+            rolling.MeanPinball,
+            rolling.Points,
+            _options.Feedback ? state.Thresholds.Confidence : state.LastOptions?.ConfidenceThreshold ?? new PredictiveOptions().ConfidenceThreshold,
+            _options.Feedback ? state.Thresholds.Shift : state.LastOptions?.TrafficShiftThreshold ?? new PredictiveOptions().TrafficShiftThreshold,
+            state.Thresholds.TotalChanges,
+            state.Thresholds.History.TakeLast(_options.StatusHistory)
+                .Select(c => new ThresholdChangeStatus(c.Time, c.Threshold == ThresholdKind.Confidence ? "confidence" : "shift", c.OldValue, c.NewValue, c.Reason))
+                .ToArray(),
+            _options.Feedback && state.Fallback.ReactiveOnly,
+            _options.Feedback ? state.Fallback.Reason : "feedback off: forecasts are always used",
+            state.Transitions.ToArray(),
+            recent.Precision,
+            recent.Recall,
+            state.Decisions.Totals,
+            state.DriftAlarms,
+            state.DriftAlarmTimes.TakeLast(_options.StatusHistory).ToArray(),
+            state.Slot.Current?.Version ?? 0,
+            state.RetrainCount,
+            state.Retrains.TakeLast(_options.StatusHistory).ToArray());
+    }
+
+    private void AddRetrain(AppState state, RetrainRecord record)
+    {
+        state.RetrainCount++;
+        Bounded(state.Retrains, record);
+    }
+
+    private void Bounded<T>(List<T> list, T item)
+    {
+        list.Add(item);
+
+        // Keeps a few times what status shows, so the after-swap MASE of a recent retrain can still be filled in.
+        if (list.Count > 4 * _options.StatusHistory)
+        {
+            list.RemoveAt(0);
+        }
     }
 
     private TimeSpan Step => TimeSpan.FromSeconds(_options.BucketSeconds);
 
     private static string SeriesName(int app, int site) => $"app{app}/site{site}";
 
+    private sealed record TrainingData(int App, double Time, string Trigger, long BucketsAtTrigger, int Buckets, double? MaseBefore, SeriesSet History);
+
+    private sealed record Trained(TrainingData Data, IForecaster? Model, double WallSeconds, string? Error);
+
+    private sealed record RetrainJob(Task<Trained> Task, double SwapNotBefore);
+
+    private sealed class AfterSwap
+    {
+        public int BucketsLeft { get; set; }
+
+        public double Error { get; set; }
+
+        public double Naive { get; set; }
+    }
+
     private sealed class AppState(int app, int sites, OnlineForecasterOptions options)
     {
         public RollingAccuracy Rolling { get; } = new(options.AccuracyWindow);
 
         public FallbackState Fallback { get; } = new(options.Fallback);
+
+        public AdaptiveThresholds Thresholds { get; } = new(options.Thresholds);
+
+        public DecisionScorer Decisions { get; } = new();
+
+        public IDriftDetector? Drift { get; } = options.DriftDetector?.Invoke();
+
+        public ModelSlot Slot { get; } = new();
 
         public int App { get; } = app;
 
@@ -266,14 +595,30 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
         public List<double>[] History { get; } = Enumerable.Range(0, sites).Select(_ => new List<double>()).ToArray();
 
-        public IForecaster? Model { get; set; }
-
-        public double FittedAt { get; set; }
-
         public IReadOnlyList<Forecast>? Forecasts { get; set; }
 
         /// <summary>Recent forecasts with the bucket count when they were issued, for scoring.</summary>
         public Queue<(long IssuedAt, IReadOnlyList<Forecast> Forecasts)> Issued { get; } = new();
+
+        public RetrainJob? Retraining { get; set; }
+
+        /// <summary>Scale of the drift stream, from the last fit's data.</summary>
+        public double ErrorScale { get; set; }
+
+        public int DriftAlarms { get; set; }
+
+        public List<double> DriftAlarmTimes { get; } = [];
+
+        public List<RetrainRecord> Retrains { get; } = [];
+
+        public int RetrainCount { get; set; }
+
+        public List<FallbackTransitionStatus> Transitions { get; } = [];
+
+        public AfterSwap? AfterSwap { get; set; }
+
+        /// <summary>The thresholds the controller last decided with (the fixed ones when feedback is off).</summary>
+        public PredictiveOptions? LastOptions { get; set; }
 
         public double AbsError { get; set; }
 

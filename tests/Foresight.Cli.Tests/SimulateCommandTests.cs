@@ -63,7 +63,8 @@ public sealed class SimulateCommandTests : IDisposable
                 p!.AsObject().Remove("wallSeconds");
             }
 
-            return node.ToJsonString();
+            // Retrain durations are wall-clock measurements too; everything simulated must match exactly.
+            return System.Text.RegularExpressions.Regex.Replace(node.ToJsonString(), "\"trainWallSeconds\":[^,}]+", "");
         }
 
         string first = Results("5", "a.json");
@@ -72,6 +73,47 @@ public sealed class SimulateCommandTests : IDisposable
 
         Assert.Equal(first, again);
         Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public void Feedback_status_and_the_regime_split_appear_in_the_json()
+    {
+        SmallTrace();
+        Sources();
+        string scenario = Write(
+            "regime.yaml",
+            "name: regime\ntrace: trace.csv\nsources: areas.csv\ntimeScale: 60\nregimeChangeAt: 21600\nregimeChangeRemap: rotate\n"
+            + "sites: { method: kmeans, k: 2 }\napps:\n  - { name: api, peakRps: 400 }\n");
+        string json = Path.Combine(_workspace.Directory, "regime.json");
+        (int code, string error) = Run("simulate", "--scenario", scenario, "--policies", "hpa,predictive,predictive-nofeedback", "--quiet", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement[] policies = doc.RootElement.GetProperty("policies").EnumerateArray().ToArray();
+        foreach (JsonElement p in policies)
+        {
+            JsonElement regime = p.GetProperty("regime");
+            Assert.Equal(360, regime.GetProperty("changeAtSeconds").GetDouble());
+            Assert.InRange(regime.GetProperty("sloViolationRateBefore").GetDouble(), 0, 1);
+            Assert.InRange(regime.GetProperty("sloViolationRateAfter").GetDouble(), 0, 1);
+        }
+
+        Assert.Equal(JsonValueKind.Null, policies[0].GetProperty("feedback").ValueKind);
+        foreach ((JsonElement p, bool enabled) in new[] { (policies[1], true), (policies[2], false) })
+        {
+            JsonElement feedback = p.GetProperty("feedback");
+            Assert.Equal(enabled, feedback.GetProperty("enabled").GetBoolean());
+            JsonElement app = Assert.Single(feedback.GetProperty("apps").EnumerateArray());
+            Assert.Equal("api", app.GetProperty("app").GetString());
+            foreach (string field in new[] { "mase", "coverage90", "meanPinball", "confidenceThreshold", "shiftThreshold", "reactiveOnly", "fallbackReason", "recentThresholdChanges", "decisions", "driftAlarms", "recentRetrains" })
+            {
+                Assert.True(app.TryGetProperty(field, out _), $"missing {field}");
+            }
+
+            Assert.False(string.IsNullOrEmpty(app.GetProperty("fallbackReason").GetString()));
+            JsonElement first = app.GetProperty("recentRetrains").EnumerateArray().First();
+            Assert.Equal("warm-up", first.GetProperty("trigger").GetString());
+        }
     }
 
     [Fact]

@@ -13,7 +13,7 @@ namespace Foresight.Cli.Commands;
 public static class PredictiveForecasting
 {
     /// <summary>Trace days observed before the first fit.</summary>
-    public const double WarmupTraceDays = 2;
+    public const double WarmupTraceDays = ScenarioRunner.WarmupTraceDays;
 
     public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, DefaultModel, feedback: true);
 
@@ -30,12 +30,14 @@ public static class PredictiveForecasting
         {
             BucketSeconds = bucket,
             HorizonSteps = ScenarioRunner.HorizonSteps(scenario, new PredictiveOptions()),
-            WarmupSeconds = Math.Min(WarmupTraceDays * simDay, scenario.DurationSeconds / 5),
+            WarmupSeconds = ScenarioRunner.WarmupSeconds(scenario),
             RefitEverySeconds = simDay,
             SeasonLength = Math.Max(1, (int)Math.Round(simDay / bucket)),
             HistoryBuckets = Math.Max(4 * (int)Math.Round(simDay / bucket), 2_000),
             Epoch = ScenarioRunner.SetupFor(scenario).Epoch,
             Feedback = feedback,
+            RecentRetrainBuckets = Math.Max(2 * (int)Math.Round(simDay / bucket), 100),
+            AppNames = scenario.Apps.Select(a => a.Name).ToArray(),
         };
         var neural = new RecurrentOptions { Horizon = options.HorizonSteps, SeasonLength = options.SeasonLength, MaxEpochs = 10 };
         Func<IForecaster> factory = model switch

@@ -216,6 +216,7 @@ public static class SimulateCommand
             Seed = built.Seed,
             TargetUtilization = built.TargetUtilization,
             Demand = built.Demand,
+            RegimeChangeSeconds = built.RegimeChangeSeconds,
             Warnings = [.. notes, .. built.Warnings],
         };
     }

@@ -37,6 +37,9 @@ public sealed class AdaptiveThresholds
 
     public double Shift { get; private set; }
 
+    /// <summary>Changes made since creation (<see cref="History"/> keeps only the latest).</summary>
+    public int TotalChanges { get; private set; }
+
     /// <summary>The most recent changes, oldest first.</summary>
     public IReadOnlyCollection<ThresholdChange> History => _history;
 
@@ -125,6 +128,7 @@ public sealed class AdaptiveThresholds
 
         var change = new ThresholdChange(time, kind, old, next, reason);
         changes.Add(change);
+        TotalChanges++;
         if (_history.Count == _options.HistoryCapacity)
         {
             _history.Dequeue();

@@ -24,7 +24,7 @@ public sealed partial class EdgeSimulator
         {
             if (inst.Server == index && inst.State.IsLive())
             {
-                Metrics.Dropped[inst.App] += inst.Backlog;
+                Metrics.AddDropped(inst.App, inst.Backlog, Now);
                 inst.Backlog = 0;
                 Fail(inst, $"server {serverId} went down");
             }
@@ -118,7 +118,7 @@ public sealed partial class EdgeSimulator
         if (inst.State != InstanceState.Stopped)
         {
             // Anything still queued is lost; the reconciler stops only drained instances.
-            Metrics.Dropped[inst.App] += inst.Backlog;
+            Metrics.AddDropped(inst.App, inst.Backlog, Now);
             inst.Backlog = 0;
             Stop(inst);
         }

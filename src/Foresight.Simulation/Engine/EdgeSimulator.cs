@@ -438,7 +438,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         }
 
         // The app has nothing that can serve: these requests are lost.
-        Metrics.Dropped[a] += n;
+        Metrics.AddDropped(a, n, Now);
         Metrics.Unserved[a] += n;
     }
 
@@ -480,7 +480,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         if (backlogAfter > limit)
         {
             double dropped = backlogAfter - limit;
-            Metrics.Dropped[inst.App] += dropped;
+            Metrics.AddDropped(inst.App, dropped, Now);
             inst.AcceptedFraction = arrivals > 0 ? Math.Max(0, 1 - (dropped / arrivals)) : 1;
             backlogAfter = limit;
         }

@@ -62,17 +62,29 @@ public sealed class SimulationMetrics
         return all;
     }
 
+    /// <summary>Counts dropped requests, in total and in the timeline bucket of <paramref name="time"/>.</summary>
+    internal void AddDropped(int app, double requests, double time)
+    {
+        Dropped[app] += requests;
+        PointAt(time).Dropped += requests;
+    }
+
     internal void RecordStep(int app, double arrivals, double violations, long step, double time)
     {
-        int bucket = (int)(time / TimelineBucketSeconds);
+        TimelinePoint point = PointAt(time);
+        point.Requests += arrivals;
+        point.SloViolations += violations;
+    }
+
+    private TimelinePoint PointAt(double time)
+    {
+        int bucket = Math.Max(0, (int)(time / TimelineBucketSeconds));
         while (Timeline.Count <= bucket)
         {
             Timeline.Add(new TimelinePoint(Timeline.Count * TimelineBucketSeconds));
         }
 
-        TimelinePoint point = Timeline[bucket];
-        point.Requests += arrivals;
-        point.SloViolations += violations;
+        return Timeline[bucket];
     }
 }
 
@@ -83,6 +95,9 @@ public sealed class TimelinePoint(double startSeconds)
     public double Requests { get; set; }
 
     public double SloViolations { get; set; }
+
+    /// <summary>Requests dropped in this bucket (not included in <see cref="SloViolations"/>).</summary>
+    public double Dropped { get; set; }
 
     public double Instances { get; set; }
 }

@@ -38,6 +38,16 @@ public sealed record PolicyResult
     /// <summary>Share of actual demand inside the forecasts' central 90% interval.</summary>
     public double? ForecastCoverage90 { get; init; }
 
+    /// <summary>
+    /// The feedback loop's status at the end of the run (a Foresight.Feedback.FeedbackStatus: per-app accuracy, current
+    /// thresholds and their change log, fallback state and reasons, decision scores, retrain history); null for
+    /// policies without one. Typed as object because the simulator does not depend on the feedback project.
+    /// </summary>
+    public object? Feedback { get; init; }
+
+    /// <summary>SLO-violation rates before and after the scenario's regime change, when it declares one.</summary>
+    public RegimeSplit? Regime { get; init; }
+
     public double WallSeconds { get; init; }
 
     public double SimulatedSeconds { get; init; }
@@ -61,4 +71,22 @@ public sealed record AppResult(
     double Requests,
     double InstanceSeconds);
 
-public sealed record TimelineSample(double TimeSeconds, double Requests, double SloViolations, int Instances, int[] InstancesBySite);
+public sealed record TimelineSample(double TimeSeconds, double Requests, double SloViolations, int Instances, int[] InstancesBySite)
+{
+    /// <summary>Requests dropped in this bucket (not in <see cref="SloViolations"/>, which counts served requests over their SLO).</summary>
+    public double Dropped { get; init; }
+}
+
+/// <summary>SLO violations split around a regime change (simulated seconds), to see whether a policy recovers from it.</summary>
+/// <param name="ChangeAtSeconds">When the regime changes.</param>
+/// <param name="SloViolationRateBefore">From the end of the forecasters' warm-up (or the start) until the change.</param>
+/// <param name="SloViolationRateAfter">From the change to the end.</param>
+/// <param name="SloViolationRateAfterSettled">From one trace day after the change to the end: after any recovery.</param>
+/// <param name="DailySloViolationRates">Per trace day (from the start of the run): [dayStartSeconds, rate].</param>
+public sealed record RegimeSplit(
+    double ChangeAtSeconds,
+    double FromSeconds,
+    double SloViolationRateBefore,
+    double SloViolationRateAfter,
+    double SloViolationRateAfterSettled,
+    IReadOnlyList<double[]> DailySloViolationRates);

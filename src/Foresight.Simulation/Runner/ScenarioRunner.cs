@@ -46,6 +46,9 @@ public static class ScenarioRunner
     /// <summary>Policies run when none are named.</summary>
     public static IReadOnlyList<string> DefaultPolicies { get; } = ["static", "hpa", "kpa", "predictive", "oracle"];
 
+    /// <summary>Trace days the online forecasters observe before their first fit.</summary>
+    public const double WarmupTraceDays = 2;
+
     /// <summary>Simulated seconds per forecast step of the predictive policies.</summary>
     public const double ForecastStepSeconds = 5;
 
@@ -90,7 +93,8 @@ public static class ScenarioRunner
         {
             IScalingPolicy policy = CreatePolicy(policies[i], scenario, predictiveForecaster);
             var reporter = new Progress(p => progress?.Invoke(policies[i], p));
-            results[i] = SimulationRunner.Run(setup, settings, policy, reporter);
+            PolicyResult result = SimulationRunner.Run(setup, settings, policy, reporter);
+            results[i] = scenario.RegimeChangeSeconds is double change ? result with { Regime = Split(scenario, result, change) } : result;
         });
 
         return new SimulationReport
@@ -109,6 +113,50 @@ public static class ScenarioRunner
             Policies = results,
             WallSeconds = wall.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>Simulated seconds before the online forecasters' first fit.</summary>
+    public static double WarmupSeconds(SimulationScenario scenario) =>
+        Math.Min(WarmupTraceDays * 86_400 / scenario.TimeScale, scenario.DurationSeconds / 5);
+
+    /// <summary>
+    /// SLO violations (over-SLO plus dropped requests) before and after the regime change, from the per-minute timeline.
+    /// "Before" starts when the forecasters have warmed up, so every policy is compared over the same window.
+    /// </summary>
+    public static RegimeSplit Split(SimulationScenario scenario, PolicyResult result, double changeAt)
+    {
+        double from = Math.Min(WarmupSeconds(scenario), changeAt);
+        double day = 86_400 / scenario.TimeScale;
+        double settled = changeAt + day;
+        double[] sums = new double[6];
+        var daily = new SortedDictionary<int, (double Requests, double Violations)>();
+        foreach (TimelineSample s in result.Timeline)
+        {
+            int k = s.TimeSeconds < from ? -1 : s.TimeSeconds < changeAt ? 0 : 2;
+            if (k >= 0)
+            {
+                sums[k] += s.Requests;
+                sums[k + 1] += s.SloViolations + s.Dropped;
+            }
+
+            if (s.TimeSeconds >= settled)
+            {
+                sums[4] += s.Requests;
+                sums[5] += s.SloViolations + s.Dropped;
+            }
+
+            int d = (int)Math.Floor(s.TimeSeconds / day);
+            daily[d] = daily.TryGetValue(d, out var v) ? (v.Requests + s.Requests, v.Violations + s.SloViolations + s.Dropped) : (s.Requests, s.SloViolations + s.Dropped);
+        }
+
+        static double Rate(double violations, double requests) => requests > 0 ? Math.Min(1, violations / requests) : 0;
+        return new RegimeSplit(
+            changeAt,
+            from,
+            Rate(sums[1], sums[0]),
+            Rate(sums[3], sums[2]),
+            Rate(sums[5], sums[4]),
+            daily.Select(p => new[] { p.Key * day, Rate(p.Value.Violations, p.Value.Requests) }).ToList());
     }
 
     /// <summary>Forecast steps that cover the slowest app's lead time plus the hold window.</summary>

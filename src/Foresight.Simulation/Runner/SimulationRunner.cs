@@ -103,8 +103,8 @@ public static class SimulationRunner
 
         progress?.Report(1);
         PolicyResult result = Summarize(policy.Name, sim, timeline, migrations, scaleEvents, wall.Elapsed.TotalSeconds);
-        return policy is Policies.Predictive.PredictivePolicy { ForecastAccuracy: { } accuracy }
-            ? result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90 }
+        return policy is Policies.Predictive.PredictivePolicy { ForecastAccuracy: { } accuracy } predictive
+            ? result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90, Feedback = predictive.FeedbackStatus }
             : result;
     }
 
@@ -145,7 +145,7 @@ public static class SimulationRunner
         {
             int bucket = (int)(s.TimeSeconds / m.TimelineBucketSeconds);
             TimelinePoint? point = bucket < m.Timeline.Count ? m.Timeline[bucket] : null;
-            timeline.Add(s with { Requests = point?.Requests ?? 0, SloViolations = point?.SloViolations ?? 0 });
+            timeline.Add(s with { Requests = point?.Requests ?? 0, SloViolations = point?.SloViolations ?? 0, Dropped = point?.Dropped ?? 0 });
         }
 
         return new PolicyResult

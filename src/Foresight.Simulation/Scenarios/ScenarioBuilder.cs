@@ -73,6 +73,10 @@ public static class ScenarioBuilder
         warnings.AddRange(topologyWarnings);
 
         double duration = Window(spec, trace, warnings);
+        if (spec.RegimeChangeAt is double changeAt && spec.RegimeChangeRemap == "rotate")
+        {
+            Rotate(rates, trace.TimeSeconds, n, changeAt);
+        }
         if (trace.Fills.FilledCells > 0)
         {
             string worst = string.Join(", ", trace.Fills.FilledByColumn.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
@@ -81,6 +85,26 @@ public static class ScenarioBuilder
         }
 
         var demand = new DemandModel(trace.TimeSeconds, rates, n, spec.TraceStart, spec.TimeScale, trace.StartTime);
+        double? regimeChange = null;
+        if (spec.RegimeChangeAt is double at)
+        {
+            regimeChange = demand.SimTimeAt(at);
+            if (regimeChange >= duration)
+            {
+                // A shortened replay (--duration) may end before the change: nothing to split, say so.
+                warnings.Add(string.Create(CultureInfo.InvariantCulture, $"regimeChangeAt {at} s lies after the replayed window; SLO violations are not split"));
+                regimeChange = null;
+            }
+            else if (!(regimeChange > 0))
+            {
+                throw new InvalidInputException(
+                    spec.Origin.File,
+                    $"regimeChangeAt {at.ToString(CultureInfo.InvariantCulture)} s must lie after traceStart ({spec.TraceStart.ToString(CultureInfo.InvariantCulture)} s)",
+                    spec.Origin.LineOf("regimeChangeAt"),
+                    "regimeChangeAt");
+            }
+        }
+
         return new SimulationScenario
         {
             Name = spec.Name,
@@ -95,6 +119,7 @@ public static class ScenarioBuilder
             Seed = spec.Seed,
             TargetUtilization = spec.TargetUtilization,
             Demand = demand,
+            RegimeChangeSeconds = regimeChange,
             Warnings = warnings,
         };
     }
@@ -335,6 +360,29 @@ public static class ScenarioBuilder
         }
 
         return result;
+    }
+
+    /// <summary>From trace second <paramref name="changeAt"/> on, source s replays source (s + n/2) mod n: the traffic moves.</summary>
+    private static void Rotate(double[][] rates, double[] rowSeconds, int n, double changeAt)
+    {
+        int shift = n / 2;
+        var row = new double[n];
+        foreach (double[] appRates in rates)
+        {
+            for (int r = 0; r < rowSeconds.Length; r++)
+            {
+                if (rowSeconds[r] < changeAt)
+                {
+                    continue;
+                }
+
+                appRates.AsSpan(r * n, n).CopyTo(row);
+                for (int s = 0; s < n; s++)
+                {
+                    appRates[(r * n) + s] = row[(s + shift) % n];
+                }
+            }
+        }
     }
 
     private static string StripPrefix(string id)

@@ -16,7 +16,7 @@ public static class ScenarioLoader
 {
     private static readonly string[] _topFields =
     [
-        "name", "description", "trace", "sources", "timeScale", "traceStart", "traceDuration", "seed",
+        "name", "description", "trace", "sources", "timeScale", "traceStart", "traceDuration", "regimeChangeAt", "regimeChangeRemap", "seed",
         "stepSeconds", "targetUtilization", "sites", "cloud", "rtt", "apps",
     ];
 
@@ -78,6 +78,17 @@ public static class ScenarioLoader
         double timeScale = top.Number("timeScale", NumberRange.Positive(1e7)) ?? defaults.TimeScale;
         double traceStart = top.Number("traceStart", NumberRange.NonNegative(1e12)) ?? defaults.TraceStart;
         double? traceDuration = top.Number("traceDuration", NumberRange.Positive(1e12));
+        double? regimeChangeAt = top.Number("regimeChangeAt", NumberRange.NonNegative(1e12));
+        string? remap = top.Text("regimeChangeRemap")?.Trim();
+        if (remap is not null && remap is not ("rotate" or "none"))
+        {
+            throw top.Error("regimeChangeRemap", $"unknown remap '{remap}'; expected rotate or none");
+        }
+
+        if (remap is not null && regimeChangeAt is null)
+        {
+            throw top.Error("regimeChangeRemap", "needs regimeChangeAt: the trace second where the traffic moves");
+        }
         int seed = top.Integer("seed", NumberRange.Between(int.MinValue, int.MaxValue)) ?? defaults.Seed;
         double stepSeconds = top.Number("stepSeconds", NumberRange.Positive(3600)) ?? defaults.StepSeconds;
         double targetUtilization = top.Number("targetUtilization", new NumberRange(0, true, 1)) ?? defaults.TargetUtilization;
@@ -96,6 +107,8 @@ public static class ScenarioLoader
             TimeScale = timeScale,
             TraceStart = traceStart,
             TraceDuration = traceDuration,
+            RegimeChangeAt = regimeChangeAt,
+            RegimeChangeRemap = remap == "none" ? null : remap,
             Seed = seed,
             StepSeconds = stepSeconds,
             TargetUtilization = targetUtilization,

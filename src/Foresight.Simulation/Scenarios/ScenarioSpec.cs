@@ -30,6 +30,19 @@ public sealed record ScenarioSpec
     /// <summary>Length of the replayed window in trace seconds; null replays to the end of the trace.</summary>
     public double? TraceDuration { get; init; }
 
+    /// <summary>
+    /// Trace second (from the trace's first row) where the traffic changes regime (a lockdown ending, a holiday);
+    /// results then split SLO violations before and after it. Null: no declared change.
+    /// </summary>
+    public double? RegimeChangeAt { get; init; }
+
+    /// <summary>
+    /// A synthetic move of the traffic at <see cref="RegimeChangeAt"/>: <c>rotate</c> makes every source replay the
+    /// column of the source half the list away from then on, so each site's real traffic is suddenly another place's.
+    /// Null keeps the trace as it is (the change is then whatever the trace itself does there).
+    /// </summary>
+    public string? RegimeChangeRemap { get; init; }
+
     public int Seed { get; init; } = 42;
 
     /// <summary>Simulated seconds per fluid step.</summary>

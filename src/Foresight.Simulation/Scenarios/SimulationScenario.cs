@@ -36,6 +36,9 @@ public sealed class SimulationScenario
 
     public required DemandModel Demand { get; init; }
 
+    /// <summary>Simulated second of the declared regime change (<see cref="ScenarioSpec.RegimeChangeAt"/>), if any.</summary>
+    public double? RegimeChangeSeconds { get; init; }
+
     /// <summary>Things the user should know: missing readings filled, k clamped, sources laid out on a ring, and so on.</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
 }

@@ -14,6 +14,7 @@ namespace Foresight.Simulation.Policies.Predictive;
 public sealed class PredictivePolicy : IScalingPolicy
 {
     private readonly IDemandForecaster _forecaster;
+    private readonly IDecisionFeedback? _feedback;
     private readonly PredictiveOptions _options;
     private readonly ReactiveSettings _settings;
     private HpaAlgorithm[]? _hpas;
@@ -27,6 +28,7 @@ public sealed class PredictivePolicy : IScalingPolicy
     {
         Name = name;
         _forecaster = forecaster;
+        _feedback = forecaster as IDecisionFeedback;
         _options = options ?? new PredictiveOptions();
         _settings = settings ?? new ReactiveSettings();
         if (_options.Validate() is string field)
@@ -39,6 +41,9 @@ public sealed class PredictivePolicy : IScalingPolicy
 
     /// <summary>How accurate the forecasts have been, when the forecaster scores itself (the oracle's does not).</summary>
     public ForecastAccuracy? ForecastAccuracy => (_forecaster as IScoredForecaster)?.Accuracy;
+
+    /// <summary>The feedback loop's status (accuracy, thresholds, fallback, retrains), when the forecaster runs one.</summary>
+    public object? FeedbackStatus => _feedback?.Status;
 
     public double DecisionPeriodSeconds => 5;
 
@@ -79,8 +84,11 @@ public sealed class PredictivePolicy : IScalingPolicy
         var view = new ClusterView(context);
         var demand = new double[sites];
         var forecasts = new Forecast?[apps][];
+        var options = new PredictiveOptions[apps];
         for (int a = 0; a < apps; a++)
         {
+            // The feedback loop may have moved the confidence and shift thresholds for this app.
+            options[a] = _feedback?.OptionsFor(a, _options) ?? _options;
             forecasts[a] = new Forecast?[sites];
             for (int s = 0; s < sites; s++)
             {
@@ -103,7 +111,7 @@ public sealed class PredictivePolicy : IScalingPolicy
                 // already allows fewer replicas (the reactive signal agrees) and the forecast says no rebound is due
                 // before a new instance could be warm, scale down now.
                 if (_hpas[a].LastRecommendation is int raw && raw < total
-                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, _options) is int need
+                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, options[a]) is int need
                     && need <= raw)
                 {
                     total = Math.Max(raw, context.Apps[a].MinInstances);
@@ -119,8 +127,12 @@ public sealed class PredictivePolicy : IScalingPolicy
 
         for (int a = 0; a < apps; a++)
         {
-            LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], forecasts[a], view.Active(a), context.TargetUtilization, _options);
+            LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], forecasts[a], view.Active(a), context.TargetUtilization, options[a]);
             ReadOnlySpan<int> active = view.Active(a);
+            _feedback?.RecordDecisions(
+                a, context.Now, LastFloors[a], active,
+                context.Apps[a].InstanceCapacityRps * Math.Max(context.TargetUtilization, options[a].PlanningUtilization),
+                PredictiveFloor.LeadTimeSeconds(context.Apps[a], options[a]), options[a]);
             foreach (FloorDecision d in LastFloors[a])
             {
                 // A confident rise raises the floor to what the forecast needs; otherwise the floor only keeps the

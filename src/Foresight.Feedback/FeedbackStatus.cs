@@ -1,0 +1,53 @@
+using Foresight.Feedback.Decisions;
+using Foresight.Feedback.Retraining;
+
+namespace Foresight.Feedback;
+
+/// <summary>
+/// The feedback loop's state, as shown by <c>simulate --json</c> and the controller's status. A value built when read;
+/// field names are part of the JSON contract (add, never rename).
+/// </summary>
+/// <param name="Enabled">False for <c>predictive-nofeedback</c>: accuracy is still measured, nothing is acted on.</param>
+/// <param name="RetrainMode">"deterministic" (simulation: swap at a fixed simulated delay) or "background" (swap when ready).</param>
+public sealed record FeedbackStatus(bool Enabled, string RetrainMode, IReadOnlyList<AppFeedbackStatus> Apps);
+
+/// <summary>One app's accuracy, thresholds, fallback state, decision scores and retrain history.</summary>
+/// <param name="Mase">Rolling MASE against seasonal naive of the forecasts 1-6 steps ahead (null while undefined).</param>
+/// <param name="Coverage90">Rolling share of actuals inside the central 90% interval.</param>
+/// <param name="MeanPinball">Rolling pinball loss, averaged over the forecast's quantile levels.</param>
+/// <param name="ScoredPoints">Points in the rolling window.</param>
+/// <param name="ConfidenceThreshold">The confidence threshold decisions currently use.</param>
+/// <param name="ShiftThreshold">The traffic-shift threshold decisions currently use.</param>
+/// <param name="ThresholdChanges">Total threshold changes; <paramref name="RecentThresholdChanges"/> holds the latest.</param>
+/// <param name="ReactiveOnly">True while the app's decisions ignore its forecasts.</param>
+/// <param name="FallbackReason">Why the app is, or is not, reactive-only.</param>
+/// <param name="Precision">Recent confident rises that were real (null until any was scored).</param>
+/// <param name="Recall">Recent real needs that a confident rise predicted.</param>
+/// <param name="DriftAlarms">Times the drift detector fired; <paramref name="RecentDriftAlarms"/> holds when (the latest).</param>
+/// <param name="ModelVersion">The published model's version (0 before the first fit).</param>
+public sealed record AppFeedbackStatus(
+    string App,
+    double? Mase,
+    double? Coverage90,
+    double? MeanPinball,
+    int ScoredPoints,
+    double ConfidenceThreshold,
+    double ShiftThreshold,
+    int ThresholdChanges,
+    IReadOnlyList<ThresholdChangeStatus> RecentThresholdChanges,
+    bool ReactiveOnly,
+    string FallbackReason,
+    IReadOnlyList<FallbackTransitionStatus> FallbackTransitions,
+    double? Precision,
+    double? Recall,
+    DecisionTotals Decisions,
+    int DriftAlarms,
+    IReadOnlyList<double> RecentDriftAlarms,
+    int ModelVersion,
+    int Retrains,
+    IReadOnlyList<RetrainRecord> RecentRetrains);
+
+/// <param name="Threshold">"confidence" or "shift".</param>
+public sealed record ThresholdChangeStatus(double Time, string Threshold, double OldValue, double NewValue, string Reason);
+
+public sealed record FallbackTransitionStatus(double Time, bool ReactiveOnly, string Reason);
