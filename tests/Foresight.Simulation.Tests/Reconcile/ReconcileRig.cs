@@ -3,6 +3,7 @@ using Foresight.Control.Journal;
 using Foresight.Control.Placement;
 using Foresight.Control.Reconcile;
 using Foresight.Core.Apps;
+using Foresight.Core.Topology;
 using Foresight.Orchestration;
 using Foresight.Simulation.Engine;
 using Foresight.Simulation.Tests.Engine;
@@ -68,10 +69,23 @@ internal sealed class ReconcileRig : IDisposable
     private readonly HashSet<string> _initial = new(StringComparer.Ordinal);
     private ReconcileJournal? _journal;
 
-    public ReconcileRig(int[] initial, double ratePerSource = 20, AppProfile? app = null)
+    /// <param name="spareServerAtLastSite">Gives the last site a second server (to survive losing one).</param>
+    public ReconcileRig(int[] initial, double ratePerSource = 20, AppProfile? app = null, bool spareServerAtLastSite = false)
     {
         App = app ?? TestClusters.App() with { DrainSeconds = 3 };
-        Sim = new EdgeSimulator(TestClusters.Setup(TestClusters.Line(initial.Length), App, (_, _) => ratePerSource));
+        EdgeTopology topology = TestClusters.Line(initial.Length);
+        if (spareServerAtLastSite)
+        {
+            string last = topology.Sites[^1].Id;
+            topology = new EdgeTopology(
+                topology.Sites,
+                [.. topology.Servers, new Server($"{last}/server-1", last, 64)],
+                topology.Sources,
+                Enumerable.Range(0, initial.Length).ToArray(),
+                new RttModel());
+        }
+
+        Sim = new EdgeSimulator(TestClusters.Setup(topology, App, (_, _) => ratePerSource));
         for (int s = 0; s < initial.Length; s++)
         {
             for (int k = 0; k < initial[s]; k++)
