@@ -16,7 +16,12 @@ public sealed class KillRestartTests
     private const int PassEverySeconds = 5;
 
     /// <summary>Runs to convergence, killing at the given mutating calls (counted per controller life; kills past convergence never fire).</summary>
-    private static (int Calls, int Restarts) Run(ReconcileRig rig, DesiredPlacement desired, IReadOnlyList<(int At, bool After)> kills, double maxSeconds = 400)
+    private static (int Calls, int Restarts) Run(
+        ReconcileRig rig,
+        DesiredPlacement desired,
+        IReadOnlyList<(int At, bool After)> kills,
+        double maxSeconds = 400,
+        ReconcilerOptions? options = null)
     {
         var pendingKills = new Queue<(int At, bool After)>(kills);
         KillSwitch? fuse = null;
@@ -63,11 +68,11 @@ public sealed class KillRestartTests
             if (pendingKills.TryDequeue(out (int At, bool After) k))
             {
                 fuse = new KillSwitch(rig.Sim, k.At, k.After);
-                return rig.Start(fuse);
+                return rig.Start(fuse, options);
             }
 
             fuse = new KillSwitch(rig.Sim, int.MaxValue, false);
-            return rig.Start(fuse);
+            return rig.Start(fuse, options);
         }
     }
 
@@ -156,14 +161,22 @@ public sealed class KillRestartTests
     public static Arbitrary<int[]> Placements() =>
         Gen.Choose(0, 2).ArrayOf(3).Where(p => p.Sum() is >= 1 and <= 4).ToArbitrary();
 
+    /// <summary>Random start and target placements, 1-3 kills at random calls, and a random strategy and limits.</summary>
     [FsCheck.Xunit.Property(MaxTest = 40, Arbitrary = [typeof(KillRestartTests)])]
     public void Random_placements_and_random_kill_points_always_converge_safely(int[] initial, int[] desired, NonNegativeInt seed)
     {
         var random = new Random(seed.Get);
         var kills = Enumerable.Range(0, random.Next(1, 4)).Select(_ => (random.Next(1, 8), random.Next(2) == 1)).ToList();
+        var options = new ReconcilerOptions
+        {
+            Strategy = random.Next(2) == 0 ? MigrationStrategy.PreEmptive : MigrationStrategy.HotSwap,
+            MaxSurge = random.Next(3) == 0 ? null : random.Next(1, 3),
+            MaxConcurrentMigrations = random.Next(3) == 0 ? null : random.Next(1, 3),
+            CooldownSeconds = random.Next(2) * 20,
+        };
         using var rig = new ReconcileRig(initial);
 
-        Run(rig, ReconcileRig.Desired(desired), kills, maxSeconds: 600);
+        Run(rig, ReconcileRig.Desired(desired), kills, maxSeconds: 900, options);
 
         Assert.True(rig.Converged(ReconcileRig.Desired(desired)));
     }
