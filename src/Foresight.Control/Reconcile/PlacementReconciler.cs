@@ -337,12 +337,11 @@ public sealed class PlacementReconciler
                     break;
                 case InstanceState.Warming or InstanceState.Ready when coolingDown:
                     break;
-                case InstanceState.Ready when carriedWeight is not null && ready - 1 >= keep
+                case InstanceState.Ready when carriedWeight is not null
                     && _topology.TryGetSiteIndex(inst.SiteId, out int at) && desired[a, at] == 0 && carriedWeight[at] > 0:
-                    // Hot-swap: the site is being emptied; its traffic moves off step by step before it drains.
+                    // Hot-swap: the site is being emptied; its traffic moves off step by step, and it drains (under
+                    // the usual ready-capacity rule) only once no route sends it anything. Until then it still serves.
                     retiring.Add(inst.Id);
-                    ready--;
-                    routable--;
                     break;
                 case InstanceState.Warming when routable - 1 >= keep && ready >= Math.Min(keep, 1):
                     commands.Add(new ReconcileCommand.Drain(name, inst.Id, "surplus"));
@@ -446,17 +445,21 @@ public sealed class PlacementReconciler
         int sites = _topology.SiteCount;
         var servable = new double[sites];
         var target = new double[sites];
+        var readyAll = new double[sites];
         foreach (InstanceInfo inst in instances)
         {
             if (inst.State.IsRoutable() && _topology.TryGetSiteIndex(inst.SiteId, out int s))
             {
                 double c = inst.CapacityFraction * app.InstanceCapacityRps;
                 servable[s] += c;
+                readyAll[s] += inst.State == InstanceState.Ready ? c : 0;
                 target[s] += inst.State == InstanceState.Ready && !retiring.Contains(inst.Id) ? c : 0;
             }
         }
 
-        RoutePlanner.Plan(_topology, demand, target.Sum() > 0 ? target : servable, _options.RoutingMaxUtilization, _weights);
+        // Prefer Ready instances that stay; failing that, any Ready one; failing that, whatever can serve.
+        double[] plan = target.Sum() > 0 ? target : readyAll.Sum() > 0 ? readyAll : servable;
+        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights);
         for (int i = 0; i < sites; i++)
         {
             double total = _weights[i].Sum();

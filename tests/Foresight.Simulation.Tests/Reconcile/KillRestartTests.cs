@@ -158,6 +158,19 @@ public sealed class KillRestartTests
         Assert.Empty(rig.Sim.Snapshot().Routes);
     }
 
+    [Fact]
+    public void Hot_swap_empties_a_site_of_several_instances_under_a_surge_limit()
+    {
+        // Found by the property below: hot-swap kept one of two instances on an emptied site in its routing target,
+        // so the site never stopped carrying traffic and the surge limit blocked the last spin-up forever.
+        using var rig = new ReconcileRig([2, 0, 1]);
+        var options = new ReconcilerOptions { Strategy = MigrationStrategy.HotSwap, MaxSurge = 1 };
+
+        Run(rig, ReconcileRig.Desired(0, 2, 2), [(3, true)], options: options);
+
+        Assert.True(rig.Converged(ReconcileRig.Desired(0, 2, 2)));
+    }
+
     public static Arbitrary<int[]> Placements() =>
         Gen.Choose(0, 2).ArrayOf(3).Where(p => p.Sum() is >= 1 and <= 4).ToArbitrary();
 
