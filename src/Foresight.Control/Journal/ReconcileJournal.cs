@@ -131,6 +131,22 @@ public sealed class ReconcileJournal : IDisposable
         return cmd.ExecuteScalar() is string s ? ParseTime(s) : null;
     }
 
+    /// <summary>
+    /// Deletes resolved rows beyond the newest <paramref name="keep"/>, so a long-running controller's file stays
+    /// bounded. Unresolved intents are never deleted: a restart needs them. Returns the number of rows deleted.
+    /// </summary>
+    public int Prune(int keep)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keep);
+        using SqliteCommand cmd = Command(
+            """
+            DELETE FROM entries WHERE status <> 'Intent'
+                AND seq NOT IN (SELECT seq FROM entries ORDER BY seq DESC LIMIT $keep);
+            """,
+            ("$keep", keep));
+        return cmd.ExecuteNonQuery();
+    }
+
     /// <summary>Takes the next request number. It is persisted before it is returned, so ids are never reused after a restart.</summary>
     public long NextRequestNumber()
     {

@@ -104,6 +104,22 @@ public sealed class ReconcileJournalTests : IDisposable
     }
 
     [Fact]
+    public void Pruning_keeps_the_newest_rows_and_every_unresolved_intent()
+    {
+        using ReconcileJournal journal = ReconcileJournal.Open(_path, _time);
+        long open = journal.RecordIntent(1, "api", JournalKinds.Drain, "i0", null, "surplus", null);
+        for (int i = 1; i <= 10; i++)
+        {
+            journal.MarkDone(journal.RecordIntent(1, "api", JournalKinds.Route, $"s{i}", null, "", "[]"));
+        }
+
+        Assert.Equal(7, journal.Prune(3));
+
+        Assert.Equal(["s10", "s9", "s8", "i0"], journal.Recent(100).Select(e => e.Target));
+        Assert.Equal(open, Assert.Single(journal.Unresolved()).Seq);
+    }
+
+    [Fact]
     public void A_journal_from_a_newer_schema_is_refused_with_the_file_named()
     {
         using (var c = new SqliteConnection($"Data Source={_path};Pooling=False"))

@@ -171,6 +171,23 @@ public sealed class KillRestartTests
         Assert.True(rig.Converged(ReconcileRig.Desired(0, 2, 2)));
     }
 
+    [Fact]
+    public void The_cooldown_survives_a_restart_because_it_is_read_from_the_journal()
+    {
+        using var rig = new ReconcileRig([2, 0, 0]);
+        var options = new ReconcilerOptions { CooldownSeconds = 60 };
+        Run(rig, ReconcileRig.Desired(1, 0, 0), [], options: options);
+        DateTimeOffset firstDrain = rig.Journal.ForApp("api").Single(e => e.Kind == JournalKinds.Drain).Time;
+
+        // A new controller (a restart) relocates the last instance: the replacement is ready after ~30 s, but the
+        // old one may only drain once the cooldown since the first drain has passed.
+        Run(rig, ReconcileRig.Desired(0, 1, 0), [], options: options);
+
+        DateTimeOffset secondDrain = rig.Journal.ForApp("api").Where(e => e.Kind == JournalKinds.Drain).Max(e => e.Time);
+        Assert.Equal(1, rig.Restarts);
+        Assert.True((secondDrain - firstDrain).TotalSeconds >= 60, $"drained again after {(secondDrain - firstDrain).TotalSeconds} s");
+    }
+
     public static Arbitrary<int[]> Placements() =>
         Gen.Choose(0, 2).ArrayOf(3).Where(p => p.Sum() is >= 1 and <= 4).ToArbitrary();
 
