@@ -6,6 +6,7 @@ using Foresight.Core;
 using Foresight.Core.Topology;
 using Foresight.Core.Traffic;
 using Foresight.Ingest;
+using Foresight.Simulation.Faults;
 using Foresight.Simulation.Runner;
 using Foresight.Simulation.Scenarios;
 using Spectre.Console;
@@ -49,10 +50,14 @@ public static class SimulateCommand
             DefaultValueFactory = _ => PredictiveForecasting.DefaultModel,
         };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
+        var faults = new Option<string?>("--faults")
+        {
+            Description = "Inject orchestrator faults into every policy's run: api=P,spinup=P,stall=P,server=ID@SECONDS,seed=N.",
+        };
 
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults,
         };
         command.SetAction(parse => Execute(new SimulateArgs(
             parse.GetValue(scenario),
@@ -65,7 +70,8 @@ public static class SimulateCommand
             parse.GetValue(timeScale),
             parse.GetValue(quiet),
             parse.GetValue(htmlReport),
-            parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel)));
+            parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel,
+            parse.GetValue(faults))));
         return command;
     }
 
@@ -80,7 +86,8 @@ public static class SimulateCommand
         double? TimeScale,
         bool Quiet,
         string? Report = null,
-        string Forecaster = PredictiveForecasting.DefaultModel);
+        string Forecaster = PredictiveForecasting.DefaultModel,
+        string? Faults = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -96,10 +103,11 @@ public static class SimulateCommand
             throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", BacktestCommand.Models)}");
         }
 
+        FaultSettings? faults = args.Faults is null ? null : FaultSettings.Parse(args.Faults, scenario.Topology);
         Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
-            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster)
-            : RunWithProgress(scenario, policies, forecaster);
+            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults)
+            : RunWithProgress(scenario, policies, forecaster, faults);
 
         if (!args.Quiet)
         {
@@ -307,7 +315,7 @@ public static class SimulateCommand
     }
 
     private static SimulationReport RunWithProgress(
-        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, bool, IDemandForecaster> forecaster)
+        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, bool, IDemandForecaster> forecaster, FaultSettings? faults)
     {
         SimulationReport? report = null;
         AnsiConsole.Progress()
@@ -316,7 +324,7 @@ public static class SimulateCommand
             {
                 var tasks = policies.ToDictionary(p => p, p => ctx.AddTask($"{scenario.Name} · {p}", maxValue: 1));
                 report = ScenarioRunner.Run(
-                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster);
+                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults);
             });
         return report!;
     }
