@@ -50,7 +50,10 @@ public sealed class JournaledReconciler
 
     public bool Recovered { get; private set; }
 
-    /// <summary>Resolves the intents a previous controller left without an outcome. Runs once, before the first pass.</summary>
+    /// <summary>
+    /// Resolves the intents a previous controller left without an outcome. Runs before the first pass; a transient
+    /// orchestrator error leaves the rest unresolved and throws, and the next pass tries again.
+    /// </summary>
     public async ValueTask<RecoveryOutcome> RecoverAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<JournalEntry> open = _journal.Unresolved();
@@ -72,7 +75,7 @@ public sealed class JournaledReconciler
                             _journal.MarkDone(e.Seq, $"resumed after restart: {inst.Id}");
                             resumed++;
                         }
-                        catch (OrchestratorException ex)
+                        catch (OrchestratorException ex) when (!ex.IsTransient)
                         {
                             _journal.MarkFailed(e.Seq, $"resume after restart failed: {ex.Message}");
                             failed++;
@@ -127,7 +130,15 @@ public sealed class JournaledReconciler
     {
         if (!Recovered)
         {
-            await RecoverAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await RecoverAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OrchestratorException e)
+            {
+                // Nothing new is issued before the old intents are resolved.
+                return new ReconcileOutcome(_journal.LastPass, [], 0, 0, _dryRun, $"recovery failed: {e.Message}");
+            }
         }
 
         if (desired is null)

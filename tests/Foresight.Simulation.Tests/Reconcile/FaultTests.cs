@@ -133,6 +133,33 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task Recovery_that_hits_an_api_error_issues_nothing_and_is_retried_on_the_next_pass()
+    {
+        using var rig = new ReconcileRig([1, 0, 0]);
+        var killed = new KillSwitch(rig.Sim, killAt: 1, afterIssue: false);
+        await Assert.ThrowsAsync<ControllerKilledException>(
+            async () => await rig.Start(killed).ReconcileAsync(ReconcileRig.Desired(0, 0, 1), rig.Demand(), CancellationToken.None));
+        JournalEntry open = Assert.Single(rig.Journal.Unresolved());
+
+        var faulty = new FaultyOrchestrator(rig.Sim);
+        faulty.FailNext("spin-up", new OrchestratorException("503", isTransient: true));
+        JournaledReconciler restarted = rig.Start(faulty);
+        ReconcileOutcome first = await restarted.ReconcileAsync(null, rig.Demand(), CancellationToken.None);
+
+        Assert.Contains("recovery failed", first.Error, StringComparison.Ordinal);
+        Assert.Empty(first.Commands);
+        Assert.Equal(open.Seq, Assert.Single(rig.Journal.Unresolved()).Seq);
+
+        ReconcileOutcome second = await restarted.ReconcileAsync(null, rig.Demand(), CancellationToken.None);
+
+        Assert.Null(second.Error);
+        Assert.True(restarted.Recovered);
+        Assert.Empty(rig.Journal.Unresolved());
+        Assert.Contains("resumed after restart", rig.Journal.ForApp("api").Single(e => e.Seq == open.Seq).Detail, StringComparison.Ordinal);
+        Assert.Empty(second.Commands.OfType<ReconcileCommand.SpinUp>());
+    }
+
+    [Fact]
     public async Task A_failed_observe_issues_nothing_and_says_why()
     {
         using var rig = new ReconcileRig([1, 0, 0]);
