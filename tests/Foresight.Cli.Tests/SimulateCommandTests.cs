@@ -47,6 +47,35 @@ public sealed class SimulateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Faults_are_injected_and_counted_in_the_json()
+    {
+        string json = Path.Combine(_workspace.Directory, "faults.json");
+        (int code, string error) = Run(
+            "simulate", "--trace", SmallTrace(), "--sources", Sources(), "--policies", "hpa", "--quiet", "--json", json,
+            "--faults", "api=0.3,spinup=0.2,stall=0.2,seed=4");
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement hpa = doc.RootElement.GetProperty("policies")[0];
+        Assert.True(hpa.GetProperty("faults").GetInt32() > 0);
+        Assert.True(hpa.GetProperty("retries").GetInt64() > 0);
+        foreach (string field in new[] { "spinUpFailures", "startupTimeouts", "failedCommands" })
+        {
+            Assert.Equal(JsonValueKind.Number, hpa.GetProperty(field).ValueKind);
+        }
+    }
+
+    [Fact]
+    public void A_bad_faults_spec_is_bad_input()
+    {
+        (int code, string error) = Run("simulate", "--trace", SmallTrace(), "--sources", Sources(), "--quiet", "--faults", "api=2");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--faults", error, StringComparison.Ordinal);
+        Assert.Contains("api", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_same_seed_gives_identical_results_and_another_seed_does_not()
     {
         string trace = SmallTrace();

@@ -6,6 +6,7 @@ using Foresight.Core;
 using Foresight.Core.Topology;
 using Foresight.Core.Traffic;
 using Foresight.Ingest;
+using Foresight.Simulation.Faults;
 using Foresight.Simulation.Runner;
 using Foresight.Simulation.Scenarios;
 using Spectre.Console;
@@ -50,10 +51,14 @@ public static class SimulateCommand
         };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
         var prometheus = new PrometheusHistoryOptions();
+        var faults = new Option<string?>("--faults")
+        {
+            Description = "Inject orchestrator faults into every policy's run: api=P,spinup=P,stall=P,server=ID@SECONDS,seed=N.",
+        };
 
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults,
         };
         foreach (Option option in prometheus.All)
         {
@@ -72,7 +77,8 @@ public static class SimulateCommand
             parse.GetValue(quiet),
             parse.GetValue(htmlReport),
             parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel,
-            prometheus.Bind(parse))));
+            prometheus.Bind(parse),
+            parse.GetValue(faults))));
         return command;
     }
 
@@ -88,7 +94,8 @@ public static class SimulateCommand
         bool Quiet,
         string? Report = null,
         string Forecaster = PredictiveForecasting.DefaultModel,
-        PrometheusHistoryArgs? Prometheus = null);
+        PrometheusHistoryArgs? Prometheus = null,
+        string? Faults = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -104,10 +111,11 @@ public static class SimulateCommand
             throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", BacktestCommand.Models)}");
         }
 
+        FaultSettings? faults = args.Faults is null ? null : FaultSettings.Parse(args.Faults, scenario.Topology);
         Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
-            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster)
-            : RunWithProgress(scenario, policies, forecaster);
+            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults)
+            : RunWithProgress(scenario, policies, forecaster, faults);
 
         if (!args.Quiet)
         {
@@ -332,7 +340,7 @@ public static class SimulateCommand
     }
 
     private static SimulationReport RunWithProgress(
-        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, bool, IDemandForecaster> forecaster)
+        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, bool, IDemandForecaster> forecaster, FaultSettings? faults)
     {
         SimulationReport? report = null;
         AnsiConsole.Progress()
@@ -341,7 +349,7 @@ public static class SimulateCommand
             {
                 var tasks = policies.ToDictionary(p => p, p => ctx.AddTask($"{scenario.Name} · {p}", maxValue: 1));
                 report = ScenarioRunner.Run(
-                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster);
+                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults);
             });
         return report!;
     }

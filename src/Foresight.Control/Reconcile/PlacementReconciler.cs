@@ -12,6 +12,88 @@ public sealed record ReconcilerOptions
 
     /// <summary>A draining instance is stopped at the latest after this many drain periods, even with work in flight.</summary>
     public double MaxDrainPeriods { get; init; } = 6;
+
+    /// <summary>
+    /// An instance stuck in cold start (or warm-up) for longer than this many times its app's cold-start (warm-up)
+    /// time, plus <see cref="StartupTimeoutMarginSeconds"/>, is stopped and replaced. Null: never (the seed's behaviour).
+    /// </summary>
+    public double? StartupTimeoutFactor { get; init; }
+
+    public double StartupTimeoutMarginSeconds { get; init; } = 10;
+
+    /// <summary>At most this many instances above the desired total may be live (not draining) at once. Null: no limit.</summary>
+    public int? MaxSurge { get; init; }
+
+    /// <summary>At most this many replacements per app may be on their way to Ready at once. Null: no limit.</summary>
+    public int? MaxConcurrentMigrations { get; init; }
+
+    /// <summary>
+    /// After an app's placement changed, its serving capacity is not drained again for this long (scale-up is never
+    /// delayed, so the reactive path stays on).
+    /// </summary>
+    public double CooldownSeconds { get; init; }
+
+    public MigrationStrategy Strategy { get; init; } = MigrationStrategy.PreEmptive;
+
+    /// <summary>Per-app overrides of <see cref="Strategy"/>.</summary>
+    public IReadOnlyDictionary<string, MigrationStrategy>? StrategyByApp { get; init; }
+
+    /// <summary>Hot-swap: the largest share of an ingress site's traffic moved per reconcile pass.</summary>
+    public double HotSwapStep { get; init; } = 0.25;
+
+    public MigrationStrategy StrategyFor(string app) =>
+        StrategyByApp is not null && StrategyByApp.TryGetValue(app, out MigrationStrategy s) ? s : Strategy;
+
+    /// <summary>Returns the name of the first invalid option, or null.</summary>
+    public string? Validate()
+    {
+        if (!(RoutingMaxUtilization > 0 && RoutingMaxUtilization <= 1))
+        {
+            return nameof(RoutingMaxUtilization);
+        }
+
+        if (!(MaxDrainPeriods >= 1))
+        {
+            return nameof(MaxDrainPeriods);
+        }
+
+        if (StartupTimeoutFactor is double f && !(f >= 1 && double.IsFinite(f)))
+        {
+            return nameof(StartupTimeoutFactor);
+        }
+
+        if (!(StartupTimeoutMarginSeconds >= 0 && double.IsFinite(StartupTimeoutMarginSeconds)))
+        {
+            return nameof(StartupTimeoutMarginSeconds);
+        }
+
+        // Make-before-break needs room for at least one replacement, or a migration could never start.
+        if (MaxSurge is < 1)
+        {
+            return nameof(MaxSurge);
+        }
+
+        if (MaxConcurrentMigrations is < 1)
+        {
+            return nameof(MaxConcurrentMigrations);
+        }
+
+        if (!(CooldownSeconds >= 0 && double.IsFinite(CooldownSeconds)))
+        {
+            return nameof(CooldownSeconds);
+        }
+
+        return HotSwapStep is > 0 and <= 1 ? null : nameof(HotSwapStep);
+    }
+}
+
+public enum MigrationStrategy
+{
+    /// <summary>Start and warm the new instance, then move all of the traffic and retire the old one.</summary>
+    PreEmptive,
+
+    /// <summary>Move traffic weights to the new instance gradually, once it is Ready, then retire the old one.</summary>
+    HotSwap,
 }
 
 /// <summary>
@@ -26,13 +108,29 @@ public sealed class PlacementReconciler
     private readonly ReconcilerOptions _options;
     private readonly Dictionary<string, int> _appIndex = new(StringComparer.Ordinal);
     private readonly double[][] _weights;
+    private readonly Func<long> _nextRequestNumber;
+    private readonly Func<string, DateTimeOffset?> _lastChange;
     private long _requestCounter;
 
-    public PlacementReconciler(EdgeTopology topology, IReadOnlyList<AppProfile> apps, ReconcilerOptions? options = null)
+    /// <param name="nextRequestNumber">Source of spin-up request numbers; a journal persists it so ids are not reused after a restart.</param>
+    /// <param name="lastChange">When an app's placement last changed, for the cooldown (in memory if not given).</param>
+    public PlacementReconciler(
+        EdgeTopology topology,
+        IReadOnlyList<AppProfile> apps,
+        ReconcilerOptions? options = null,
+        Func<long>? nextRequestNumber = null,
+        Func<string, DateTimeOffset?>? lastChange = null)
     {
         _topology = topology;
         _apps = apps;
         _options = options ?? new ReconcilerOptions();
+        if (_options.Validate() is string bad)
+        {
+            throw new ArgumentException($"Invalid reconciler option {bad}.", nameof(options));
+        }
+
+        _nextRequestNumber = nextRequestNumber ?? (() => ++_requestCounter);
+        _lastChange = lastChange ?? (_ => null);
         for (int a = 0; a < apps.Count; a++)
         {
             _appIndex.Add(apps[a].Name, a);
@@ -86,11 +184,26 @@ public sealed class PlacementReconciler
         {
             // Order matters for safety: create, shift traffic off what will drain, drain, then stop.
             var appCommands = new List<ReconcileCommand>();
-            PlanApp(a, desired, byApp[a], snapshot.Time, appCommands);
-            var draining = appCommands.OfType<ReconcileCommand.Drain>().Select(d => d.Instance).ToHashSet();
+            bool hotSwap = _options.StrategyFor(_apps[a].Name) == MigrationStrategy.HotSwap;
+            double[]? carried = hotSwap ? CarriedWeight(_apps[a].Name, snapshot.Routes) : null;
+            var retiring = new HashSet<InstanceId>();
+            PlanApp(a, desired, byApp[a], snapshot.Time, appCommands, carried, retiring);
+            var leaving = appCommands
+                .Select(c => c switch { ReconcileCommand.Drain d => d.Instance, ReconcileCommand.Stop s => s.Instance, _ => default })
+                .Where(id => id.Value is not null)
+                .ToHashSet();
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.SpinUp));
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Stop { Reason: StopReason.NotServing }));
-            PlanRoutes(a, byApp[a].Where(i => !draining.Contains(i.Id)), demandByAppIngress[a], existingRoutes, commands);
+            var serving = byApp[a].Where(i => !leaving.Contains(i.Id)).ToList();
+            if (hotSwap)
+            {
+                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands);
+            }
+            else
+            {
+                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands);
+            }
+
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Drain));
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Stop { Reason: not StopReason.NotServing }));
         }
@@ -121,13 +234,21 @@ public sealed class PlacementReconciler
         }
     }
 
-    private void PlanApp(int a, DesiredPlacement desired, List<InstanceInfo> instances, DateTimeOffset now, List<ReconcileCommand> commands)
+    private void PlanApp(
+        int a,
+        DesiredPlacement desired,
+        List<InstanceInfo> instances,
+        DateTimeOffset now,
+        List<ReconcileCommand> commands,
+        double[]? carriedWeight,
+        HashSet<InstanceId> retiring)
     {
         AppProfile app = _apps[a];
         string name = app.Name;
         int keep = desired.Total(a);
         int ready = 0;
         int routable = 0;
+        int notReady = 0;
         var active = new List<InstanceInfo>[_topology.SiteCount];
         for (int s = 0; s < active.Length; s++)
         {
@@ -148,6 +269,13 @@ public sealed class PlacementReconciler
                 continue;
             }
 
+            if (StartupTimedOut(app, inst, now) is string why)
+            {
+                // Replaced below: it no longer counts as active, so the missing capacity is re-created this pass.
+                commands.Add(new ReconcileCommand.Stop(name, inst.Id, StopReason.StartupTimeout, why));
+                continue;
+            }
+
             if (_topology.TryGetSiteIndex(inst.SiteId, out int site))
             {
                 active[site].Add(inst);
@@ -155,18 +283,35 @@ public sealed class PlacementReconciler
 
             ready += inst.State == InstanceState.Ready ? 1 : 0;
             routable += inst.State.IsRoutable() ? 1 : 0;
+            notReady += inst.State is InstanceState.Pending or InstanceState.Starting or InstanceState.Warming ? 1 : 0;
         }
 
-        // Create first.
+        // Create first, within the surge and concurrency limits.
+        int activeCount = active.Sum(l => l.Count);
+        int allowed = int.MaxValue;
+        if (_options.MaxSurge is int surge)
+        {
+            allowed = Math.Min(allowed, keep + surge - activeCount);
+        }
+
+        if (_options.MaxConcurrentMigrations is int concurrent)
+        {
+            allowed = Math.Min(allowed, concurrent - notReady);
+        }
+
         for (int s = 0; s < active.Length; s++)
         {
             int missing = desired[a, s] - active[s].Count;
-            for (int k = 0; k < missing; k++)
+            for (int k = 0; k < missing && allowed > 0; k++, allowed--)
             {
-                string requestId = $"{name}@{_topology.Sites[s].Id}#{++_requestCounter}";
+                string requestId = $"{name}@{_topology.Sites[s].Id}#{_nextRequestNumber()}";
                 commands.Add(new ReconcileCommand.SpinUp(new SpinUpRequest(requestId, name, _topology.Sites[s].Id)));
             }
         }
+
+        bool coolingDown = _options.CooldownSeconds > 0
+            && _lastChange(name) is DateTimeOffset last
+            && (now - last).TotalSeconds < _options.CooldownSeconds;
 
         // Then remove surplus, cheapest first: not yet serving, then warming, then the newest ready ones.
         var surplus = new List<InstanceInfo>();
@@ -190,6 +335,14 @@ public sealed class PlacementReconciler
                 case InstanceState.Pending or InstanceState.Starting:
                     commands.Add(new ReconcileCommand.Stop(name, inst.Id, StopReason.NotServing));
                     break;
+                case InstanceState.Warming or InstanceState.Ready when coolingDown:
+                    break;
+                case InstanceState.Ready when carriedWeight is not null
+                    && _topology.TryGetSiteIndex(inst.SiteId, out int at) && desired[a, at] == 0 && carriedWeight[at] > 0:
+                    // Hot-swap: the site is being emptied; its traffic moves off step by step, and it drains (under
+                    // the usual ready-capacity rule) only once no route sends it anything. Until then it still serves.
+                    retiring.Add(inst.Id);
+                    break;
                 case InstanceState.Warming when routable - 1 >= keep && ready >= Math.Min(keep, 1):
                     commands.Add(new ReconcileCommand.Drain(name, inst.Id, "surplus"));
                     routable--;
@@ -201,6 +354,48 @@ public sealed class PlacementReconciler
                     break;
             }
         }
+    }
+
+    private string? StartupTimedOut(AppProfile app, InstanceInfo inst, DateTimeOffset now)
+    {
+        if (_options.StartupTimeoutFactor is not double factor)
+        {
+            return null;
+        }
+
+        double phase = inst.State switch
+        {
+            InstanceState.Starting => app.ColdStartSeconds,
+            InstanceState.Warming => app.WarmupSeconds,
+            _ => double.NaN,
+        };
+        double limit = (factor * phase) + _options.StartupTimeoutMarginSeconds;
+        double age = (now - inst.StateSince).TotalSeconds;
+        return age > limit ? $"{inst.State} for {age:0.#} s (limit {limit:0.#} s)" : null;
+    }
+
+    /// <summary>Share of the app's routed traffic (summed over ingress sites) each site receives now.</summary>
+    private double[] CarriedWeight(string app, IReadOnlyList<Route> routes)
+    {
+        var carried = new double[_topology.SiteCount];
+        foreach (Route r in routes)
+        {
+            if (r.App != app)
+            {
+                continue;
+            }
+
+            double total = r.Weights.Sum(w => w.Weight);
+            foreach (SiteWeight w in r.Weights)
+            {
+                if (total > 0 && w.Weight > 0 && _topology.TryGetSiteIndex(w.SiteId, out int s))
+                {
+                    carried[s] += w.Weight / total;
+                }
+            }
+        }
+
+        return carried;
     }
 
     private static int RemovalRank(InstanceState state) => state switch
@@ -230,6 +425,86 @@ public sealed class PlacementReconciler
         }
 
         RoutePlanner.Plan(_topology, demand, capacity, _options.RoutingMaxUtilization, _weights);
+        EmitRoutes(app.Name, existing, commands);
+    }
+
+    /// <summary>
+    /// Hot-swap routing: the target counts only Ready instances that stay, and each ingress moves at most
+    /// <see cref="ReconcilerOptions.HotSwapStep"/> of its traffic towards it per pass. Weight on a site that can no
+    /// longer serve is dropped at once (safety over smoothness).
+    /// </summary>
+    private void PlanHotSwapRoutes(
+        int a,
+        List<InstanceInfo> instances,
+        HashSet<InstanceId> retiring,
+        double[] demand,
+        Dictionary<(string, string), Route> existing,
+        List<ReconcileCommand> commands)
+    {
+        AppProfile app = _apps[a];
+        int sites = _topology.SiteCount;
+        var servable = new double[sites];
+        var target = new double[sites];
+        var readyAll = new double[sites];
+        foreach (InstanceInfo inst in instances)
+        {
+            if (inst.State.IsRoutable() && _topology.TryGetSiteIndex(inst.SiteId, out int s))
+            {
+                double c = inst.CapacityFraction * app.InstanceCapacityRps;
+                servable[s] += c;
+                readyAll[s] += inst.State == InstanceState.Ready ? c : 0;
+                target[s] += inst.State == InstanceState.Ready && !retiring.Contains(inst.Id) ? c : 0;
+            }
+        }
+
+        // Prefer Ready instances that stay; failing that, any Ready one; failing that, whatever can serve.
+        double[] plan = target.Sum() > 0 ? target : readyAll.Sum() > 0 ? readyAll : servable;
+        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights);
+        for (int i = 0; i < sites; i++)
+        {
+            double total = _weights[i].Sum();
+            if (total <= 0 || !existing.TryGetValue((app.Name, _topology.Sites[i].Id), out Route? current))
+            {
+                continue;
+            }
+
+            var now = new double[sites];
+            double kept = 0;
+            foreach (SiteWeight w in current.Weights)
+            {
+                if (_topology.TryGetSiteIndex(w.SiteId, out int j) && servable[j] > 0 && w.Weight > 0)
+                {
+                    now[j] += w.Weight;
+                    kept += w.Weight;
+                }
+            }
+
+            if (kept <= 0)
+            {
+                continue; // nothing to move gradually from: go straight to the target
+            }
+
+            double distance = 0;
+            for (int j = 0; j < sites; j++)
+            {
+                now[j] /= kept;
+                _weights[i][j] /= total;
+                distance += Math.Abs(_weights[i][j] - now[j]) / 2;
+            }
+
+            double step = distance > _options.HotSwapStep ? _options.HotSwapStep / distance : 1;
+            for (int j = 0; j < sites; j++)
+            {
+                _weights[i][j] = now[j] + (step * (_weights[i][j] - now[j]));
+            }
+        }
+
+        EmitRoutes(app.Name, existing, commands);
+    }
+
+    private void EmitRoutes(string app, Dictionary<(string, string), Route> existing, List<ReconcileCommand> commands)
+    {
+        int sites = _topology.SiteCount;
         for (int i = 0; i < sites; i++)
         {
             double total = _weights[i].Sum();
@@ -250,12 +525,12 @@ public sealed class PlacementReconciler
             }
 
             string ingress = _topology.Sites[i].Id;
-            if (existing.TryGetValue((app.Name, ingress), out Route? current) && current.Weights.SequenceEqual(route))
+            if (existing.TryGetValue((app, ingress), out Route? current) && current.Weights.SequenceEqual(route))
             {
                 continue;
             }
 
-            commands.Add(new ReconcileCommand.SetRoute(new Route(app.Name, ingress, route)));
+            commands.Add(new ReconcileCommand.SetRoute(new Route(app, ingress, route)));
         }
     }
 }

@@ -27,6 +27,9 @@ public enum StopReason
 
     /// <summary>Clean-up of an instance the orchestrator reports as failed.</summary>
     Failed,
+
+    /// <summary>Stuck in cold start or warm-up past its timeout; a replacement is created.</summary>
+    StartupTimeout,
 }
 
 public sealed record ReconcilePlan(IReadOnlyList<ReconcileCommand> Commands)

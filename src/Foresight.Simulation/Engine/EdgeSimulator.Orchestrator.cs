@@ -6,9 +6,13 @@ namespace Foresight.Simulation.Engine;
 public sealed partial class EdgeSimulator
 {
     private readonly Queue<OrchestratorException> _injectedFailures = new();
+    private int _stallNext;
 
     /// <summary>Test hook: the next orchestrator call throws this (after nothing has been changed).</summary>
     public void InjectFailure(OrchestratorException failure) => _injectedFailures.Enqueue(failure);
+
+    /// <summary>Test hook: the next <paramref name="count"/> new instances hang in cold start forever (never Ready).</summary>
+    public void StallNextSpinUps(int count) => _stallNext = count;
 
     /// <summary>Takes a server down: its instances fail and their queued requests are lost.</summary>
     public void FailServer(string serverId)
@@ -183,6 +187,12 @@ public sealed partial class EdgeSimulator
 
         int windowSteps = Math.Max(1, (int)Math.Round(_setup.MetricsWindowSeconds / _setup.StepSeconds));
         var inst = new SimInstance($"{request.App}-{request.SiteId}-{_nextInstance++}", request.RequestId, a, site, Now, windowSteps);
+        if (_stallNext > 0)
+        {
+            inst.Stalled = true;
+            _stallNext--;
+        }
+
         _instances.Add(inst);
         _byId.Add(inst.Id, inst);
         _byRequest.Add(request.RequestId, inst);

@@ -217,7 +217,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
                 case InstanceState.Pending:
                     TrySchedule(inst, t);
                     break;
-                case InstanceState.Starting when t - inst.StateSince >= app.ColdStartSeconds - 1e-9:
+                case InstanceState.Starting when !inst.Stalled && t - inst.StateSince >= app.ColdStartSeconds - 1e-9:
                     inst.Enter(app.WarmupSeconds > 0 ? InstanceState.Warming : InstanceState.Ready, t);
                     inst.CapacityFraction = app.WarmupSeconds > 0 ? app.WarmupStartCapacity : 1;
                     if (inst.State == InstanceState.Ready)

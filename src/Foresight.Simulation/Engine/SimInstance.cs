@@ -46,6 +46,9 @@ internal sealed class SimInstance
 
     public string? FailureReason { get; set; }
 
+    /// <summary>Fault injection: the cold start never finishes (a hung image pull or boot).</summary>
+    public bool Stalled { get; set; }
+
     public CpuWindow Cpu { get; }
 
     public QueueMode Mode { get; set; }

@@ -48,6 +48,21 @@ public sealed record PolicyResult
     /// <summary>SLO-violation rates before and after the scenario's regime change, when it declares one.</summary>
     public RegimeSplit? Regime { get; init; }
 
+    /// <summary>Orchestrator faults injected (API errors, rejected spin-ups, hung cold starts, lost servers); 0 without faults.</summary>
+    public int Faults { get; init; }
+
+    /// <summary>Orchestrator calls retried after a transient error.</summary>
+    public long Retries { get; init; }
+
+    /// <summary>Spin-ups the orchestrator rejected; the reconciler re-planned them on its next pass.</summary>
+    public int SpinUpFailures { get; init; }
+
+    /// <summary>Instances stuck in cold start or warm-up that were stopped and replaced.</summary>
+    public int StartupTimeouts { get; init; }
+
+    /// <summary>Commands that still failed after retries; each ended its reconcile pass early (the state stays safe).</summary>
+    public int FailedCommands { get; init; }
+
     public double WallSeconds { get; init; }
 
     public double SimulatedSeconds { get; init; }

@@ -79,7 +79,8 @@ public static class ScenarioRunner
         IReadOnlyList<string> policies,
         Action<string, double>? progress = null,
         double? durationSeconds = null,
-        Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null)
+        Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null,
+        Faults.FaultSettings? faults = null)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew(); // reports the simulator's own speed
         EngineSetup setup = SetupFor(scenario);
@@ -87,6 +88,7 @@ public static class ScenarioRunner
         {
             DurationSeconds = Math.Min(durationSeconds ?? scenario.DurationSeconds, scenario.DurationSeconds),
             TargetUtilization = scenario.TargetUtilization,
+            Faults = faults,
         };
         var results = new PolicyResult[policies.Count];
         Parallel.For(0, policies.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Foresight.Control.Faults;
 using Foresight.Control.Placement;
 using Foresight.Control.Reconcile;
 using Foresight.Orchestration;
 using Foresight.Simulation.Engine;
+using Foresight.Simulation.Faults;
 using Foresight.Simulation.Policies;
 
 namespace Foresight.Simulation.Runner;
@@ -20,6 +22,9 @@ public sealed record RunSettings
 
     /// <summary>Window of observed arrivals the routing uses.</summary>
     public double RoutingWindowSeconds { get; init; } = 10;
+
+    /// <summary>Orchestrator faults to inject; null runs the fault-free path exactly as before.</summary>
+    public FaultSettings? Faults { get; init; }
 }
 
 /// <summary>Runs one policy over one simulated scenario from the shared initial state.</summary>
@@ -45,7 +50,17 @@ public static class SimulationRunner
             }
         }
 
-        var reconciler = new PlacementReconciler(setup.Topology, setup.Apps);
+        // With faults on, calls go through the injector and a Polly retry (no backoff wait: calls are instantaneous in
+        // simulated time), and stuck instances are replaced after three times their expected start-up.
+        FaultInjector? injector = settings.Faults is { } faults ? new FaultInjector(sim, faults) : null;
+        ResilientOrchestrator? resilient = injector is null
+            ? null
+            : new ResilientOrchestrator(injector, sim.Clock, new OrchestratorRetryOptions { BaseDelay = TimeSpan.Zero, AttemptTimeout = null });
+        var reconciler = new PlacementReconciler(
+            setup.Topology,
+            setup.Apps,
+            injector is null ? null : new ReconcilerOptions { StartupTimeoutFactor = 3 });
+        var faultCounts = new FaultCounts();
         var routingDemand = new double[apps][];
         for (int a = 0; a < apps; a++)
         {
@@ -84,7 +99,14 @@ public static class SimulationRunner
                 }
 
                 ReconcilePlan plan = reconciler.Plan(desired, sim.Snapshot(), routingDemand);
-                PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                if (resilient is null)
+                {
+                    PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                }
+                else
+                {
+                    ApplyTolerant(plan, resilient, faultCounts);
+                }
                 nextReconcile = now + settings.ReconcilePeriodSeconds;
             }
 
@@ -94,6 +116,7 @@ public static class SimulationRunner
                 nextTimeline = now + sim.Metrics.TimelineBucketSeconds;
             }
 
+            injector?.Advance();
             sim.Step();
             if (progress is not null && step % progressEvery == 0)
             {
@@ -103,9 +126,50 @@ public static class SimulationRunner
 
         progress?.Report(1);
         PolicyResult result = Summarize(policy.Name, sim, timeline, migrations, scaleEvents, wall.Elapsed.TotalSeconds);
+        if (injector is not null)
+        {
+            result = result with
+            {
+                Faults = injector.Total,
+                Retries = resilient!.Retries,
+                SpinUpFailures = faultCounts.SpinUpFailures,
+                StartupTimeouts = faultCounts.StartupTimeouts,
+                FailedCommands = faultCounts.FailedCommands,
+            };
+        }
+
         return policy is Policies.Predictive.PredictivePolicy { ForecastAccuracy: { } accuracy } predictive
             ? result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90, Feedback = predictive.FeedbackStatus }
             : result;
+    }
+
+    private sealed class FaultCounts
+    {
+        public int SpinUpFailures;
+        public int StartupTimeouts;
+        public int FailedCommands;
+    }
+
+    /// <summary>
+    /// Issues the plan in order and ends the pass at the first command that still fails after retries: any prefix of
+    /// a plan is safe (create, route, drain, stop), and the next pass re-plans from the observed state.
+    /// </summary>
+    private static void ApplyTolerant(ReconcilePlan plan, IOrchestrator orchestrator, FaultCounts counts)
+    {
+        foreach (ReconcileCommand command in plan.Commands)
+        {
+            try
+            {
+                PlacementReconciler.ApplyAsync(new ReconcilePlan([command]), orchestrator, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                counts.StartupTimeouts += command is ReconcileCommand.Stop { Reason: StopReason.StartupTimeout } ? 1 : 0;
+            }
+            catch (OrchestratorException e)
+            {
+                counts.FailedCommands++;
+                counts.SpinUpFailures += command is ReconcileCommand.SpinUp && !e.IsTransient ? 1 : 0;
+                return;
+            }
+        }
     }
 
     private static TimelineSample Sample(EdgeSimulator sim, double now)
