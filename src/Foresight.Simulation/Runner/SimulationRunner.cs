@@ -28,73 +28,12 @@ public static class SimulationRunner
     public static PolicyResult Run(EngineSetup setup, RunSettings settings, IScalingPolicy policy, IProgress<double>? progress = null)
     {
         var wall = Stopwatch.StartNew(); // measures the simulator's own speed, not simulated time
-        var sim = new EdgeSimulator(setup);
-        var context = new PolicyContext(sim, settings.TargetUtilization);
-        int apps = setup.Apps.Count;
-        int sites = setup.Topology.SiteCount;
-
-        DesiredPlacement desired = InitialPlacement.Compute(setup, settings.TargetUtilization);
-        for (int a = 0; a < apps; a++)
-        {
-            for (int s = 0; s < sites; s++)
-            {
-                for (int k = 0; k < desired[a, s]; k++)
-                {
-                    sim.CreateReadyInstance(setup.Apps[a].Name, setup.Topology.Sites[s].Id);
-                }
-            }
-        }
-
-        var reconciler = new PlacementReconciler(setup.Topology, setup.Apps);
-        var routingDemand = new double[apps][];
-        for (int a = 0; a < apps; a++)
-        {
-            routingDemand[a] = new double[sites];
-        }
-
+        var session = new SimulationSession(setup, settings, policy);
         long totalSteps = (long)Math.Ceiling(settings.DurationSeconds / setup.StepSeconds);
-        double nextDecision = 0;
-        double nextReconcile = 0;
-        double nextTimeline = 0;
-        int migrations = 0;
-        int scaleEvents = 0;
-        var timeline = new List<TimelineSample>();
         long progressEvery = Math.Max(1, totalSteps / 200);
         for (long step = 0; step < totalSteps; step++)
         {
-            double now = sim.Now;
-            policy.OnStep(context);
-            bool decided = false;
-            if (now >= nextDecision - 1e-9)
-            {
-                DesiredPlacement before = desired.Clone();
-                policy.Decide(context, desired);
-                (int moved, int scaled) = PlacementDiff.Count(before, desired);
-                migrations += moved;
-                scaleEvents += scaled;
-                nextDecision = now + policy.DecisionPeriodSeconds;
-                decided = true;
-            }
-
-            if (decided || now >= nextReconcile - 1e-9)
-            {
-                for (int a = 0; a < apps; a++)
-                {
-                    sim.ObservedIngressRates(a, settings.RoutingWindowSeconds, routingDemand[a]);
-                }
-
-                ReconcilePlan plan = reconciler.Plan(desired, sim.Snapshot(), routingDemand);
-                PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                nextReconcile = now + settings.ReconcilePeriodSeconds;
-            }
-
-            if (now >= nextTimeline - 1e-9)
-            {
-                timeline.Add(Sample(sim, now));
-                nextTimeline = now + sim.Metrics.TimelineBucketSeconds;
-            }
-
-            sim.Step();
+            session.Step();
             if (progress is not null && step % progressEvery == 0)
             {
                 progress.Report((double)step / totalSteps);
@@ -102,13 +41,13 @@ public static class SimulationRunner
         }
 
         progress?.Report(1);
-        PolicyResult result = Summarize(policy.Name, sim, timeline, migrations, scaleEvents, wall.Elapsed.TotalSeconds);
+        PolicyResult result = Summarize(policy.Name, session.Simulator, session.Timeline, session.Migrations, session.ScaleEvents, wall.Elapsed.TotalSeconds);
         return policy is Policies.Predictive.PredictivePolicy { ForecastAccuracy: { } accuracy }
             ? result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90 }
             : result;
     }
 
-    private static TimelineSample Sample(EdgeSimulator sim, double now)
+    internal static TimelineSample Sample(EdgeSimulator sim, double now)
     {
         var bySite = new int[sim.Topology.SiteCount];
         int total = 0;
@@ -121,7 +60,7 @@ public static class SimulationRunner
         return new TimelineSample(now, 0, 0, total, bySite);
     }
 
-    private static PolicyResult Summarize(string name, EdgeSimulator sim, List<TimelineSample> samples, int migrations, int scaleEvents, double wallSeconds)
+    private static PolicyResult Summarize(string name, EdgeSimulator sim, IReadOnlyList<TimelineSample> samples, int migrations, int scaleEvents, double wallSeconds)
     {
         SimulationMetrics m = sim.Metrics;
         var appResults = new List<AppResult>();
