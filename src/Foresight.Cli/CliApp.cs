@@ -11,6 +11,7 @@ public static class CliApp
         {
             SimulateCommand.Create(),
             BacktestCommand.Create(),
+            RunCommand.Create(),
         };
 
     /// <summary>Runs the CLI; errors go to <paramref name="error"/> (standard error by default).</summary>

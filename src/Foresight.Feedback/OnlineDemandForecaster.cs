@@ -142,6 +142,12 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
     /// <summary>Why each app is or is not using its forecasts, for status.</summary>
     public IReadOnlyList<string> FallbackReasons => _apps.Select(a => a.Fallback.Reason).ToArray();
 
+    /// <summary>Whether the app's forecasts are switched off (worse than naive) and its decisions are reactive-only.</summary>
+    public bool IsReactiveOnly(int app) => _options.Feedback && _apps[app].Fallback.ReactiveOnly;
+
+    /// <summary>Whether the app's model has been fitted (the warm-up is over).</summary>
+    public bool IsFitted(int app) => _apps[app].Model is not null;
+
     /// <summary>Times an app switched to or from reactive-only, over all apps.</summary>
     public int FallbackTransitions { get; private set; }
 

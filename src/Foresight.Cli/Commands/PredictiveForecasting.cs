@@ -20,6 +20,10 @@ public static class PredictiveForecasting
     /// <summary>Damped Holt-Winters: on the development traces its 5-30 s forecasts have about half the error of seasonal naive.</summary>
     public const string DefaultModel = "ets";
 
+    /// <summary>Simulated seconds observed before the first fit.</summary>
+    public static double WarmupSeconds(SimulationScenario scenario) =>
+        Math.Min(WarmupTraceDays * 86_400 / scenario.TimeScale, scenario.DurationSeconds / 5);
+
     /// <param name="model">seasonal-naive, ets, lstm or gru.</param>
     /// <param name="feedback">Retrain on schedule and fall back to reactive when forecasts are worse than naive.</param>
     public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback)
@@ -30,7 +34,7 @@ public static class PredictiveForecasting
         {
             BucketSeconds = bucket,
             HorizonSteps = ScenarioRunner.HorizonSteps(scenario, new PredictiveOptions()),
-            WarmupSeconds = Math.Min(WarmupTraceDays * simDay, scenario.DurationSeconds / 5),
+            WarmupSeconds = WarmupSeconds(scenario),
             RefitEverySeconds = simDay,
             SeasonLength = Math.Max(1, (int)Math.Round(simDay / bucket)),
             HistoryBuckets = Math.Max(4 * (int)Math.Round(simDay / bucket), 2_000),
