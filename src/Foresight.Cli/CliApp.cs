@@ -12,6 +12,7 @@ public static class CliApp
             SimulateCommand.Create(),
             BacktestCommand.Create(),
             RunCommand.Create(),
+            ServeCommand.Create(),
         };
 
     /// <summary>Runs the CLI; errors go to <paramref name="error"/> (standard error by default).</summary>

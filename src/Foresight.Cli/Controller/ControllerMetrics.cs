@@ -10,6 +10,12 @@ public sealed class ControllerMetrics : IDisposable
 {
     public const string MeterName = "Foresight.Controller";
 
+    // Ticks take milliseconds to seconds; the default buckets assume milliseconds.
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    };
+
     private readonly Meter _meter;
     private readonly Histogram<double> _tickDuration;
     private readonly Histogram<double> _reconcileDuration;
@@ -21,8 +27,8 @@ public sealed class ControllerMetrics : IDisposable
     public ControllerMetrics(Func<ControllerStatus> status, IMeterFactory? factory = null)
     {
         _meter = factory?.Create(MeterName) ?? new Meter(MeterName);
-        _tickDuration = _meter.CreateHistogram<double>("foresight.tick.duration", "s", "Duration of one controller tick.");
-        _reconcileDuration = _meter.CreateHistogram<double>("foresight.reconcile.duration", "s", "Time spent planning and applying orchestrator commands per tick.");
+        _tickDuration = _meter.CreateHistogram("foresight.tick.duration", "s", "Duration of one controller tick.", advice: Seconds);
+        _reconcileDuration = _meter.CreateHistogram("foresight.reconcile.duration", "s", "Time spent planning and applying orchestrator commands per tick.", advice: Seconds);
         _decisions = _meter.CreateCounter<long>("foresight.decisions", "{decision}", "Placement decisions, by app and kind.");
         _commands = _meter.CreateCounter<long>("foresight.migrations", "{command}", "Orchestrator commands (spin-up, drain, stop, route, floor), by kind and outcome.");
         _skipped = _meter.CreateCounter<long>("foresight.ticks.skipped", "{tick}", "Ticks skipped because the previous tick ran late.");
