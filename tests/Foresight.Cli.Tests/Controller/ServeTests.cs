@@ -75,7 +75,8 @@ public sealed class ServeTests : IDisposable
         Assert.Contains("foresight_tick_duration_seconds_count", metrics);
         Assert.Contains("foresight_reconcile_duration_seconds_count", metrics);
         Assert.Contains("foresight_fallback{", metrics);
-        Assert.Contains("foresight_forecast_coverage", metrics);
+        // Accuracy gauges report only once forecasts have been scored against a season of history.
+        Assert.Equal(server.Loop.Status.ForecastCoverage90 is not null, metrics.Contains("foresight_forecast_coverage", StringComparison.Ordinal));
         Assert.Contains("id=\"placements\"", await http.GetStringAsync(""), StringComparison.Ordinal);
     }
 
