@@ -41,8 +41,14 @@ public static class PredictiveForecasting
             Epoch = ScenarioRunner.SetupFor(scenario).Epoch,
             Feedback = feedback,
         };
-        var neural = new RecurrentOptions { Horizon = options.HorizonSteps, SeasonLength = options.SeasonLength, MaxEpochs = 10 };
-        Func<IForecaster> factory = model switch
+        return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, ModelFactory(model, options.HorizonSteps, options.SeasonLength), options);
+    }
+
+    /// <summary>Builds fresh models of the named kind (seasonal-naive, ets, lstm or gru).</summary>
+    public static Func<IForecaster> ModelFactory(string model, int horizon, int seasonLength)
+    {
+        var neural = new RecurrentOptions { Horizon = horizon, SeasonLength = seasonLength, MaxEpochs = 10 };
+        return model switch
         {
             "seasonal-naive" => () => new SeasonalNaiveForecaster(),
             "ets" => () => new EtsForecaster(),
@@ -50,6 +56,5 @@ public static class PredictiveForecasting
             "gru" => () => new GruForecaster(neural),
             _ => throw new InvalidInputException("--forecaster", $"unknown model '{model}'; choose from {string.Join(", ", BacktestCommand.Models)}"),
         };
-        return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, factory, options);
     }
 }
