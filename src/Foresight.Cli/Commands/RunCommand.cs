@@ -11,7 +11,7 @@ public static class RunCommand
     public static Command Create()
     {
         var orchestrator = new Option<string?>("--orchestrator") { Description = "simulated (default) or kubernetes; overrides the config's orchestrator." };
-        var config = new Option<string?>("--config") { Description = "Controller config (YAML); see deploy/controller.yaml. Default: simulated milan." };
+        var config = new Option<string?>("--config") { Description = "Controller config (YAML); see examples/controller.yaml. Default: simulated milan." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the planned changes without applying them." };
         var ticks = new Option<long?>("--ticks") { Description = "Stop after this many ticks (default: run until Ctrl+C)." };
         var logFormat = new Option<string>("--log-format") { Description = "Logs on standard error: text or json.", DefaultValueFactory = _ => "text" };
@@ -79,7 +79,7 @@ public static class RunCommand
 
             if (mode == "kubernetes" && config.Kubernetes is null)
             {
-                throw new InvalidInputException(configPath ?? "--config", "--orchestrator kubernetes needs a config with a kubernetes section (see deploy/controller.yaml)", field: "kubernetes");
+                throw new InvalidInputException(configPath ?? "--config", "--orchestrator kubernetes needs a config with a kubernetes section (see examples/controller.yaml)", field: "kubernetes");
             }
 
             config = config with { Orchestrator = mode };

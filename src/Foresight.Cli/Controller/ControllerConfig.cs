@@ -3,7 +3,7 @@ using Foresight.Core.Apps;
 
 namespace Foresight.Cli.Controller;
 
-/// <summary>The controller's configuration (<c>run --config</c>, <c>serve --config</c>); see <c>deploy/controller.yaml</c>.</summary>
+/// <summary>The controller's configuration (<c>run --config</c>, <c>serve --config</c>); see <c>examples/controller.yaml</c>.</summary>
 public sealed record ControllerConfig
 {
     /// <summary>simulated or kubernetes; the command line's --orchestrator wins.</summary>

@@ -8,13 +8,30 @@ public sealed class ControllerConfigTests
     [Fact]
     public void The_shipped_example_config_loads()
     {
-        string path = Path.Combine(RepoRoot(), "deploy", "controller.yaml");
+        string path = Path.Combine(RepoRoot(), "examples", "controller.yaml");
 
         ControllerConfig config = ControllerConfigLoader.LoadFile(path);
 
         Assert.Equal("simulated", config.Orchestrator);
         Assert.NotNull(config.Kubernetes);
         Assert.NotEmpty(config.Kubernetes!.Apps);
+    }
+
+    [Fact]
+    public void The_config_map_in_the_deploy_manifest_loads_as_a_kubernetes_config()
+    {
+        string manifest = File.ReadAllText(Path.Combine(RepoRoot(), "deploy", "controller.yaml"));
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        stream.Load(new StringReader(manifest));
+        var configMap = (YamlDotNet.RepresentationModel.YamlMappingNode)stream.Documents[0].RootNode;
+        var data = (YamlDotNet.RepresentationModel.YamlMappingNode)configMap["data"];
+        string yaml = ((YamlDotNet.RepresentationModel.YamlScalarNode)data["config.yaml"]).Value!;
+
+        ControllerConfig config = ControllerConfigLoader.Load(yaml, "deploy/controller.yaml#config.yaml");
+
+        Assert.Equal("kubernetes", config.Orchestrator);
+        Assert.Equal("foresight", config.Kubernetes!.Namespace);
+        Assert.Equal(["edge-a", "edge-b", "edge-c"], config.Kubernetes.Apps[0].Sites);
     }
 
     [Theory]
