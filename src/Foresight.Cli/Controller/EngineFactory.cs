@@ -44,15 +44,6 @@ public static class EngineFactory
         return new KubernetesEngine(k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http));
     }
 
-    private sealed class KubernetesFloors(KubernetesOrchestrator orchestrator) : IPredictiveFloors
-    {
-        public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, CancellationToken cancellationToken) =>
-            orchestrator.SetPredictiveFloorAsync(app, site, minReplicas, cancellationToken);
-
-        public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken) =>
-            orchestrator.RestorePredictiveFloorAsync(app, site, cancellationToken);
-    }
-
     private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()

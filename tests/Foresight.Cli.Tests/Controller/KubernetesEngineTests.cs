@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Foresight.Cli.Controller;
 using Foresight.Control.Decision;
 using Foresight.Core;
@@ -150,6 +151,73 @@ public sealed class KubernetesEngineTests
         Assert.Equal("conflict", failed.Error);
         Assert.Contains("set shop@a 6", cluster.Calls);
     }
+
+    [Fact]
+    public async Task Against_the_in_test_api_server_dry_run_plans_and_a_real_tick_raises_the_hpa_min_replicas()
+    {
+        await using var cluster = new Foresight.Kubernetes.Tests.Fake.FakeCluster(gatewayApi: false, ns: "shop");
+        cluster.Server.Create("horizontalpodautoscalers", Hpa(Foresight.Kubernetes.Names.Workload("shop", "a"), min: 1, max: 10));
+        var options = new Foresight.Kubernetes.KubernetesOrchestratorOptions
+        {
+            Namespace = "shop",
+            Sites = ["a", "b"],
+            Apps = new Dictionary<string, Foresight.Kubernetes.AppWorkload> { ["shop"] = new() { Image = "registry.example/shop:1" } },
+            TrafficMode = Foresight.Kubernetes.TrafficMode.ServiceSelector,
+        };
+        await using var kube = new Foresight.Kubernetes.KubernetesOrchestrator(cluster.Server.CreateClient(), options, cluster.Clock);
+        DateTimeOffset start = cluster.Clock.GetUtcNow();
+        var engine = new KubernetesEngine(Config, new PredictiveOptions(), kube, new KubernetesFloors(kube), new PeriodicTraffic(cluster.Clock, start), cluster.Clock);
+
+        // Dry-run until the first floor is planned (the fake cluster runs no pods, so any forecast demand is a rise).
+        var planned = new List<EngineCommand>();
+        for (int i = 0; i < 60 && planned.Count == 0; i++)
+        {
+            cluster.Clock.Advance(TimeSpan.FromSeconds(5));
+            planned.AddRange((await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: true, CancellationToken.None)).Commands
+                .Where(c => c is { Kind: "set-floor", Target: "shop@a" }));
+        }
+
+        Assert.Equal("planned", Assert.Single(planned).Outcome);
+        Assert.Equal(1, MinReplicas(cluster));
+        Assert.Null(cluster.Server.Get("horizontalpodautoscalers", "shop-a")!["metadata"]!["annotations"]?[Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]);
+
+        // Applied: site a's HPA gets the floor and keeps its own minimum to restore; site b has no HPA, which is reported.
+        EngineTick applied = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        Assert.Equal("applied", Assert.Single(applied.Commands, c => c.Target == "shop@a").Outcome);
+        Assert.Equal("no HPA targets this workload", Assert.Single(applied.Commands, c => c.Target == "shop@b").Error);
+        JsonObject hpa = cluster.Server.Get("horizontalpodautoscalers", "shop-a")!;
+        Assert.Equal("1", hpa["metadata"]!["annotations"]![Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]!.GetValue<string>());
+
+        // Ahead of the burst (400 req/s at 70 req/s per replica) the floor goes to 6.
+        for (int i = 0; i < 60 && MinReplicas(cluster) < 6; i++)
+        {
+            cluster.Clock.Advance(TimeSpan.FromSeconds(5));
+            await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        }
+
+        Assert.Equal(6, MinReplicas(cluster));
+        double phase = (cluster.Clock.GetUtcNow() - start).TotalSeconds % Period;
+        Assert.InRange(phase, BurstStart - 35 - 30 - 10, BurstStart - 1);
+    }
+
+    private static int MinReplicas(Foresight.Kubernetes.Tests.Fake.FakeCluster cluster) =>
+        cluster.Server.Get("horizontalpodautoscalers", "shop-a")!["spec"]!["minReplicas"]!.GetValue<int>();
+
+    private static JsonObject Hpa(string deployment, int min, int max) => new()
+    {
+        ["metadata"] = new JsonObject { ["name"] = deployment },
+        ["spec"] = new JsonObject
+        {
+            ["scaleTargetRef"] = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = deployment },
+            ["minReplicas"] = min,
+            ["maxReplicas"] = max,
+            ["metrics"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Resource",
+                ["resource"] = new JsonObject { ["name"] = "cpu", ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = 70 } },
+            }),
+        },
+    };
 
     [Fact]
     public async Task The_prometheus_observer_reads_an_instant_vector_per_site()
