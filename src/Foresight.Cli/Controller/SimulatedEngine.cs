@@ -153,7 +153,7 @@ public sealed class SimulatedEngine : IControllerEngine
             foreach (FloorDecision d in floors)
             {
                 // A confident rise is a decision when it starts, not on every tick it lasts.
-                if (d.ConfidentRise && !_risePending[a][d.Site])
+                if (d.ConfidentRise && !_risePending[a][d.Site] && d.Needed > active[d.Site])
                 {
                     fresh.Add(new Decision(now, app, _siteIds[d.Site], "raise-floor", active[d.Site], d.Needed, d.Confidence, StatusBuilder.FloorReason(d, active[d.Site])));
                 }
