@@ -13,6 +13,8 @@ public static class CliApp
             BacktestCommand.Create(),
             TrainCommand.Create(),
             ForecastCommand.Create(),
+            RunCommand.Create(),
+            ServeCommand.Create(),
         };
 
     /// <summary>Runs the CLI; errors go to <paramref name="error"/> (standard error by default).</summary>

@@ -241,6 +241,12 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         _apps[app].LastOptions = options;
     }
 
+    /// <summary>Whether the app's forecasts are switched off (worse than naive) and its decisions are reactive-only.</summary>
+    public bool IsReactiveOnly(int app) => _options.Feedback && _apps[app].Fallback.ReactiveOnly;
+
+    /// <summary>Whether the app's model has been fitted (the warm-up is over).</summary>
+    public bool IsFitted(int app) => _apps[app].Slot.Current is not null;
+
     private IReadOnlyList<Forecast> PredictAll(AppState state)
     {
         if (state.Forecasts is null)

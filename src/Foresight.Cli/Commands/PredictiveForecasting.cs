@@ -20,6 +20,7 @@ public static class PredictiveForecasting
     /// <summary>Damped Holt-Winters: on the development traces its 5-30 s forecasts have about half the error of seasonal naive.</summary>
     public const string DefaultModel = "ets";
 
+
     /// <param name="model">seasonal-naive, ets, lstm or gru.</param>
     /// <param name="feedback">Retrain on schedule and fall back to reactive when forecasts are worse than naive.</param>
     public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback)
@@ -39,8 +40,14 @@ public static class PredictiveForecasting
             RecentRetrainBuckets = Math.Max(2 * (int)Math.Round(simDay / bucket), 100),
             AppNames = scenario.Apps.Select(a => a.Name).ToArray(),
         };
-        var neural = new RecurrentOptions { Horizon = options.HorizonSteps, SeasonLength = options.SeasonLength, MaxEpochs = 10 };
-        Func<IForecaster> factory = model switch
+        return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, ModelFactory(model, options.HorizonSteps, options.SeasonLength), options);
+    }
+
+    /// <summary>Builds fresh models of the named kind (seasonal-naive, ets, lstm or gru).</summary>
+    public static Func<IForecaster> ModelFactory(string model, int horizon, int seasonLength)
+    {
+        var neural = new RecurrentOptions { Horizon = horizon, SeasonLength = seasonLength, MaxEpochs = 10 };
+        return model switch
         {
             "seasonal-naive" => () => new SeasonalNaiveForecaster(),
             "ets" => () => new EtsForecaster(),
@@ -48,6 +55,5 @@ public static class PredictiveForecasting
             "gru" => () => new GruForecaster(neural),
             _ => throw new InvalidInputException("--forecaster", $"unknown model '{model}'; choose from {string.Join(", ", BacktestCommand.Models)}"),
         };
-        return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, factory, options);
     }
 }

@@ -33,91 +33,12 @@ public static class SimulationRunner
     public static PolicyResult Run(EngineSetup setup, RunSettings settings, IScalingPolicy policy, IProgress<double>? progress = null)
     {
         var wall = Stopwatch.StartNew(); // measures the simulator's own speed, not simulated time
-        var sim = new EdgeSimulator(setup);
-        var context = new PolicyContext(sim, settings.TargetUtilization);
-        int apps = setup.Apps.Count;
-        int sites = setup.Topology.SiteCount;
-
-        DesiredPlacement desired = InitialPlacement.Compute(setup, settings.TargetUtilization);
-        for (int a = 0; a < apps; a++)
-        {
-            for (int s = 0; s < sites; s++)
-            {
-                for (int k = 0; k < desired[a, s]; k++)
-                {
-                    sim.CreateReadyInstance(setup.Apps[a].Name, setup.Topology.Sites[s].Id);
-                }
-            }
-        }
-
-        // With faults on, calls go through the injector and a Polly retry (no backoff wait: calls are instantaneous in
-        // simulated time), and stuck instances are replaced after three times their expected start-up.
-        FaultInjector? injector = settings.Faults is { } faults ? new FaultInjector(sim, faults) : null;
-        ResilientOrchestrator? resilient = injector is null
-            ? null
-            : new ResilientOrchestrator(injector, sim.Clock, new OrchestratorRetryOptions { BaseDelay = TimeSpan.Zero, AttemptTimeout = null });
-        var reconciler = new PlacementReconciler(
-            setup.Topology,
-            setup.Apps,
-            injector is null ? null : new ReconcilerOptions { StartupTimeoutFactor = 3 });
-        var faultCounts = new FaultCounts();
-        var routingDemand = new double[apps][];
-        for (int a = 0; a < apps; a++)
-        {
-            routingDemand[a] = new double[sites];
-        }
-
+        var session = new SimulationSession(setup, settings, policy);
         long totalSteps = (long)Math.Ceiling(settings.DurationSeconds / setup.StepSeconds);
-        double nextDecision = 0;
-        double nextReconcile = 0;
-        double nextTimeline = 0;
-        int migrations = 0;
-        int scaleEvents = 0;
-        var timeline = new List<TimelineSample>();
         long progressEvery = Math.Max(1, totalSteps / 200);
         for (long step = 0; step < totalSteps; step++)
         {
-            double now = sim.Now;
-            policy.OnStep(context);
-            bool decided = false;
-            if (now >= nextDecision - 1e-9)
-            {
-                DesiredPlacement before = desired.Clone();
-                policy.Decide(context, desired);
-                (int moved, int scaled) = PlacementDiff.Count(before, desired);
-                migrations += moved;
-                scaleEvents += scaled;
-                nextDecision = now + policy.DecisionPeriodSeconds;
-                decided = true;
-            }
-
-            if (decided || now >= nextReconcile - 1e-9)
-            {
-                for (int a = 0; a < apps; a++)
-                {
-                    sim.ObservedIngressRates(a, settings.RoutingWindowSeconds, routingDemand[a]);
-                }
-
-                ReconcilePlan plan = reconciler.Plan(desired, sim.Snapshot(), routingDemand);
-                if (resilient is null)
-                {
-                    PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                }
-                else
-                {
-                    ApplyTolerant(plan, resilient, faultCounts);
-                }
-                nextReconcile = now + settings.ReconcilePeriodSeconds;
-            }
-
-            if (now >= nextTimeline - 1e-9)
-            {
-                timeline.Add(Sample(sim, now));
-                nextTimeline = now + sim.Metrics.TimelineBucketSeconds;
-            }
-
-            injector?.Advance();
-            sim.Step();
+            session.Step();
             if (progress is not null && step % progressEvery == 0)
             {
                 progress.Report((double)step / totalSteps);
@@ -125,16 +46,16 @@ public static class SimulationRunner
         }
 
         progress?.Report(1);
-        PolicyResult result = Summarize(policy.Name, sim, timeline, migrations, scaleEvents, wall.Elapsed.TotalSeconds);
-        if (injector is not null)
+        PolicyResult result = Summarize(policy.Name, session.Simulator, session.Timeline, session.Migrations, session.ScaleEvents, wall.Elapsed.TotalSeconds);
+        if (session.Injector is { } injector)
         {
             result = result with
             {
                 Faults = injector.Total,
-                Retries = resilient!.Retries,
-                SpinUpFailures = faultCounts.SpinUpFailures,
-                StartupTimeouts = faultCounts.StartupTimeouts,
-                FailedCommands = faultCounts.FailedCommands,
+                Retries = session.Resilient!.Retries,
+                SpinUpFailures = session.SpinUpFailures,
+                StartupTimeouts = session.StartupTimeouts,
+                FailedCommands = session.FailedCommands,
             };
         }
 
@@ -143,36 +64,7 @@ public static class SimulationRunner
             : result;
     }
 
-    private sealed class FaultCounts
-    {
-        public int SpinUpFailures;
-        public int StartupTimeouts;
-        public int FailedCommands;
-    }
-
-    /// <summary>
-    /// Issues the plan in order and ends the pass at the first command that still fails after retries: any prefix of
-    /// a plan is safe (create, route, drain, stop), and the next pass re-plans from the observed state.
-    /// </summary>
-    private static void ApplyTolerant(ReconcilePlan plan, IOrchestrator orchestrator, FaultCounts counts)
-    {
-        foreach (ReconcileCommand command in plan.Commands)
-        {
-            try
-            {
-                PlacementReconciler.ApplyAsync(new ReconcilePlan([command]), orchestrator, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                counts.StartupTimeouts += command is ReconcileCommand.Stop { Reason: StopReason.StartupTimeout } ? 1 : 0;
-            }
-            catch (OrchestratorException e)
-            {
-                counts.FailedCommands++;
-                counts.SpinUpFailures += command is ReconcileCommand.SpinUp && !e.IsTransient ? 1 : 0;
-                return;
-            }
-        }
-    }
-
-    private static TimelineSample Sample(EdgeSimulator sim, double now)
+    internal static TimelineSample Sample(EdgeSimulator sim, double now)
     {
         var bySite = new int[sim.Topology.SiteCount];
         int total = 0;
@@ -185,7 +77,7 @@ public static class SimulationRunner
         return new TimelineSample(now, 0, 0, total, bySite);
     }
 
-    private static PolicyResult Summarize(string name, EdgeSimulator sim, List<TimelineSample> samples, int migrations, int scaleEvents, double wallSeconds)
+    private static PolicyResult Summarize(string name, EdgeSimulator sim, IReadOnlyList<TimelineSample> samples, int migrations, int scaleEvents, double wallSeconds)
     {
         SimulationMetrics m = sim.Metrics;
         var appResults = new List<AppResult>();

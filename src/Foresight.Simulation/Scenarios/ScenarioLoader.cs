@@ -120,7 +120,7 @@ public static class ScenarioLoader
         };
     }
 
-    private static YamlNode Parse(string yamlText, YamlContext context)
+    internal static YamlNode Parse(string yamlText, YamlContext context, string what = "scenario")
     {
         var stream = new YamlStream();
         var scanner = new Scanner(new StringReader(yamlText));
@@ -144,12 +144,12 @@ public static class ScenarioLoader
 
         if (stream.Documents.Count == 0 || YamlFields.IsNull(stream.Documents[0].RootNode))
         {
-            throw context.Error("", "the scenario is empty", (long?)null);
+            throw context.Error("", $"the {what} is empty", (long?)null);
         }
 
         if (stream.Documents.Count > 1)
         {
-            throw context.Error("", "a scenario file holds one YAML document, found several", YamlContext.LineOf(stream.Documents[1].RootNode));
+            throw context.Error("", $"a {what} file holds one YAML document, found several", YamlContext.LineOf(stream.Documents[1].RootNode));
         }
 
         return stream.Documents[0].RootNode;
@@ -321,6 +321,19 @@ public static class ScenarioLoader
         }
 
         names[name] = index;
+        AppProfile profile = ReadProfile(app, name);
+
+        return new AppSpec
+        {
+            Profile = profile,
+            Share = app.Number("share", NumberRange.Positive(1)),
+            PeakRps = app.Number("peakRps", NumberRange.Positive(1e9)),
+        };
+    }
+
+    /// <summary>Reads an app profile's QoS fields (the names AppProfile uses) and validates it.</summary>
+    internal static AppProfile ReadProfile(YamlFields app, string name)
+    {
         var d = new AppProfile { Name = name };
 
         // Ranges here catch types and absurd magnitudes; AppProfile.Validate owns the semantic rules.
@@ -348,11 +361,6 @@ public static class ScenarioLoader
                 app.Context.File, $"{message}; it is not set, so its default {DefaultOf(field)} applies", app.KeyLine, app.Child(field));
         }
 
-        return new AppSpec
-        {
-            Profile = profile,
-            Share = app.Number("share", NumberRange.Positive(1)),
-            PeakRps = app.Number("peakRps", NumberRange.Positive(1e9)),
-        };
+        return profile;
     }
 }

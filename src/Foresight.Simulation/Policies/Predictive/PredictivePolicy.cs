@@ -53,6 +53,14 @@ public sealed class PredictivePolicy : IScalingPolicy
     /// <summary>The latest floor decisions per app, for status and tests.</summary>
     public IReadOnlyList<FloorDecision>[] LastFloors { get; private set; } = [];
 
+    /// <summary>The predictive floor in force for (app, site): replicas held because of the forecast (0 before the first decision).</summary>
+    public int FloorAt(int app, int site) => app < _floor.Length ? _floor[app][site] : 0;
+
+    /// <summary>What the policy reads its forecasts from.</summary>
+    public IDemandForecaster Forecaster => _forecaster;
+
+    public PredictiveOptions Options => _options;
+
     public void OnStep(PolicyContext context)
     {
         int sites = context.Topology.SiteCount;

@@ -1,0 +1,78 @@
+using Foresight.Control.Decision;
+using Foresight.Core.Apps;
+
+namespace Foresight.Cli.Controller;
+
+/// <summary>The controller's configuration (<c>run --config</c>, <c>serve --config</c>); see <c>examples/controller.yaml</c>.</summary>
+public sealed record ControllerConfig
+{
+    /// <summary>simulated or kubernetes; the command line's --orchestrator wins.</summary>
+    public string Orchestrator { get; init; } = "simulated";
+
+    public int TickMs { get; init; } = 1000;
+
+    public bool DryRun { get; init; }
+
+    /// <summary>Bearer token for state-changing API calls (serve). FORESIGHT_TOKEN overrides; none disables them.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Thresholds, named as in the MigrationPolicy CRD's spec.thresholds where they overlap.</summary>
+    public PredictiveOptions Predictive { get; init; } = new();
+
+    public SimulatedConfig Simulated { get; init; } = new();
+
+    public KubernetesConfig? Kubernetes { get; init; }
+
+    public string Source { get; init; } = "(defaults)";
+}
+
+public sealed record SimulatedConfig
+{
+    public string Scenario { get; init; } = "milan";
+
+    /// <summary>Simulated seconds per wall-clock second, so a demo shows movement within seconds.</summary>
+    public double SpeedUp { get; init; } = 60;
+
+    public string Forecaster { get; init; } = "ets";
+
+    public int? Seed { get; init; }
+
+    /// <summary>
+    /// Simulated seconds replayed before the loop starts (the forecaster's warm-up history), so forecasts exist from
+    /// the first tick. Null: the warm-up plus one minute.
+    /// </summary>
+    public double? StartAtSeconds { get; init; }
+
+    /// <summary>At most this many simulated seconds per tick, however late the tick is (bounds a tick's work).</summary>
+    public double MaxSecondsPerTick { get; init; } = 600;
+}
+
+public sealed record KubernetesConfig
+{
+    /// <summary>A kubeconfig file; null reads the in-cluster service account.</summary>
+    public string? Kubeconfig { get; init; }
+
+    public required string Namespace { get; init; }
+
+    /// <summary>Base address of the Prometheus HTTP API (e.g. http://127.0.0.1:9090).</summary>
+    public required Uri Prometheus { get; init; }
+
+    /// <summary>Seconds per forecast step (observations are averaged into buckets of this length).</summary>
+    public double StepSeconds { get; init; } = 15;
+
+    public int HorizonSteps { get; init; } = 12;
+
+    /// <summary>Observed seconds before the first fit.</summary>
+    public double WarmupSeconds { get; init; } = 600;
+
+    /// <summary>Seconds per season (one day by default).</summary>
+    public double SeasonSeconds { get; init; } = 86_400;
+
+    public string Forecaster { get; init; } = "ets";
+
+    public required IReadOnlyList<KubernetesApp> Apps { get; init; }
+}
+
+/// <param name="Query">PromQL returning requests per second per site (a vector with one series per site).</param>
+/// <param name="SiteLabel">The label of <paramref name="Query"/>'s result that names the site.</param>
+public sealed record KubernetesApp(AppProfile Profile, IReadOnlyList<string> Sites, string Query, string SiteLabel);

@@ -1,0 +1,82 @@
+namespace Foresight.Cli.Controller;
+
+/// <summary>
+/// What the controller knows after one tick: an immutable snapshot, published whole so readers (the API, the
+/// dashboard, metrics) never see half a tick. Times are engine seconds (simulated seconds, or seconds since start).
+/// </summary>
+public sealed record ControllerStatus
+{
+    public static ControllerStatus Initial(string mode, bool dryRun) => new() { Mode = mode, DryRun = dryRun, Time = DateTimeOffset.UnixEpoch };
+
+    public required string Mode { get; init; }
+
+    public bool DryRun { get; init; }
+
+    public bool Paused { get; init; }
+
+    /// <summary>Ticks run so far.</summary>
+    public long Tick { get; init; }
+
+    /// <summary>Ticks skipped because a tick ran late (coalesced into the next one), in total.</summary>
+    public long SkippedTicks { get; init; }
+
+    public double TickDurationMs { get; init; }
+
+    /// <summary>Wall-clock time of the tick (the controller's TimeProvider).</summary>
+    public DateTimeOffset Time { get; init; }
+
+    public double EngineSeconds { get; init; }
+
+    /// <summary>Forecast accuracy over all apps so far: MASE against seasonal naive (below 1 beats it), and 90% interval coverage.</summary>
+    public double? ForecastMase { get; init; }
+
+    public double? ForecastCoverage90 { get; init; }
+
+    /// <summary>Anything the operator should know (a finished scenario, the last tick's error).</summary>
+    public string? Message { get; init; }
+
+    public IReadOnlyList<AppStatus> Apps { get; init; } = [];
+}
+
+public sealed record AppStatus
+{
+    public required string Name { get; init; }
+
+    public required IReadOnlyList<string> Sites { get; init; }
+
+    /// <summary>Per site: the latest forecast's quantiles over the horizon (empty before the first fit or in fallback).</summary>
+    public IReadOnlyList<ForecastBand> Forecasts { get; init; } = [];
+
+    /// <summary>Per site: observed requests per second over the recent past.</summary>
+    public IReadOnlyList<TrafficSeries> Actual { get; init; } = [];
+
+    public IReadOnlyList<SitePlacement> Placements { get; init; } = [];
+
+    /// <summary>Recent decisions, newest first.</summary>
+    public IReadOnlyList<Decision> Decisions { get; init; } = [];
+
+    public bool ReactiveOnly { get; init; }
+
+    public string FallbackReason { get; init; } = "";
+
+    /// <summary>Cold start + warm-up + margin: how far ahead a decision must look.</summary>
+    public double LeadTimeSeconds { get; init; }
+
+    public double HorizonSeconds { get; init; }
+
+    /// <summary>Set when the forecast horizon is shorter than the lead time, so a shift cannot be met warm.</summary>
+    public string? LeadTimeWarning { get; init; }
+}
+
+public sealed record ForecastBand(string Site, IReadOnlyList<double> Times, IReadOnlyList<double> P05, IReadOnlyList<double> P50, IReadOnlyList<double> P95);
+
+public sealed record TrafficSeries(string Site, IReadOnlyList<double> Times, IReadOnlyList<double> Rps);
+
+/// <param name="Desired">Replicas the controller wants (the larger of reactive and predictive).</param>
+/// <param name="Live">Instances not draining or stopped.</param>
+/// <param name="Ready">Instances at full capacity.</param>
+/// <param name="Floor">The predictive floor in force (0 when none).</param>
+public sealed record SitePlacement(string Site, int Desired, int Live, int Ready, int Floor);
+
+/// <param name="Kind">raise-floor, restore-floor, scale-up, scale-down.</param>
+public sealed record Decision(double Time, string App, string Site, string Kind, int From, int To, double? Confidence, string Reason);

@@ -1,0 +1,55 @@
+using Foresight.Kubernetes;
+
+namespace Foresight.Cli.Controller;
+
+/// <summary>Picks the orchestrator adapter for the loop: the one place that names them (composition root).</summary>
+public static class EngineFactory
+{
+    /// <summary>Floors-only mode never creates Deployments, but the adapter's options require an image per app.</summary>
+    private const string UnusedImage = "registry.invalid/foresight/floors-only";
+
+    public static ValueTask<IControllerEngine> CreateAsync(ControllerConfig config, TimeProvider time, CancellationToken cancellationToken)
+    {
+        _ = cancellationToken;
+        return config.Orchestrator switch
+        {
+            "kubernetes" => ValueTask.FromResult(CreateKubernetes(config, time)),
+            _ => ValueTask.FromResult<IControllerEngine>(SimulatedEngine.Create(config.Simulated, config.Predictive)),
+        };
+    }
+
+    private static IControllerEngine CreateKubernetes(ControllerConfig config, TimeProvider time)
+    {
+        KubernetesConfig k = config.Kubernetes!;
+        var options = new KubernetesOrchestratorOptions
+        {
+            Namespace = k.Namespace,
+            Sites = k.Apps.SelectMany(a => a.Sites).Distinct(StringComparer.Ordinal).ToList(),
+            Apps = k.Apps.ToDictionary(a => a.Profile.Name, _ => new AppWorkload { Image = UnusedImage }),
+        };
+        k8s.IKubernetes client;
+        try
+        {
+            client = KubernetesOrchestrator.CreateClient(k.Kubeconfig);
+        }
+        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException)
+        {
+            string what = k.Kubeconfig is null ? "no in-cluster service account and no default kubeconfig" : $"cannot use kubeconfig '{k.Kubeconfig}'";
+            throw new Foresight.Core.InvalidInputException(config.Source, $"{what}: {e.Message}", field: "kubernetes.kubeconfig", inner: e);
+        }
+
+        var orchestrator = new KubernetesOrchestrator(client, options, time);
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var prometheus = new PrometheusTrafficObserver(http, new Uri(k.Prometheus.ToString().TrimEnd('/') + "/"));
+        return new KubernetesEngine(k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http));
+    }
+
+    private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await orchestrator.DisposeAsync().ConfigureAwait(false);
+            http.Dispose();
+        }
+    }
+}

@@ -1,0 +1,275 @@
+using System.Text.Json.Nodes;
+using Foresight.Cli.Controller;
+using Foresight.Control.Decision;
+using Foresight.Core;
+using Foresight.Core.Apps;
+using Foresight.Orchestration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Foresight.Cli.Tests.Controller;
+
+public sealed class KubernetesEngineTests
+{
+    private sealed class FakeCluster(TimeProvider time) : IOrchestrator, IPredictiveFloors
+    {
+        public List<string> Calls { get; } = [];
+
+        /// <summary>When each floor was raised.</summary>
+        public List<DateTimeOffset> RaisedAt { get; } = [];
+
+        public Exception? NextFloorError { get; set; }
+
+        public ValueTask<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken)
+        {
+            InstanceInfo Pod(string id, string site) =>
+                new(new InstanceId(id), "shop", site, "node", InstanceState.Ready, 1, time.GetUtcNow(), time.GetUtcNow(), time.GetUtcNow(), 0);
+            return ValueTask.FromResult(new ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], [], []));
+        }
+
+        public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, CancellationToken cancellationToken)
+        {
+            if (NextFloorError is { } e)
+            {
+                NextFloorError = null;
+                throw e;
+            }
+
+            Calls.Add($"set {app}@{site} {minReplicas}");
+            RaisedAt.Add(time.GetUtcNow());
+            return ValueTask.FromResult(true);
+        }
+
+        public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
+        {
+            Calls.Add($"restore {app}@{site}");
+            return ValueTask.FromResult(true);
+        }
+
+        public ValueTask<InstanceInfo> SpinUpAsync(SpinUpRequest request, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
+
+        public ValueTask<InstanceInfo> WaitUntilReadyAsync(InstanceId id, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
+
+        public ValueTask SetRouteAsync(Route route, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
+
+        public ValueTask DrainAsync(InstanceId id, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
+
+        public ValueTask StopAsync(InstanceId id, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
+    }
+
+    /// <summary>Site a has a 400 req/s burst in seconds 120-135 of every three minutes; site b stays flat at 20 req/s.</summary>
+    private sealed class PeriodicTraffic(FakeTimeProvider time, DateTimeOffset start) : ITrafficObserver
+    {
+        public ValueTask<double[]> ObserveAsync(KubernetesApp app, CancellationToken cancellationToken)
+        {
+            double t = (time.GetUtcNow() - start).TotalSeconds % Period;
+            return ValueTask.FromResult(new[] { t is >= BurstStart and < BurstStart + 15 ? 400.0 : 10.0, 20.0 });
+        }
+    }
+
+    private const double Period = 180;
+    private const double BurstStart = 120;
+
+    private static readonly KubernetesConfig Config = new()
+    {
+        Namespace = "shop",
+        Prometheus = new Uri("http://127.0.0.1:9/"),
+        StepSeconds = 5,
+        HorizonSteps = 14,
+        WarmupSeconds = 200,
+        SeasonSeconds = Period,
+        Forecaster = "seasonal-naive",
+        Apps = [new KubernetesApp(new AppProfile { Name = "shop", ColdStartSeconds = 10, WarmupSeconds = 20 }, ["a", "b"], "q", "site")],
+    };
+
+    private static async Task<List<EngineCommand>> Run(KubernetesEngine engine, FakeTimeProvider time, bool dryRun, int ticks)
+    {
+        var commands = new List<EngineCommand>();
+        for (int i = 0; i < ticks; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            commands.AddRange((await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun, CancellationToken.None)).Commands);
+        }
+
+        return commands;
+    }
+
+    [Fact]
+    public async Task A_predicted_burst_raises_the_hpa_floor_ahead_of_it_and_restores_it_after()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var cluster = new FakeCluster(time);
+        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time);
+
+        DateTimeOffset start = time.GetUtcNow();
+        List<EngineCommand> commands = await Run(engine, time, dryRun: false, ticks: 120); // ten minutes
+
+        // 400 req/s at 70 req/s per replica (100 req/s at 70% target) needs 6; only the bursty site gets a floor.
+        Assert.Contains("set shop@a 6", cluster.Calls);
+        Assert.Contains("restore shop@a", cluster.Calls);
+        Assert.DoesNotContain(cluster.Calls, c => c.Contains("@b", StringComparison.Ordinal));
+        Assert.All(commands, c => Assert.Equal("applied", c.Outcome));
+
+        // Each raise comes before its burst, once the burst enters the window the floor looks at: from the lead time
+        // (cold start 10 + warm-up 20 + margin 5 s) to the lead time plus the 30 s hold, give or take two 5 s buckets.
+        Assert.NotEmpty(cluster.RaisedAt);
+        Assert.All(cluster.RaisedAt, at =>
+        {
+            double phase = (at - start).TotalSeconds % Period;
+            Assert.InRange(phase, BurstStart - 35 - 30 - 10, BurstStart - 1);
+        });
+    }
+
+    [Fact]
+    public async Task Dry_run_plans_floor_changes_without_touching_the_cluster()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var cluster = new FakeCluster(time);
+        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time);
+
+        List<EngineCommand> commands = await Run(engine, time, dryRun: true, ticks: 120);
+
+        Assert.Empty(cluster.Calls);
+        Assert.Contains(commands, c => c is { Kind: "set-floor", Target: "shop@a", Outcome: "planned" } && c.Detail.StartsWith("minReplicas 6", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failing_floor_write_is_reported_and_retried_next_tick()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var cluster = new FakeCluster(time) { NextFloorError = new OrchestratorException("conflict", isTransient: true) };
+        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time);
+
+        List<EngineCommand> commands = await Run(engine, time, dryRun: false, ticks: 120);
+
+        EngineCommand failed = Assert.Single(commands, c => c.Outcome == "failed");
+        Assert.Equal("conflict", failed.Error);
+        Assert.Contains("set shop@a 6", cluster.Calls);
+    }
+
+    [Fact]
+    public async Task Against_the_in_test_api_server_dry_run_plans_and_a_real_tick_raises_the_hpa_min_replicas()
+    {
+        await using var cluster = new Foresight.Kubernetes.Tests.Fake.FakeCluster(gatewayApi: false, ns: "shop");
+        cluster.Server.Create("horizontalpodautoscalers", Hpa(Foresight.Kubernetes.Names.Workload("shop", "a"), min: 1, max: 10));
+        var options = new Foresight.Kubernetes.KubernetesOrchestratorOptions
+        {
+            Namespace = "shop",
+            Sites = ["a", "b"],
+            Apps = new Dictionary<string, Foresight.Kubernetes.AppWorkload> { ["shop"] = new() { Image = "registry.example/shop:1" } },
+            TrafficMode = Foresight.Kubernetes.TrafficMode.ServiceSelector,
+        };
+        await using var kube = new Foresight.Kubernetes.KubernetesOrchestrator(cluster.Server.CreateClient(), options, cluster.Clock);
+        DateTimeOffset start = cluster.Clock.GetUtcNow();
+        var engine = new KubernetesEngine(Config, new PredictiveOptions(), kube, new KubernetesFloors(kube), new PeriodicTraffic(cluster.Clock, start), cluster.Clock);
+
+        // Dry-run until the first floor is planned (the fake cluster runs no pods, so any forecast demand is a rise).
+        var planned = new List<EngineCommand>();
+        for (int i = 0; i < 60 && planned.Count == 0; i++)
+        {
+            cluster.Clock.Advance(TimeSpan.FromSeconds(5));
+            planned.AddRange((await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: true, CancellationToken.None)).Commands
+                .Where(c => c is { Kind: "set-floor", Target: "shop@a" }));
+        }
+
+        Assert.Equal("planned", Assert.Single(planned).Outcome);
+        Assert.Equal(1, MinReplicas(cluster));
+        Assert.Null(cluster.Server.Get("horizontalpodautoscalers", "shop-a")!["metadata"]!["annotations"]?[Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]);
+
+        // Applied: site a's HPA gets the floor and keeps its own minimum to restore; site b has no HPA, which is reported.
+        EngineTick applied = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        Assert.Equal("applied", Assert.Single(applied.Commands, c => c.Target == "shop@a").Outcome);
+        Assert.Equal("no HPA targets this workload", Assert.Single(applied.Commands, c => c.Target == "shop@b").Error);
+        JsonObject hpa = cluster.Server.Get("horizontalpodautoscalers", "shop-a")!;
+        Assert.Equal("1", hpa["metadata"]!["annotations"]![Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]!.GetValue<string>());
+
+        // Ahead of the burst (400 req/s at 70 req/s per replica) the floor goes to 6.
+        for (int i = 0; i < 60 && MinReplicas(cluster) < 6; i++)
+        {
+            cluster.Clock.Advance(TimeSpan.FromSeconds(5));
+            await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        }
+
+        Assert.Equal(6, MinReplicas(cluster));
+        double phase = (cluster.Clock.GetUtcNow() - start).TotalSeconds % Period;
+        Assert.InRange(phase, BurstStart - 35 - 30 - 10, BurstStart - 1);
+    }
+
+    private static int MinReplicas(Foresight.Kubernetes.Tests.Fake.FakeCluster cluster) =>
+        cluster.Server.Get("horizontalpodautoscalers", "shop-a")!["spec"]!["minReplicas"]!.GetValue<int>();
+
+    private static JsonObject Hpa(string deployment, int min, int max) => new()
+    {
+        ["metadata"] = new JsonObject { ["name"] = deployment },
+        ["spec"] = new JsonObject
+        {
+            ["scaleTargetRef"] = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = deployment },
+            ["minReplicas"] = min,
+            ["maxReplicas"] = max,
+            ["metrics"] = new JsonArray(new JsonObject
+            {
+                ["type"] = "Resource",
+                ["resource"] = new JsonObject { ["name"] = "cpu", ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = 70 } },
+            }),
+        },
+    };
+
+    [Fact]
+    public async Task The_prometheus_observer_reads_an_instant_vector_per_site()
+    {
+        string body = """
+            {"status":"success","data":{"resultType":"vector","result":[
+              {"metric":{"site":"a","app":"shop"},"value":[1764460800.123,"42.5"]},
+              {"metric":{"site":"b","app":"shop"},"value":[1764460800.123,"NaN"]},
+              {"metric":{"site":"elsewhere","app":"shop"},"value":[1764460800.123,"7"]}]}}
+            """;
+        string? seenQuery = null;
+        await using WebApplication server = await StartPrometheus(ctx =>
+        {
+            seenQuery = ctx.Request.Query["query"];
+            return ctx.Response.WriteAsync(body);
+        });
+        using var http = new HttpClient();
+        var observer = new PrometheusTrafficObserver(http, Address(server));
+
+        double[] rates = await observer.ObserveAsync(Config.Apps[0] with { Query = "sum by (site) (rate(x[1m]))" }, CancellationToken.None);
+
+        Assert.Equal([42.5, 0], rates);
+        Assert.Equal("sum by (site) (rate(x[1m]))", seenQuery);
+    }
+
+    [Fact]
+    public async Task A_prometheus_error_names_the_app_and_its_message()
+    {
+        await using WebApplication server = await StartPrometheus(ctx =>
+        {
+            ctx.Response.StatusCode = 400;
+            return ctx.Response.WriteAsync("""{"status":"error","errorType":"bad_data","error":"parse error at char 4"}""");
+        });
+        using var http = new HttpClient();
+        var observer = new PrometheusTrafficObserver(http, Address(server));
+
+        var e = await Assert.ThrowsAsync<InvalidInputException>(async () => await observer.ObserveAsync(Config.Apps[0], CancellationToken.None));
+
+        Assert.Contains("app 'shop'", e.Message);
+        Assert.Contains("parse error at char 4", e.Message);
+    }
+
+    private static async Task<WebApplication> StartPrometheus(RequestDelegate handler)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        WebApplication app = builder.Build();
+        app.MapGet("/api/v1/query", handler);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static Uri Address(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
+}

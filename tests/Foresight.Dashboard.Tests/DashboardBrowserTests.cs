@@ -1,0 +1,105 @@
+using Foresight.Cli.Commands;
+using Foresight.Cli.Serve;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Foresight.Dashboard.Tests;
+
+/// <summary>
+/// End to end: <c>serve</c> in-process on a free 127.0.0.1 port with a fast simulated config, and the dashboard in
+/// headless Chromium (Debian's <c>chromium</c> package; Playwright's own browser download is not used).
+/// </summary>
+public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposable
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private readonly string _dir = Directory.CreateTempSubdirectory("foresight-dashboard-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task The_dashboard_shows_forecast_bands_and_placements_and_updates()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package 'chromium' (apt-get install -y chromium).");
+
+        var config = RunCommand.LoadConfig(WriteFastConfig(), null);
+        await using ControllerServer server = await ControllerServer.StartAsync(
+            config, "http://127.0.0.1:0", jsonLogs: false, TimeProvider.System, CancellationToken.None, token: "");
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        });
+        IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
+
+        IResponse? response = await page.GotoAsync(server.Address.ToString());
+        Assert.NotNull(response);
+        Assert.True(response!.Ok, $"GET / returned {response.Status}");
+
+        // Forecast bands: one chart per (app, site), with a band polygon where the model predicts.
+        await page.WaitForSelectorAsync("svg.band polygon.forecast", new PageWaitForSelectorOptions { Timeout = 15_000 });
+        Assert.True(await page.Locator("svg.band polyline.actual").CountAsync() > 0, "no actual-traffic line drawn");
+        Assert.True(await page.Locator("svg.band polyline.median").CountAsync() > 0, "no forecast median drawn");
+        string points = await page.Locator("svg.band polygon.forecast").First.GetAttributeAsync("points") ?? "";
+        Assert.True(points.Split(' ').Length >= 4, $"the forecast band has too few points: '{points}'");
+
+        // The placement table has one row per (app, site), with the loop's numbers.
+        int rows = await page.Locator("#placements tbody tr").CountAsync();
+        int sites = server.Loop.Status.Apps.Sum(a => a.Sites.Count);
+        Assert.Equal(sites, rows);
+
+        // It updates: the tick counter and engine time move between two polls.
+        string tick1 = await page.Locator("#tick").InnerTextAsync();
+        string time1 = await page.Locator("#engine-time").InnerTextAsync();
+        await page.WaitForFunctionAsync(
+            "([t]) => document.getElementById('tick').textContent !== t", new object[] { tick1 }, new PageWaitForFunctionOptions { Timeout = 15_000 });
+        string tick2 = await page.Locator("#tick").InnerTextAsync();
+        string time2 = await page.Locator("#engine-time").InnerTextAsync();
+        Assert.True(long.Parse(tick2) > long.Parse(tick1), $"tick went from {tick1} to {tick2}");
+        Assert.NotEqual(time1, time2);
+
+        string screenshot = Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+        Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is suspiciously small");
+        output.WriteLine($"dashboard screenshot: {screenshot}");
+        Console.WriteLine($"dashboard screenshot: {screenshot}");
+    }
+
+    /// <summary>Two areas trading traffic, one app, 250 ms ticks at 100 simulated seconds per wall second.</summary>
+    private string WriteFastConfig()
+    {
+        var lines = new List<string> { "timestamp,area_1,area_2" };
+        var start = new DateTimeOffset(2024, 3, 4, 0, 0, 0, TimeSpan.FromHours(1));
+        for (int h = 0; h < 48; h++)
+        {
+            double phase = Math.Sin(h * Math.PI / 6);
+            lines.Add($"{start.AddHours(h):yyyy-MM-ddTHH:mm:sszzz},{100 + (80 * phase):F0},{100 - (80 * phase):F0}");
+        }
+
+        File.WriteAllText(Path.Combine(_dir, "trace.csv"), string.Join('\n', lines) + "\n");
+        File.WriteAllText(Path.Combine(_dir, "areas.csv"), "area_id,x_km,y_km\n1,0,0\n2,14,3\n");
+        File.WriteAllText(Path.Combine(_dir, "scenario.yaml"), """
+            name: two-areas
+            trace: trace.csv
+            sources: areas.csv
+            timeScale: 60
+            seed: 7
+            sites: { method: kmeans, k: 2, serversPerSite: 2, cpuPerServer: 16 }
+            apps:
+              - name: api
+                peakRps: 900
+                coldStartSeconds: 3
+                warmupSeconds: 5
+            """);
+        string config = Path.Combine(_dir, "controller.yaml");
+        File.WriteAllText(config, """
+            tickMs: 250
+            simulated:
+              scenario: scenario.yaml
+              speedUp: 100
+            """);
+        return config;
+    }
+}
