@@ -56,9 +56,13 @@ public static class SimulateCommand
             Description = "Inject orchestrator faults into every policy's run: api=P,spinup=P,stall=P,server=ID@SECONDS,seed=N.",
         };
 
+        var sweep = new Option<string?>("--sweep")
+        {
+            Description = $"Run the policies over a range of one parameter, for a latency/cost (Pareto) trade-off: PARAMETER=V1,V2,... with PARAMETER one of {string.Join(", ", Sweep.Parameters)}.",
+        };
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep,
         };
         foreach (Option option in prometheus.All)
         {
@@ -78,7 +82,8 @@ public static class SimulateCommand
             parse.GetValue(htmlReport),
             parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel,
             prometheus.Bind(parse),
-            parse.GetValue(faults))));
+            parse.GetValue(faults),
+            parse.GetValue(sweep))));
         return command;
     }
 
@@ -95,7 +100,8 @@ public static class SimulateCommand
         string? Report = null,
         string Forecaster = PredictiveForecasting.DefaultModel,
         PrometheusHistoryArgs? Prometheus = null,
-        string? Faults = null);
+        string? Faults = null,
+        string? Sweep = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -112,10 +118,11 @@ public static class SimulateCommand
         }
 
         FaultSettings? faults = args.Faults is null ? null : FaultSettings.Parse(args.Faults, scenario.Topology);
+        Sweep? sweep = args.Sweep is null ? null : Sweep.Parse(args.Sweep);
         Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
-            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults)
-            : RunWithProgress(scenario, policies, forecaster, faults);
+            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep)
+            : RunWithProgress(scenario, policies, forecaster, faults, sweep);
 
         if (!args.Quiet)
         {
@@ -340,16 +347,21 @@ public static class SimulateCommand
     }
 
     private static SimulationReport RunWithProgress(
-        SimulationScenario scenario, IReadOnlyList<string> policies, Func<SimulationScenario, bool, IDemandForecaster> forecaster, FaultSettings? faults)
+        SimulationScenario scenario,
+        IReadOnlyList<string> policies,
+        Func<SimulationScenario, bool, IDemandForecaster> forecaster,
+        FaultSettings? faults,
+        Sweep? sweep)
     {
         SimulationReport? report = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {
-                var tasks = policies.ToDictionary(p => p, p => ctx.AddTask($"{scenario.Name} · {p}", maxValue: 1));
+                var tasks = ScenarioRunner.Expand(scenario, policies, sweep)
+                    .ToDictionary(r => r.Name, r => ctx.AddTask($"{scenario.Name} · {r.Name}", maxValue: 1));
                 report = ScenarioRunner.Run(
-                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults);
+                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults, sweep: sweep);
             });
         return report!;
     }

@@ -21,10 +21,18 @@ public static class PolicyPalette
     public static IReadOnlyList<string> HexFor(IReadOnlyList<string> policies)
     {
         var result = new string[policies.Count];
-        int spare = 0;
+        var assigned = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         for (int i = 0; i < policies.Count; i++)
         {
-            result[i] = Known.TryGetValue(policies[i], out string? hex) ? hex : Others[spare++ % Others.Length];
+            // Sweep runs ("hpa@target-utilization=0.6") take their policy's colour.
+            string policy = policies[i].Split('@')[0];
+            if (!Known.TryGetValue(policy, out string? hex) && !assigned.TryGetValue(policy, out hex))
+            {
+                hex = Others[assigned.Count % Others.Length];
+                assigned[policy] = hex;
+            }
+
+            result[i] = hex;
         }
 
         return result;

@@ -297,13 +297,24 @@ public static class ReportPlots
             line.LineWidth = 1.5f;
         }
 
+        // A sweep draws one curve per policy through its runs, in order of cost.
+        foreach (var curve in points.Where(q => q.Policy.Sweep is not null).GroupBy(q => q.Policy.Sweep!.Policy).Where(g => g.Count() > 1))
+        {
+            var ordered = curve.OrderBy(q => q.X).ToList();
+            var line = plot.Add.ScatterLine(ordered.Select(q => q.X).ToArray(), ordered.Select(q => q.Y).ToArray(), ordered[0].Color);
+            line.LineWidth = 1.5f;
+            line.LegendText = curve.Key;
+        }
+
         // Room for the point labels, and a y axis from zero so differences are not exaggerated.
         double minX = points.Count > 0 ? points.Min(q => q.X) : 0, maxX = points.Count > 0 ? points.Max(q => q.X) : 1;
         double spanX = Math.Max(maxX - minX, Math.Max(1, maxX * 0.05));
         var limits = new AxisLimits(minX - (spanX * 0.35), maxX + (spanX * 0.45), 0, Math.Max(points.Select(q => q.Y).DefaultIfEmpty(0).Max() * 1.25, 1e-6));
         plot.Axes.SetLimits(limits);
 
-        var labels = points.Select(q => $"{q.Policy.Name}: {format(q.Y)}").ToList();
+        var labels = points.Select(q => q.Policy.Sweep is { } at
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{at.Policy} {at.Value:0.###}")
+            : $"{q.Policy.Name}: {format(q.Y)}").ToList();
         var placements = PlaceLabels(points.Select(q => (q.X, q.Y)).ToList(), labels, limits, HalfWidth, HalfHeight);
         for (int i = 0; i < points.Count; i++)
         {
@@ -322,8 +333,9 @@ public static class ReportPlots
         plot.XLabel("cost (instance·s)");
         plot.YLabel(yLabel);
         return Render(plot, id, title,
-            $"One point per policy (colours as in the other plots): instance-seconds against {yLabel}. Lower left is better; " +
-            "the dashed grey line is the Pareto front, joining the policies that no other beats on both.",
+            $"One point per policy run (colours as in the other plots): instance-seconds against {yLabel}. Lower left is better; " +
+            "the dashed grey line is the Pareto front, joining the runs that no other beats on both. In a sweep, each policy's " +
+            "runs form a curve labelled with the swept value.",
             HalfWidth, HalfHeight);
     }
 

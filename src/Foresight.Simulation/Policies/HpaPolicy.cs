@@ -21,7 +21,7 @@ public sealed class HpaPolicy : IScalingPolicy
         _settings = settings ?? new ReactiveSettings();
     }
 
-    public string Name => "hpa";
+    public string Name { get; init; } = "hpa";
 
     public double DecisionPeriodSeconds => 15;
 

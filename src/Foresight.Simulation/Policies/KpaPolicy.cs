@@ -22,7 +22,7 @@ public sealed class KpaPolicy : IScalingPolicy
         _settings = settings ?? new ReactiveSettings();
     }
 
-    public string Name => "kpa";
+    public string Name { get; init; } = "kpa";
 
     public double DecisionPeriodSeconds => 2;
 

@@ -17,7 +17,7 @@ public sealed class StaticPolicy : IScalingPolicy
         _peakRate = peakRate;
     }
 
-    public string Name => "static";
+    public string Name { get; init; } = "static";
 
     public double DecisionPeriodSeconds => 3600;
 

@@ -67,6 +67,9 @@ public sealed record PolicyResult
 
     public double SimulatedSeconds { get; init; }
 
+    /// <summary>Where this run sits in a <c>--sweep</c> (policy, parameter, value); null outside a sweep.</summary>
+    public SweepPoint? Sweep { get; init; }
+
     public required IReadOnlyList<AppResult> Apps { get; init; }
 
     /// <summary>Per-minute (simulated) series for reports.</summary>

@@ -60,19 +60,58 @@ public static class ScenarioRunner
             scenario.Demand.WallClockAt(0) ?? DateTimeOffset.UnixEpoch);
 
     /// <param name="predictiveForecaster">Builds the forecaster the predictive policies read (composed by the caller), with or without the feedback loop.</param>
-    public static IScalingPolicy CreatePolicy(string name, SimulationScenario scenario, Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null) => name switch
+    /// <param name="options">Thresholds of the predictive policies (defaults when null).</param>
+    /// <param name="runName">The name the policy reports (e.g. a sweep point's); the policy's own name when null.</param>
+    public static IScalingPolicy CreatePolicy(
+        string name,
+        SimulationScenario scenario,
+        Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null,
+        PredictiveOptions? options = null,
+        string? runName = null)
     {
-        "predictive" => new PredictivePolicy("predictive", (predictiveForecaster
-            ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster)))(scenario, true)),
-        "predictive-nofeedback" => new PredictivePolicy("predictive-nofeedback", (predictiveForecaster
-            ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster)))(scenario, false)),
-        "static" => new StaticPolicy(FirstDayPeaks(scenario)),
-        "hpa" => new HpaPolicy(),
-        "kpa" => new KpaPolicy(),
-        "oracle" => new PredictivePolicy("oracle", new OracleForecaster(
-            scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, new PredictiveOptions()))),
-        _ => throw new ArgumentException($"Unknown policy '{name}'.", nameof(name)),
-    };
+        PredictiveOptions thresholds = options ?? new PredictiveOptions();
+        string display = runName ?? name;
+        Func<SimulationScenario, bool, IDemandForecaster> Forecaster() =>
+            predictiveForecaster ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster));
+        return name switch
+        {
+            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds),
+            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds),
+            "static" => new StaticPolicy(FirstDayPeaks(scenario)) { Name = display },
+            "hpa" => new HpaPolicy { Name = display },
+            "kpa" => new KpaPolicy { Name = display },
+            "oracle" => new PredictivePolicy(display, new OracleForecaster(
+                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds),
+            _ => throw new ArgumentException($"Unknown policy '{name}'.", nameof(name)),
+        };
+    }
+
+    /// <summary>The runs of a report: each policy once, or once per sweep value where the sweep varies it.</summary>
+    public static IReadOnlyList<PolicyRun> Expand(SimulationScenario scenario, IReadOnlyList<string> policies, Sweep? sweep = null)
+    {
+        var defaults = new PredictiveOptions();
+        var runs = new List<PolicyRun>();
+        foreach (string policy in policies)
+        {
+            if (sweep is null || !sweep.Varies(policy))
+            {
+                runs.Add(new PolicyRun(policy, policy, scenario.TargetUtilization, defaults, null));
+                continue;
+            }
+
+            foreach (double v in sweep.Values)
+            {
+                runs.Add(new PolicyRun(
+                    sweep.NameOf(policy, v),
+                    policy,
+                    sweep.Parameter == Sweep.TargetUtilization ? v : scenario.TargetUtilization,
+                    sweep.Apply(defaults, v),
+                    new SweepPoint(policy, sweep.Parameter, v)));
+            }
+        }
+
+        return runs;
+    }
 
     public static SimulationReport Run(
         SimulationScenario scenario,
@@ -80,7 +119,8 @@ public static class ScenarioRunner
         Action<string, double>? progress = null,
         double? durationSeconds = null,
         Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null,
-        Faults.FaultSettings? faults = null)
+        Faults.FaultSettings? faults = null,
+        Sweep? sweep = null)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew(); // reports the simulator's own speed
         EngineSetup setup = SetupFor(scenario);
@@ -90,12 +130,15 @@ public static class ScenarioRunner
             TargetUtilization = scenario.TargetUtilization,
             Faults = faults,
         };
-        var results = new PolicyResult[policies.Count];
-        Parallel.For(0, policies.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        IReadOnlyList<PolicyRun> runs = Expand(scenario, policies, sweep);
+        var results = new PolicyResult[runs.Count];
+        Parallel.For(0, runs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            IScalingPolicy policy = CreatePolicy(policies[i], scenario, predictiveForecaster);
-            var reporter = new Progress(p => progress?.Invoke(policies[i], p));
-            PolicyResult result = SimulationRunner.Run(setup, settings, policy, reporter);
+            PolicyRun run = runs[i];
+            IScalingPolicy policy = CreatePolicy(run.Policy, scenario, predictiveForecaster, run.Options, run.Name);
+            var reporter = new Progress(p => progress?.Invoke(run.Name, p));
+            PolicyResult result = SimulationRunner.Run(setup, settings with { TargetUtilization = run.TargetUtilization }, policy, reporter);
+            result = result with { Sweep = run.Point };
             results[i] = scenario.RegimeChangeSeconds is double change ? result with { Regime = Split(scenario, result, change) } : result;
         });
 
