@@ -67,12 +67,15 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Console.WriteLine($"dashboard screenshot: {screenshot}");
     }
 
-    /// <summary>Two areas trading traffic, one app, 250 ms ticks at 100 simulated seconds per wall second.</summary>
+    /// <summary>
+    /// Two areas trading traffic, one app, 250 ms ticks at 100 simulated seconds per wall second. Twenty trace days
+    /// (8 simulated hours) keep the scenario running for minutes, so a slow machine still sees it move.
+    /// </summary>
     private string WriteFastConfig()
     {
         var lines = new List<string> { "timestamp,area_1,area_2" };
         var start = new DateTimeOffset(2024, 3, 4, 0, 0, 0, TimeSpan.FromHours(1));
-        for (int h = 0; h < 48; h++)
+        for (int h = 0; h < 24 * 20; h++)
         {
             double phase = Math.Sin(h * Math.PI / 6);
             lines.Add($"{start.AddHours(h):yyyy-MM-ddTHH:mm:sszzz},{100 + (80 * phase):F0},{100 - (80 * phase):F0}");

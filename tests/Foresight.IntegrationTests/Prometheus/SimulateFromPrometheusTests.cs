@@ -26,14 +26,36 @@ public sealed class SimulateFromPrometheusTests(PrometheusFixture prometheus)
     private static string Results(string path)
     {
         var node = JsonNode.Parse(File.ReadAllText(path))!;
-        node.AsObject().Remove("wallSeconds");
         node.AsObject().Remove("trace");     // names where the trace came from
-        foreach (JsonNode? p in node["policies"]!.AsArray())
-        {
-            p!.AsObject().Remove("wallSeconds");
-        }
-
+        RemoveWallClock(node);
         return node.ToJsonString();
+    }
+
+    /// <summary>Drops wall-clock measurements (wallSeconds, the retrain history's trainWallSeconds...): they differ run to run.</summary>
+    private static void RemoveWallClock(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (string key in o.Select(kv => kv.Key).Where(k => k.EndsWith("WallSeconds", StringComparison.Ordinal) || k == "wallSeconds").ToList())
+                {
+                    o.Remove(key);
+                }
+
+                foreach (KeyValuePair<string, JsonNode?> kv in o)
+                {
+                    RemoveWallClock(kv.Value);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (JsonNode? item in a)
+                {
+                    RemoveWallClock(item);
+                }
+
+                break;
+        }
     }
 
     [Fact]
