@@ -10,8 +10,10 @@ namespace Foresight.Forecasting.Neural;
 /// <remarks>
 /// <list type="bullet">
 /// <item>Scaling: each series is divided by its mean |y| over the fit history (fixed after fit). A per-window scale
-/// would change with every observation and force re-running the window, which streaming forbids.</item>
-/// <item>Inputs per step: y/scale; sin/cos of hour of day and day of week when the series have timestamps; each
+/// would change with every observation and force re-running the window, which streaming forbids. A series that is
+/// non-negative at fit is modelled as log(y/scale + 0.1) (see <see cref="RecurrentOptions.LogTransform"/>).</item>
+/// <item>Inputs per step: the working value; its deviation from the last season's mean and its seasonal difference (level-free,
+/// see <see cref="RecurrentOptions.LocalInputs"/>); sin/cos of hour of day and day of week when the series have timestamps; each
 /// exogenous covariate standardised by its fit-time mean and deviation.</item>
 /// <item>Training: truncated BPTT through each series from its start (the state is carried across chunks, exactly as
 /// in streaming inference), Adam with clipping and weight decay, early stopping on the last
