@@ -115,5 +115,12 @@ public sealed class RecurrentForecasterTests
         Assert.Contains(f[1].Values.SelectMany(v => v), v => v < -2);
     }
 
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(1.5f)]
+    [InlineData(float.NaN)]
+    public void A_learning_rate_decay_outside_0_to_1_is_refused(float decay) =>
+        Assert.Throws<ArgumentException>(() => new GruForecaster(Small with { LearningRateDecay = decay }));
+
     private static RecurrentForecaster Make(CellKind kind, RecurrentOptions o) => kind == CellKind.Lstm ? new LstmForecaster(o) : new GruForecaster(o);
 }
