@@ -1,5 +1,6 @@
 using System.Text;
 using Foresight.Forecasting.Baselines;
+using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
 
 namespace Foresight.Forecasting;
@@ -27,6 +28,7 @@ public static class ForecasterFile
             SeasonalNaiveForecaster.ModelName => SeasonalNaiveForecaster.ReadPayload(reader),
             EtsForecaster.ModelName => EtsForecaster.ReadPayload(reader),
             RecurrentForecaster.LstmName or RecurrentForecaster.GruName => RecurrentForecaster.ReadPayload(reader, name),
+            EnsembleForecaster.ModelName => EnsembleForecaster.ReadPayload(reader),
             _ => throw new InvalidDataException($"Unknown model '{name}' in the model file."),
         };
     }

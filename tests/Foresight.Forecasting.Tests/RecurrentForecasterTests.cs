@@ -75,5 +75,52 @@ public sealed class RecurrentForecasterTests
         Assert.Contains("needs at least", e.Message);
     }
 
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    public void Streaming_in_pieces_equals_streaming_at_once(bool localInputs, bool log)
+    {
+        SeriesSet data = Data(count: 2);
+        var model = new LstmForecaster(Small with { MaxEpochs = 1, LocalInputs = localInputs, LogTransform = log });
+        model.Fit(data.DropLast(30));
+        using var stream = new MemoryStream();
+        model.Save(stream);
+        stream.Position = 0;
+        IForecaster copy = ForecasterFile.Load(stream);
+
+        model.Update(data.With(data.Series.Select(s => data.Slice(s, s.Length - 30, 30)).ToArray()));
+        for (int from = 30; from > 0; from -= 7)
+        {
+            int n = Math.Min(7, from);
+            copy.Update(data.With(data.Series.Select(s => data.Slice(s, s.Length - from, n)).ToArray()));
+        }
+
+        Assert.Equal(model.Predict(12), copy.Predict(12));
+    }
+
+    [Fact]
+    public void Log_transform_gives_finite_non_negative_quantiles_and_series_with_negatives_stay_linear()
+    {
+        // Troughs near zero, where an additive error would cost most in relative terms.
+        double[] peaky = Enumerable.Range(0, (24 * 12) + 12).Select(t => 0.5 + (100 * Math.Pow(Math.Max(0, Math.Sin(2 * Math.PI * t / 24)), 4))).ToArray();
+        double[] negative = BaselineTests.Seasonal((24 * 12) + 12, 0, 0, 10, 1, 3); // the next 12 steps are the negative half-cycle
+        Assert.Contains(negative, v => v < 0);
+        SeriesSet set = BaselineTests.Hourly(peaky, negative);
+        var model = new GruForecaster(Small with { MaxEpochs = 2 });
+        model.Fit(set);
+        IReadOnlyList<Forecast> f = model.Predict(12);
+        Assert.All(f[0].Values.SelectMany(v => v), v => Assert.True(v >= 0 && double.IsFinite(v)));
+        // A series with negative values is modelled linearly: a log series could not go below -0.1·scale (about -0.6 here).
+        Assert.Contains(f[1].Values.SelectMany(v => v), v => v < -2);
+    }
+
+    [Theory]
+    [InlineData(0f)]
+    [InlineData(1.5f)]
+    [InlineData(float.NaN)]
+    public void A_learning_rate_decay_outside_0_to_1_is_refused(float decay) =>
+        Assert.Throws<ArgumentException>(() => new GruForecaster(Small with { LearningRateDecay = decay }));
+
     private static RecurrentForecaster Make(CellKind kind, RecurrentOptions o) => kind == CellKind.Lstm ? new LstmForecaster(o) : new GruForecaster(o);
 }

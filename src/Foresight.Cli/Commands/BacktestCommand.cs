@@ -5,6 +5,7 @@ using Foresight.Forecasting;
 using Foresight.Forecasting.Backtesting;
 using Foresight.Forecasting.Baselines;
 using Foresight.Forecasting.Data;
+using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
 using Foresight.Simulation.Scenarios;
 using Spectre.Console;
@@ -19,7 +20,7 @@ public static class BacktestCommand
 {
     public const string M4Hourly = "m4-hourly";
 
-    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru"];
+    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru", "lstm+gru"];
 
     public sealed record BacktestReport(
         string Model,
@@ -139,6 +140,7 @@ public static class BacktestCommand
             "ets" => new EtsForecaster(),
             "lstm" => new LstmForecaster(neural),
             "gru" => new GruForecaster(neural),
+            "lstm+gru" => EnsembleForecaster.LstmGru(neural),
             _ => throw new InvalidInputException("--model", $"unknown model '{name}'"),
         };
     }

@@ -10,8 +10,10 @@ namespace Foresight.Forecasting.Neural;
 /// <remarks>
 /// <list type="bullet">
 /// <item>Scaling: each series is divided by its mean |y| over the fit history (fixed after fit). A per-window scale
-/// would change with every observation and force re-running the window, which streaming forbids.</item>
-/// <item>Inputs per step: y/scale; sin/cos of hour of day and day of week when the series have timestamps; each
+/// would change with every observation and force re-running the window, which streaming forbids. A series that is
+/// non-negative at fit is modelled as log(y/scale + 0.1) (see <see cref="RecurrentOptions.LogTransform"/>).</item>
+/// <item>Inputs per step: the working value; its deviation from the last season's mean and its seasonal difference (level-free,
+/// see <see cref="RecurrentOptions.LocalInputs"/>); sin/cos of hour of day and day of week when the series have timestamps; each
 /// exogenous covariate standardised by its fit-time mean and deviation.</item>
 /// <item>Training: truncated BPTT through each series from its start (the state is carried across chunks, exactly as
 /// in streaming inference), Adam with clipping and weight decay, early stopping on the last
@@ -25,8 +27,11 @@ public abstract class RecurrentForecaster : IForecaster
 {
     public const string LstmName = "lstm";
     public const string GruName = "gru";
-    private const int PayloadVersion = 1;
+    private const int PayloadVersion = 2;
     private const int CalendarWidth = 4;
+    private const int LocalWidth = 2;
+    private const float LocalClip = 20f;
+    private const double LogShift = 0.1;
 
     private readonly List<SeriesState> _series = new();
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
@@ -35,6 +40,7 @@ public abstract class RecurrentForecaster : IForecaster
     private int _m;
     private int _highway;
     private bool _calendar;
+    private bool _local;
     private int _exogenous;
     private float[] _scratch = Array.Empty<float>();
 
@@ -59,7 +65,10 @@ public abstract class RecurrentForecaster : IForecaster
     /// <summary>Told after each training epoch, for progress bars; not part of the model.</summary>
     public IProgress<EpochProgress>? Progress { get; set; }
 
-    private int InputSize => 1 + (_calendar ? CalendarWidth : 0) + _exogenous;
+    private int InputSize => 1 + (_local ? LocalWidth : 0) + (_calendar ? CalendarWidth : 0) + _exogenous;
+
+    /// <summary>Values the local level averages: a season, or 16 steps without one.</summary>
+    private int LocalWindow => _m > 1 ? _m : Math.Min(16, RecentLength);
 
     private int RecentLength => Math.Max(_highway, _m);
 
@@ -71,6 +80,7 @@ public abstract class RecurrentForecaster : IForecaster
         _m = Options.SeasonLength ?? history.SeasonLength;
         _highway = Options.HighwayLength ?? (_m > 1 ? _m : 16);
         _calendar = Options.CalendarFeatures && history.HasTimestamps;
+        _local = Options.LocalInputs;
         _exogenous = history.ExogenousNames.Count;
         int k = Options.Horizon;
         int validation = Options.ValidationSteps ?? k;
@@ -96,7 +106,7 @@ public abstract class RecurrentForecaster : IForecaster
         _index.Clear();
         foreach (PreparedSeries p in prepared)
         {
-            var state = new SeriesState(p.Name, p.Start, p.Scale, p.Noise, p.ExogMean, p.ExogStd, network.Stack.StatePerRow, RecentLength);
+            var state = new SeriesState(p.Name, p.Start, p.Scale, p.Noise, p.Log, p.ExogMean, p.ExogStd, network.Stack.StatePerRow, RecentLength);
             Advance(state, p.Series.Values, p.Series.Exogenous);
             _index[p.Name] = _series.Count;
             _series.Add(state);
@@ -152,7 +162,7 @@ public abstract class RecurrentForecaster : IForecaster
                 values[l] = new double[horizon];
                 for (int j = 0; j < horizon; j++)
                 {
-                    double v = s.Scale * (baseline[j] + (s.Noise * output[(j * levels.Count) + l]));
+                    double v = FromWorking(baseline[j] + (s.Noise * output[(j * levels.Count) + l]), s.Scale, s.Log);
                     values[l][j] = s.NonNegative ? Math.Max(0, v) : v;
                 }
             }
@@ -178,6 +188,7 @@ public abstract class RecurrentForecaster : IForecaster
         w.Write(_m);
         w.Write(_highway);
         w.Write(_calendar);
+        w.Write(_local);
         w.Write(_exogenous);
         foreach (Parameter<float> p in _network!.Parameters)
         {
@@ -194,7 +205,7 @@ public abstract class RecurrentForecaster : IForecaster
     internal static RecurrentForecaster ReadPayload(BinaryReader r, string name)
     {
         int version = r.ReadInt32();
-        if (version != PayloadVersion)
+        if (version is < 1 or > PayloadVersion)
         {
             throw new InvalidDataException($"Recurrent payload version {version} is not supported.");
         }
@@ -212,6 +223,7 @@ public abstract class RecurrentForecaster : IForecaster
         model._m = r.ReadInt32();
         model._highway = r.ReadInt32();
         model._calendar = r.ReadBoolean();
+        model._local = version >= 2 && r.ReadBoolean();
         model._exogenous = r.ReadInt32();
         var net = new QuantileRnn<float>(model.Kind, model.InputSize, options.HiddenSize, options.Layers, model._highway, options.Horizon, options.Levels, options.Seed);
         foreach (Parameter<float> p in net.Parameters)
@@ -230,7 +242,7 @@ public abstract class RecurrentForecaster : IForecaster
         int count = r.ReadInt32();
         for (int i = 0; i < count; i++)
         {
-            SeriesState s = SeriesState.Read(r);
+            SeriesState s = SeriesState.Read(r, version);
             model._index[s.Name] = i;
             model._series.Add(s);
         }
@@ -247,11 +259,23 @@ public abstract class RecurrentForecaster : IForecaster
         int inputSize = InputSize;
         Span<float> x = _scratch.AsSpan(0, inputSize);
         Span<float> work = _scratch.AsSpan(inputSize);
+        Span<float> past = new float[_local ? LocalWindow : 0];
         for (int t = 0; t < values.Length; t++)
         {
-            double scaled = values[t] / s.Scale;
+            double scaled = ToWorking(values[t], s.Scale, s.Log);
             DateTimeOffset? time = s.Start is { } st ? st + (_step * s.Observed) : null;
             FillInput(x, scaled, time, exogenous, t, s.ExogMean, s.ExogStd);
+            if (_local)
+            {
+                int n = (int)Math.Min(s.RecentCount, past.Length);
+                for (int e = 0; e < n; e++)
+                {
+                    past[e] = s.Recent[(int)((s.RecentCount - n + e) % s.Recent.Length)]; // oldest first
+                }
+
+                FillLocal(x.Slice(1, LocalWidth), (float)scaled, past[..n], s.Noise);
+            }
+
             net.Stack.Step(1, x, s.State, work); // [1, I] -> one recurrent step per observation
             s.Push((float)scaled);
             s.NonNegative &= values[t] >= 0;
@@ -261,7 +285,7 @@ public abstract class RecurrentForecaster : IForecaster
     private void FillInput(Span<float> x, double scaled, DateTimeOffset? time, IReadOnlyList<double[]> exogenous, int t, double[] exogMean, double[] exogStd)
     {
         x[0] = (float)scaled;
-        int c = 1;
+        int c = _local ? 1 + LocalWidth : 1; // the local features are filled by FillLocal
         if (_calendar && time is { } tm)
         {
             double hour = tm.UtcDateTime.TimeOfDay.TotalHours;
@@ -280,6 +304,44 @@ public abstract class RecurrentForecaster : IForecaster
         {
             x[c + f] = (float)((exogenous[f][t] - exogMean[f]) / exogStd[f]);
         }
+    }
+
+    /// <summary>
+    /// The working value the network sees: y/scale, or for a series that was non-negative at fit log(y/scale + c), whose
+    /// differences are relative changes, so a forecast error counts alike at night and at the peak (as sMAPE counts it)
+    /// and seasonal amplitudes that grow with the level become additive. Quantiles map back exactly because the map is
+    /// monotone. A negative value streamed into a log series is taken as 0.
+    /// </summary>
+    private static double ToWorking(double y, double scale, bool log) =>
+        log ? Math.Log(Math.Max(0, y / scale) + LogShift) : y / scale;
+
+    private static double FromWorking(double z, double scale, bool log) =>
+        log ? scale * (Math.Exp(Math.Min(z, 50)) - LogShift) : scale * z;
+
+    /// <summary>
+    /// Level-free inputs, in noise units and clipped: y_t minus the mean of the last window (a season) including y_t, and
+    /// y_t minus y_{t-m} (or the oldest value at hand). The series-mean scaled value alone drifts with a series' trend,
+    /// so the network would have to learn every level; these, like ES-RNN's deseasonalised inputs, look the same at any
+    /// level. Both come from the last season of values, so streaming still costs one step per observation.
+    /// </summary>
+    /// <param name="past">Up to <see cref="LocalWindow"/> values before y_t, oldest first.</param>
+    private static void FillLocal(Span<float> x, float current, ReadOnlySpan<float> past, double noise)
+    {
+        if (past.IsEmpty)
+        {
+            x.Clear();
+            return;
+        }
+
+        double sum = current;
+        for (int e = past.Length - 1; e >= 0; e--)
+        {
+            sum += past[e];
+        }
+
+        double level = sum / (past.Length + 1);
+        x[0] = (float)Math.Clamp((current - level) / noise, -LocalClip, LocalClip);
+        x[1] = (float)Math.Clamp((current - past[0]) / noise, -LocalClip, LocalClip);
     }
 
     /// <summary>
@@ -341,7 +403,8 @@ public abstract class RecurrentForecaster : IForecaster
             exogStd[f] = var > 1e-24 ? Math.Sqrt(var) : 1;
         }
 
-        var scaled = s.Values.Select(v => (float)(v / scale)).ToArray();
+        bool log = Options.LogTransform && s.Values.All(v => v >= 0);
+        var scaled = s.Values.Select(v => (float)ToWorking(v, scale, log)).ToArray();
         int lag = _m > 1 && s.Length > _m ? _m : 1;
         double noise = 0;
         for (int t = lag; t < s.Length; t++)
@@ -360,10 +423,16 @@ public abstract class RecurrentForecaster : IForecaster
         for (int t = 0; t < s.Length; t++)
         {
             DateTimeOffset? time = s.Start is { } st ? st + (_step * t) : null;
-            FillInput(inputs.AsSpan(t * InputSize, InputSize), scaled[t], time, s.Exogenous, t, exogMean, exogStd);
+            Span<float> row = inputs.AsSpan(t * InputSize, InputSize);
+            FillInput(row, scaled[t], time, s.Exogenous, t, exogMean, exogStd);
+            if (_local)
+            {
+                int n = Math.Min(t, LocalWindow);
+                FillLocal(row.Slice(1, LocalWidth), scaled[t], scaled.AsSpan(t - n, n), noise);
+            }
         }
 
-        return new PreparedSeries(s.Name, s.Start, s, scale, noise, exogMean, exogStd, scaled, inputs);
+        return new PreparedSeries(s.Name, s.Start, s, scale, noise, log, exogMean, exogStd, scaled, inputs);
     }
 
     private TrainingReport Train(QuantileRnn<float> net, PreparedSeries[] data, int validation, int warmup, CancellationToken ct)
@@ -512,6 +581,10 @@ public abstract class RecurrentForecaster : IForecaster
             else if (++sinceBest > o.Patience)
             {
                 break;
+            }
+            else
+            {
+                adam.LearningRate *= o.LearningRateDecay; // anneal on a plateau
             }
         }
 
@@ -665,13 +738,14 @@ public abstract class RecurrentForecaster : IForecaster
         public float[] Output { get; }
     }
 
-    private sealed record PreparedSeries(string Name, DateTimeOffset? Start, Series Series, double Scale, double Noise, double[] ExogMean, double[] ExogStd, float[] Scaled, float[] Inputs);
+    private sealed record PreparedSeries(string Name, DateTimeOffset? Start, Series Series, double Scale, double Noise, bool Log, double[] ExogMean, double[] ExogStd, float[] Scaled, float[] Inputs);
 
     /// <summary>A series' streaming state: recurrent state, recent scaled values (ring), scale and position.</summary>
     private sealed class SeriesState
     {
-        public SeriesState(string name, DateTimeOffset? start, double scale, double noise, double[] exogMean, double[] exogStd, int stateLength, int recent)
+        public SeriesState(string name, DateTimeOffset? start, double scale, double noise, bool log, double[] exogMean, double[] exogStd, int stateLength, int recent)
         {
+            Log = log;
             Name = name;
             Start = start;
             Scale = scale;
@@ -687,6 +761,9 @@ public abstract class RecurrentForecaster : IForecaster
         public DateTimeOffset? Start { get; }
 
         public double Scale { get; }
+
+        /// <summary>Whether the working values are log(y/scale + c) rather than y/scale.</summary>
+        public bool Log { get; }
 
         /// <summary>Mean |y_t - y_{t-m}| of the scaled fit history: the unit of the head's outputs.</summary>
         public double Noise { get; }
@@ -727,9 +804,10 @@ public abstract class RecurrentForecaster : IForecaster
             w.Write(RecentCount);
             w.Write(Observed);
             w.Write(NonNegative);
+            w.Write(Log);
         }
 
-        public static SeriesState Read(BinaryReader r)
+        public static SeriesState Read(BinaryReader r, int version)
         {
             string name = r.ReadString();
             DateTimeOffset? start = ForecasterFile.ReadTimestamp(r);
@@ -737,12 +815,15 @@ public abstract class RecurrentForecaster : IForecaster
             double noise = r.ReadDouble();
             double[] mean = ForecasterFile.ReadDoubles(r), std = ForecasterFile.ReadDoubles(r);
             float[] state = ForecasterFile.ReadFloats(r), recent = ForecasterFile.ReadFloats(r);
-            var s = new SeriesState(name, start, scale, noise, mean, std, state.Length, recent.Length);
+            long recentCount = r.ReadInt64(), observed = r.ReadInt64();
+            bool nonNegative = r.ReadBoolean();
+            bool log = version >= 2 && r.ReadBoolean();
+            var s = new SeriesState(name, start, scale, noise, log, mean, std, state.Length, recent.Length);
             state.CopyTo(s.State, 0);
             recent.CopyTo(s.Recent, 0);
-            s.RecentCount = r.ReadInt64();
-            s.Observed = r.ReadInt64();
-            s.NonNegative = r.ReadBoolean();
+            s.RecentCount = recentCount;
+            s.Observed = observed;
+            s.NonNegative = nonNegative;
             return s;
         }
     }

@@ -33,6 +33,9 @@ public sealed record RecurrentOptions
 
     public float LearningRate { get; init; } = 3e-3f;
 
+    /// <summary>Factor applied to the learning rate after each epoch that does not improve the validation loss.</summary>
+    public float LearningRateDecay { get; init; } = 1f;
+
     public float WeightDecay { get; init; } = 1e-4f;
 
     public float ClipNorm { get; init; } = 1f;
@@ -54,12 +57,18 @@ public sealed record RecurrentOptions
     /// <summary>Steps from a series' start before the loss counts (the state warms up); null gives max(m, 8).</summary>
     public int? WarmupSteps { get; init; }
 
+    /// <summary>Level-free inputs beside the scaled value: deviation from the last season's mean and the seasonal difference.</summary>
+    public bool LocalInputs { get; init; } = true;
+
+    /// <summary>Model log(y/scale + 0.1) for series that are non-negative at fit: errors become relative, like sMAPE's.</summary>
+    public bool LogTransform { get; init; } = true;
+
     /// <summary>Hour-of-day and day-of-week features (sin/cos) when the series have timestamps.</summary>
     public bool CalendarFeatures { get; init; } = true;
 
     internal void Validate()
     {
-        if (HiddenSize < 1 || Layers < 1 || Horizon < 1 || TbpttLength < 1 || BatchSize < 1 || MaxEpochs < 0 || Shards < 1 || Patience < 0)
+        if (HiddenSize < 1 || Layers < 1 || Horizon < 1 || TbpttLength < 1 || BatchSize < 1 || MaxEpochs < 0 || Shards < 1 || Patience < 0 || !(LearningRateDecay > 0 && LearningRateDecay <= 1))
         {
             throw new ArgumentException($"Invalid recurrent options: {this}.");
         }

@@ -4,6 +4,7 @@ using Foresight.Forecasting.Backtesting;
 using Foresight.Forecasting.Baselines;
 using Foresight.Forecasting.Calibration;
 using Foresight.Forecasting.Data;
+using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
 
 // Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,conformal-lstm,...] [data dir] [key=value options for the neural models]
@@ -14,6 +15,14 @@ int Int(string key, int fallback) => kv.TryGetValue(key, out string? v) ? int.Pa
 float Float(string key, float fallback) => kv.TryGetValue(key, out string? v) ? float.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
 (SeriesSet train, double[][] test) = M4Hourly.Load(dir);
+if (kv.TryGetValue("split", out string? split) && split == "val")
+{
+    // Model selection never sees the M4 test set: score on the last H points of each training series instead.
+    test = train.Series.Select(s => s.Values[^M4Hourly.Horizon..]).ToArray();
+    train = train.DropLast(M4Hourly.Horizon);
+    Console.WriteLine("validation split: the last 48 points of each training series are the test set");
+}
+
 Console.WriteLine($"M4 Hourly: {train.Count} series, lengths {train.Series.Min(s => s.Length)}..{train.Series.Max(s => s.Length)}, horizon {test[0].Length}");
 var neural = new RecurrentOptions
 {
@@ -26,6 +35,11 @@ var neural = new RecurrentOptions
     Patience = Int("patience", 4),
     LearningRate = Float("lr", 3e-3f),
     Seed = (ulong)Int("seed", 1),
+    HighwayLength = kv.ContainsKey("highway") ? Int("highway", 24) : null,
+    LearningRateDecay = Float("lrdecay", 1f),
+    WeightDecay = Float("wd", 1e-4f),
+    LocalInputs = Int("local", 1) == 1,
+    LogTransform = Int("log", 1) == 1,
 };
 
 IForecaster Make(string name) => name switch
@@ -34,6 +48,7 @@ IForecaster Make(string name) => name switch
     "ets" => new EtsForecaster(),
     "lstm" => new LstmForecaster(neural),
     "gru" => new GruForecaster(neural),
+    "lstm+gru" => EnsembleForecaster.LstmGru(neural),
     "conformal-lstm" => new ConformalForecaster(new LstmForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
     "conformal-gru" => new ConformalForecaster(new GruForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
     "conformal-ets" => new ConformalForecaster(new EtsForecaster(), new ConformalOptions { Horizon = M4Hourly.Horizon }),
@@ -44,11 +59,23 @@ var rows = new List<(string Name, double SMape, double Mase, double? Owa, double
 foreach (string name in models.Split(','))
 {
     IForecaster model = Make(name);
+    foreach (IForecaster member in model is EnsembleForecaster e ? e.Members : [model])
+    {
+        if (member is RecurrentForecaster rec)
+        {
+            rec.Progress = new Printer($"{name}/{rec.Name}");
+        }
+    }
+
     BacktestResult r = Backtest.Holdout(model, train, test, M4Hourly.SeasonLength);
     string note = $"fit {r.TrainSeconds:F1}s predict {r.PredictSeconds:F2}s";
     if (model is RecurrentForecaster rf && rf.LastTraining is { } t)
     {
         note += $", {t.Epochs} epochs, best val {t.BestValidationLoss:F4}, {t.SeriesSteps / Math.Max(1e-9, t.Seconds):F0} series-steps/s";
+    }
+    else if (model is EnsembleForecaster en)
+    {
+        note += ", epochs " + string.Join("/", en.Members.OfType<RecurrentForecaster>().Select(m => m.LastTraining?.Epochs));
     }
     else if (model is ConformalForecaster { Inner: RecurrentForecaster irf } && irf.LastTraining is { } ti)
     {
@@ -84,3 +111,9 @@ foreach (var r in table.OrderBy(r => r.Item4 ?? double.MaxValue))
 }
 
 static string F(double? v) => v is { } x ? x.ToString("F3", CultureInfo.InvariantCulture) : "-";
+
+internal sealed class Printer(string name) : IProgress<EpochProgress>
+{
+    public void Report(EpochProgress value) =>
+        Console.WriteLine($"  {name} epoch {value.Epoch}/{value.MaxEpochs} train {value.TrainLoss:F4} val {value.ValidationLoss:F4} at {TimeProvider.System.GetUtcNow():HH:mm:ss}");
+}

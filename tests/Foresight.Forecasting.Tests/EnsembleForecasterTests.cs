@@ -1,0 +1,74 @@
+using Foresight.Core.Forecasts;
+using Foresight.Forecasting.Baselines;
+using Foresight.Forecasting.Ensembles;
+
+namespace Foresight.Forecasting.Tests;
+
+public sealed class EnsembleForecasterTests
+{
+    private static SeriesSet Data() => BaselineTests.Hourly(
+        BaselineTests.Seasonal(24 * 10, 80, 0.05, 15, 3, 7),
+        BaselineTests.Seasonal(24 * 10, 30, -0.01, 5, 1, 8));
+
+    [Fact]
+    public void Quantiles_are_the_members_quantiles_averaged_level_by_level()
+    {
+        SeriesSet data = Data();
+        var a = new SeasonalNaiveForecaster();
+        var b = new EtsForecaster();
+        var ensemble = new EnsembleForecaster("snaive+ets", [a, b]);
+        ensemble.Fit(data);
+        IReadOnlyList<Forecast> fa = a.Predict(12), fb = b.Predict(12), fe = ensemble.Predict(12);
+        for (int i = 0; i < fe.Count; i++)
+        {
+            Assert.Equal(fa[i].SeriesName, fe[i].SeriesName);
+            Assert.Equal(fa[i].Start, fe[i].Start);
+            foreach (double q in Forecast.DefaultLevels)
+            {
+                double[] qa = fa[i].Quantile(q), qb = fb[i].Quantile(q), qe = fe[i].Quantile(q);
+                for (int j = 0; j < 12; j++)
+                {
+                    Assert.Equal((qa[j] + qb[j]) / 2, qe[j], 9);
+                }
+            }
+
+            for (int j = 0; j < 12; j++)
+            {
+                Assert.Equal((fa[i].Mean[j] + fb[i].Mean[j]) / 2, fe[i].Mean[j], 9);
+            }
+        }
+    }
+
+    [Fact]
+    public void Updates_reach_every_member_and_save_load_round_trips()
+    {
+        SeriesSet data = Data();
+        var ensemble = new EnsembleForecaster("ets+ets", [new EtsForecaster(), new EtsForecaster(new EtsOptions { Seasonality = EtsSeasonality.Additive })]);
+        ensemble.Fit(data.DropLast(5));
+        using var stream = new MemoryStream();
+        ensemble.Save(stream);
+        stream.Position = 0;
+        IForecaster loaded = ForecasterFile.Load(stream);
+        Assert.Equal("ets+ets", loaded.Name);
+        Assert.Equal(ensemble.Predict(12), loaded.Predict(12));
+
+        DateTimeOffset before = ensemble.Predict(1)[0].Start;
+        SeriesSet tail = data.With(data.Series.Select(s => data.Slice(s, s.Length - 5, 5)).ToArray());
+        ensemble.Update(tail);
+        loaded.Update(tail);
+        Assert.Equal(before.AddHours(5), ensemble.Predict(1)[0].Start);
+        Assert.All(ensemble.Members, m => Assert.Equal(before.AddHours(5), m.Predict(1)[0].Start));
+        Assert.Equal(ensemble.Predict(12), loaded.Predict(12));
+    }
+
+    [Fact]
+    public void Members_with_different_levels_are_refused()
+    {
+        var ensemble = new EnsembleForecaster("x", [
+            new SeasonalNaiveForecaster(),
+            new SeasonalNaiveForecaster(new SeasonalNaiveOptions { Levels = [0.05, 0.1, 0.5, 0.9, 0.95] })]);
+        ensemble.Fit(Data());
+        Assert.Throws<InvalidOperationException>(() => ensemble.Predict(3));
+        Assert.Throws<ArgumentException>(() => new EnsembleForecaster("empty", []));
+    }
+}
