@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Foresight.Core.Forecasts;
 
-namespace Foresight.Forecasting.Tests;
+namespace Foresight.Core.Tests;
 
 public sealed class ForecastTests
 {
