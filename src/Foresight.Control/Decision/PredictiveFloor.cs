@@ -19,6 +19,13 @@ public sealed record PredictiveOptions
     /// </summary>
     public double PlanningUtilization { get; init; } = 0.7;
 
+    /// <summary>
+    /// Quantile of the predicted demand that must fit in fewer replicas before capacity is removed ahead of the HPA's
+    /// stabilization window. Removing capacity that is then missing costs a cold start, so it asks for more certainty
+    /// than adding it does.
+    /// </summary>
+    public double ScaleDownQuantile { get; init; } = 0.9;
+
     /// <summary>A predicted rise counts as a shift only when demand exceeds the current capacity by this fraction.</summary>
     public double TrafficShiftThreshold { get; init; } = 0.1;
 
@@ -36,6 +43,11 @@ public sealed record PredictiveOptions
         if (!(PlanningQuantile is >= 0.5 and < 1))
         {
             return nameof(PlanningQuantile);
+        }
+
+        if (!(ScaleDownQuantile is >= 0.5 and < 1))
+        {
+            return nameof(ScaleDownQuantile);
         }
 
         if (!(PlanningUtilization is > 0 and <= 1))
@@ -83,7 +95,11 @@ public static class PredictiveFloor
     /// Replicas the whole app needs for the planning quantile of its predicted demand at any point from now until the
     /// lead time plus the hold window (sites summed per step), or null when a site has no forecast.
     /// </summary>
-    public static int? PeakNeed(AppProfile app, IReadOnlyList<Forecast?> forecasts, double targetUtilization, PredictiveOptions options)
+    public static int? PeakNeed(AppProfile app, IReadOnlyList<Forecast?> forecasts, double targetUtilization, PredictiveOptions options) =>
+        PeakNeed(app, forecasts, targetUtilization, options, options.PlanningQuantile);
+
+    /// <summary>As <see cref="PeakNeed(AppProfile, IReadOnlyList{Forecast?}, double, PredictiveOptions)"/>, at <paramref name="quantile"/> of the demand.</summary>
+    public static int? PeakNeed(AppProfile app, IReadOnlyList<Forecast?> forecasts, double targetUtilization, PredictiveOptions options, double quantile)
     {
         double perInstance = app.InstanceCapacityRps * targetUtilization;
         double window = LeadTimeSeconds(app, options) + options.HoldSeconds;
@@ -105,7 +121,7 @@ public static class PredictiveFloor
             double total = 0;
             foreach (Forecast? f in forecasts)
             {
-                total += f!.Quantile(options.PlanningQuantile, k);
+                total += f!.Quantile(quantile, k);
             }
 
             peak = Math.Max(peak, total);

@@ -116,10 +116,10 @@ public sealed class PredictivePolicy : IScalingPolicy
                 int total = _hpas[a].Reconcile(context.NowSpan, _reactive.Total(a), pods);
 
                 // HPA holds capacity for its 300 s scale-down window in case load rebounds. When the measured load
-                // already allows fewer replicas (the reactive signal agrees) and the forecast says no rebound is due
-                // before a new instance could be warm, scale down now.
+                // already allows fewer replicas (the reactive signal agrees) and the forecast says, at its upper
+                // scale-down quantile, that no rebound is due before a new instance could be warm, scale down now.
                 if (_hpas[a].LastRecommendation is int raw && raw < total
-                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, options[a]) is int need
+                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, options[a], options[a].ScaleDownQuantile) is int need
                     && need <= raw)
                 {
                     total = Math.Max(raw, context.Apps[a].MinInstances);
