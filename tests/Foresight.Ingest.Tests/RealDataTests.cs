@@ -96,7 +96,7 @@ public sealed class RealDataTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Nasa_per_second_trace_reads_fast()
+    public void Nasa_per_second_trace_reads_whole_and_exact()
     {
         string file = SharedData.File("nasa_http_jul1995/requests_per_second.csv.gz");
 
@@ -110,9 +110,7 @@ public sealed class RealDataTests(ITestOutputHelper output) : IDisposable
         Assert.Null(trace.StartTime);
         Assert.Equal(1, trace.StepSeconds);
         Assert.Equal(2_381_544, trace.TimeSeconds[^1]);
-        Assert.Equal(1_891_714, trace.Values[0].Sum());
-        // A gross guard only; the measured time is in the test output.
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"Reading NASA took {clock.Elapsed}");
+        Assert.Equal(1_891_714, trace.Values[0].Sum()); // the reading time is reported above, not asserted: speed lives in bench/
     }
 
     [Theory]
