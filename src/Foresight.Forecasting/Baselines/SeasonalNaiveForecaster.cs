@@ -203,17 +203,26 @@ public sealed class SeasonalNaiveForecaster : IForecaster
         return new Forecast(history.Name, history.NextTime(_step), _step, levels, values, point);
     }
 
-    /// <summary>Interval offsets [k-1][level] from the residual quantiles, cached per series between refreshes.</summary>
+    /// <summary>
+    /// Interval offsets [k-1][level] from the residual quantiles, cached per series between refreshes. Refreshes fall on
+    /// fixed multiples of the refresh interval and use the history as of that point, so the offsets depend only on the
+    /// data: a model saved and loaded (or fed in other batch sizes) predicts exactly what the original does.
+    /// </summary>
     private double[][] Offsets(SeriesHistory history, ReadOnlySpan<double> y, int m, int maxK, IReadOnlyList<double> levels)
     {
         int window = Math.Max(_options.ResidualSeasons * m, _options.MinResiduals);
-        long refresh = (long)(window * _options.ResidualRefreshFraction);
+        long refresh = Math.Max(1, (long)(window * _options.ResidualRefreshFraction));
+        long boundary = history.Observed < refresh ? history.Observed : history.Observed - (history.Observed % refresh);
         if (_offsetCache.TryGetValue(history, out var cached)
             && cached.Offsets.Length >= maxK
-            && history.Observed - cached.Observed <= refresh)
+            && cached.Observed == boundary)
         {
             return cached.Offsets;
         }
+
+        // The values as of the boundary (the newest few since then wait for the next refresh).
+        int since = (int)Math.Min(history.Observed - boundary, y.Length - 1);
+        y = y[..(y.Length - since)];
 
         var offsets = new double[maxK][];
         double[]? oneSeason = null;
@@ -236,7 +245,7 @@ public sealed class SeasonalNaiveForecaster : IForecaster
             }
         }
 
-        _offsetCache[history] = (history.Observed, offsets);
+        _offsetCache[history] = (boundary, offsets);
         return offsets;
     }
 
