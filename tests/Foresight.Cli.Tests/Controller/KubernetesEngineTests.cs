@@ -231,7 +231,7 @@ public sealed class KubernetesEngineTests
         string? seenQuery = null;
         await using WebApplication server = await StartPrometheus(ctx =>
         {
-            seenQuery = ctx.Request.Query["query"];
+            seenQuery = ctx.Request.HasFormContentType ? ctx.Request.Form["query"] : ctx.Request.Query["query"];
             return ctx.Response.WriteAsync(body);
         });
         using var http = new HttpClient();
@@ -265,7 +265,7 @@ public sealed class KubernetesEngineTests
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         WebApplication app = builder.Build();
-        app.MapGet("/api/v1/query", handler);
+        app.MapMethods("/api/v1/query", ["GET", "POST"], handler);
         await app.StartAsync();
         return app;
     }
