@@ -304,6 +304,7 @@ public static class ReportPlots
             var line = plot.Add.ScatterLine(ordered.Select(q => q.X).ToArray(), ordered.Select(q => q.Y).ToArray(), ordered[0].Color);
             line.LineWidth = 1.5f;
             line.LegendText = curve.Key;
+            plot.Legend.Alignment = Alignment.UpperRight; // cost and latency are both high there: the emptiest corner
         }
 
         // Room for the point labels, and a y axis from zero so differences are not exaggerated.
