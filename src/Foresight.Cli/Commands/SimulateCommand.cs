@@ -136,7 +136,8 @@ public static class SimulateCommand
 
         if (args.Report is not null)
         {
-            Reports.HtmlReport.Write(report, args.Report, new Reports.HtmlReportOptions(scenario.Topology.Sites.Select(s => s.Id).ToList()));
+            IReadOnlyList<string> siteNames = scenario.Topology.Sites.Select(s => s.Id).ToList();
+            Reports.HtmlReport.Write(report, args.Report, new Reports.HtmlReportOptions(siteNames, Reports.ForecastSection.From(report, siteNames)));
         }
 
         return ExitCodes.Ok;

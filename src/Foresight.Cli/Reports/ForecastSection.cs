@@ -8,7 +8,31 @@ namespace Foresight.Cli.Reports;
 /// <param name="IntervalLevel">Coverage of the band, e.g. 0.9 for the 5%–95% quantiles.</param>
 /// <param name="Unit">Unit of the actual and forecast values, shown on the y axis.</param>
 /// <param name="Sites">One series per site, in site order.</param>
-public sealed record ForecastSection(string Policy, double IntervalLevel, string Unit, IReadOnlyList<SiteForecastSeries> Sites);
+public sealed record ForecastSection(string Policy, double IntervalLevel, string Unit, IReadOnlyList<SiteForecastSeries> Sites)
+{
+    /// <summary>
+    /// The bands of the report's first learning predictive run (<c>predictive</c> before its sweep variants, then the
+    /// oracle's); null when no policy recorded any.
+    /// </summary>
+    public static ForecastSection? From(Foresight.Simulation.Runner.SimulationReport report, IReadOnlyList<string> siteNames)
+    {
+        Foresight.Simulation.Runner.PolicyResult? run = report.Policies
+            .Where(p => p.ForecastTrace is { Sites.Count: > 0 })
+            .OrderBy(p => p.Name.StartsWith("oracle", StringComparison.Ordinal) ? 1 : 0)
+            .FirstOrDefault();
+        if (run?.ForecastTrace is not { } trace)
+        {
+            return null;
+        }
+
+        string Name(int site) => site < siteNames.Count ? siteNames[site] : $"site {site}";
+        return new ForecastSection(
+            $"{run.Name} ({trace.App}, forecasts made {trace.LeadSeconds:0} s ahead)",
+            trace.IntervalLevel,
+            "requests/s",
+            trace.Sites.Select(s => new SiteForecastSeries(Name(s.Site), s.TimeSeconds, s.Actual, s.Median, s.Lower, s.Upper)).ToList());
+    }
+}
 
 /// <summary>Actual traffic and the forecast made for the same instants at one site. All arrays have the same length.</summary>
 /// <param name="Site">Site id.</param>

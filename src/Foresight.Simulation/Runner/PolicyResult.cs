@@ -67,6 +67,10 @@ public sealed record PolicyResult
 
     public double SimulatedSeconds { get; init; }
 
+    /// <summary>The first app's forecast bands against actual traffic per site (predictive policies); for reports, not the JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Policies.Predictive.ForecastTrace? ForecastTrace { get; init; }
+
     /// <summary>Where this run sits in a <c>--sweep</c> (policy, parameter, value); null outside a sweep.</summary>
     public SweepPoint? Sweep { get; init; }
 

@@ -59,9 +59,16 @@ public static class SimulationRunner
             };
         }
 
-        return policy is Policies.Predictive.PredictivePolicy { ForecastAccuracy: { } accuracy } predictive
-            ? result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90, Feedback = predictive.FeedbackStatus }
-            : result;
+        if (policy is Policies.Predictive.PredictivePolicy predictive)
+        {
+            result = result with { ForecastTrace = predictive.BuildForecastTrace(session.Context) };
+            if (predictive.ForecastAccuracy is { } accuracy)
+            {
+                result = result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90, Feedback = predictive.FeedbackStatus };
+            }
+        }
+
+        return result;
     }
 
     internal static TimelineSample Sample(EdgeSimulator sim, double now)

@@ -67,6 +67,9 @@ public sealed class SimulationSession
 
     public IScalingPolicy Policy => _policy;
 
+    /// <summary>What the policy sees (for policies that summarise their run at the end).</summary>
+    public PolicyContext Context => _context;
+
     /// <summary>The policy's latest desired placement (updated in place).</summary>
     public DesiredPlacement Desired { get; }
 

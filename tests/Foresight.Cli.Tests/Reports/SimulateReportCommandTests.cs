@@ -38,6 +38,23 @@ public sealed class SimulateReportCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_predictive_run_draws_its_forecast_bands_against_actual_traffic_per_site()
+    {
+        string path = _workspace.Path("predictive.html");
+        (int code, string error) = Run("simulate", "--trace", SmallTrace(), "--sources", Sources(), "--policies", "hpa,predictive", "--quiet", "--report", path);
+
+        Assert.True(code == 0, error);
+        string html = File.ReadAllText(path);
+        var forecasts = ReportHtml.Sections(html)["forecasts"];
+        Assert.True(forecasts.Declared > 0, "no forecast plot");
+        Assert.Equal(forecasts.Declared, forecasts.Figures.Count);
+        Assert.All(forecasts.Figures, f => Assert.StartsWith("plot-forecast-", f.Id, StringComparison.Ordinal));
+        Assert.All(forecasts.Figures, f => Assert.True(ReportHtml.DecodePng(f.Png).DistinctBytes > 32, f.Id));
+        Assert.Contains("Forecasts of the predictive (", html);
+        Assert.DoesNotContain("class=\"no-forecasts\"", html);
+    }
+
+    [Fact]
     public void An_unwritable_report_path_exits_with_code_2_and_names_the_option()
     {
         string file = Write("plain.txt", "x");

@@ -23,6 +23,8 @@ public sealed class PredictivePolicy : IScalingPolicy
     private double _nextHpaSync;
     private double[] _observed = [];
     private int[][] _floor = [];
+    private ForecastTraceRecorder? _trace;
+    private double[] _traceObserved = [];
 
     public PredictivePolicy(string name, IDemandForecaster forecaster, PredictiveOptions? options = null, ReactiveSettings? settings = null)
     {
@@ -60,6 +62,14 @@ public sealed class PredictivePolicy : IScalingPolicy
     public IDemandForecaster Forecaster => _forecaster;
 
     public PredictiveOptions Options => _options;
+
+    /// <summary>The first app's forecasts against the traffic that then arrived, per site (for reports).</summary>
+    public ForecastTrace? ForecastTrace { get; private set; }
+
+    /// <summary>Pairs the recorded forecasts with what arrived; call once the run is over.</summary>
+    public ForecastTrace? BuildForecastTrace(PolicyContext context) => _trace is null || context.Apps.Count == 0
+        ? null
+        : ForecastTrace = _trace.Build(context.Apps[0].Name, PredictiveFloor.LeadTimeSeconds(context.Apps[0], _options));
 
     public void OnStep(PolicyContext context)
     {
@@ -102,6 +112,18 @@ public sealed class PredictivePolicy : IScalingPolicy
             {
                 forecasts[a][s] = _forecaster.Predict(a, s, context.Now);
             }
+        }
+
+        if (context.Apps.Count > 0)
+        {
+            _trace ??= new ForecastTraceRecorder(sites);
+            if (_traceObserved.Length != sites)
+            {
+                _traceObserved = new double[sites];
+            }
+
+            context.Simulator.ObservedIngressRates(0, DecisionPeriodSeconds, _traceObserved);
+            _trace.Record(context.Now, forecasts[0], _traceObserved, PredictiveFloor.LeadTimeSeconds(context.Apps[0], options[0]));
         }
 
         if (context.Now >= _nextHpaSync - 1e-9)
