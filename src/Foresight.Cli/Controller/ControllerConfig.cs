@@ -70,6 +70,9 @@ public sealed record KubernetesConfig
 
     public string Forecaster { get; init; } = "ets";
 
+    /// <summary>The Lease (in <see cref="Namespace"/>) that elects the one replica that writes floors.</summary>
+    public string LeaseName { get; init; } = "foresight-controller";
+
     public required IReadOnlyList<KubernetesApp> Apps { get; init; }
 }
 

@@ -14,7 +14,7 @@ public static class ControllerConfigLoader
     private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "leadMarginSeconds", "holdSeconds"];
     private static readonly string[] SimulatedFields = ["scenario", "speedUp", "forecaster", "seed", "startAtSeconds", "maxSecondsPerTick"];
     private static readonly string[] KubernetesFields =
-        ["kubeconfig", "namespace", "prometheus", "stepSeconds", "horizonSteps", "warmupSeconds", "seasonSeconds", "forecaster", "apps"];
+        ["kubeconfig", "namespace", "prometheus", "stepSeconds", "horizonSteps", "warmupSeconds", "seasonSeconds", "forecaster", "leaseName", "apps"];
 
     private static readonly string[] AppFields =
     [
@@ -179,6 +179,7 @@ public static class ControllerConfigLoader
             WarmupSeconds = f.Number("warmupSeconds", NumberRange.NonNegative(1e8)) ?? 600,
             SeasonSeconds = f.Number("seasonSeconds", NumberRange.Positive(1e8)) ?? 86_400,
             Forecaster = forecaster,
+            LeaseName = f.Text("leaseName") is { Length: > 0 } lease ? lease.Trim() : "foresight-controller",
             Apps = apps,
         };
     }

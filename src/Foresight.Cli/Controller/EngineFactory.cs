@@ -41,7 +41,22 @@ public static class EngineFactory
         var orchestrator = new KubernetesOrchestrator(client, options, time);
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var prometheus = new PrometheusTrafficObserver(http, new Uri(k.Prometheus.ToString().TrimEnd('/') + "/"));
-        return new KubernetesEngine(k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http));
+        var lease = new LeaseElector(client, k.Namespace, k.LeaseName, LeaseIdentity(), time);
+        return new KubernetesEngine(
+            k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http), new LeaseLeadership(lease));
+    }
+
+    /// <summary>The pod name in a cluster (the Deployment sets POD_NAME), else the host name, made unique per process.</summary>
+    private static string LeaseIdentity() =>
+        Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod
+            ? pod
+            : $"{Environment.MachineName}-{Environment.ProcessId}";
+
+    private sealed class LeaseLeadership(LeaseElector lease) : ILeadership
+    {
+        public string Identity => lease.Identity;
+
+        public Task<bool> TryLeadAsync(CancellationToken cancellationToken) => lease.TryAcquireOrRenewAsync(cancellationToken);
     }
 
     private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http) : IAsyncDisposable

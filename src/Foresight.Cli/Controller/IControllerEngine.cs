@@ -25,3 +25,13 @@ public sealed record EngineTick(
     string? Message = null);
 
 public sealed record EngineCommand(string App, string Kind, string Target, string Detail, string Outcome, string? Error = null);
+
+/// <summary>Whether this replica may act this tick (leader election); followers only observe and forecast.</summary>
+public interface ILeadership
+{
+    /// <summary>Who this replica is, for status.</summary>
+    string Identity { get; }
+
+    /// <summary>One election round: acquire or renew the lease; false while another replica holds it.</summary>
+    Task<bool> TryLeadAsync(CancellationToken cancellationToken);
+}

@@ -30,6 +30,7 @@ public sealed class KubernetesEngine : IControllerEngine
     private readonly ITrafficObserver _traffic;
     private readonly TimeProvider _time;
     private readonly IAsyncDisposable? _owned;
+    private readonly ILeadership? _leadership;
     private readonly long _start;
     private readonly OnlineDemandForecaster[] _forecasters;
     private readonly TrafficHistory[] _history;
@@ -44,8 +45,10 @@ public sealed class KubernetesEngine : IControllerEngine
         IPredictiveFloors floors,
         ITrafficObserver traffic,
         TimeProvider time,
-        IAsyncDisposable? owned = null)
+        IAsyncDisposable? owned = null,
+        ILeadership? leadership = null)
     {
+        _leadership = leadership;
         _config = config;
         _options = options;
         _orchestrator = orchestrator;
@@ -78,6 +81,10 @@ public sealed class KubernetesEngine : IControllerEngine
     public async ValueTask<EngineTick> TickAsync(TimeSpan elapsed, bool dryRun, CancellationToken cancellationToken)
     {
         double now = _time.GetElapsedTime(_start).TotalSeconds;
+
+        // Two replicas run behind a Lease; only the leader writes floors. A follower keeps observing and forecasting so
+        // that it can take over with warm models.
+        bool leading = _leadership is null || await _leadership.TryLeadAsync(cancellationToken).ConfigureAwait(false);
         ClusterSnapshot snapshot = await _orchestrator.ObserveAsync(cancellationToken).ConfigureAwait(false);
         var commands = new List<EngineCommand>();
         var statuses = new List<AppStatus>();
@@ -98,7 +105,11 @@ public sealed class KubernetesEngine : IControllerEngine
 
             reconcileStarted = _time.GetTimestamp();
             IReadOnlyList<FloorDecision> floors = PredictiveFloor.Compute(app.Profile, forecasts, live, TargetUtilization, _options);
-            await ApplyFloorsAsync(a, floors, live, now, dryRun, commands, cancellationToken).ConfigureAwait(false);
+            if (leading)
+            {
+                await ApplyFloorsAsync(a, floors, live, now, dryRun, commands, cancellationToken).ConfigureAwait(false);
+            }
+
             reconcileSeconds += _time.GetElapsedTime(reconcileStarted).TotalSeconds;
             statuses.Add(BuildStatus(a, forecasts, live, ready, now));
         }
@@ -107,7 +118,8 @@ public sealed class KubernetesEngine : IControllerEngine
         long points = accuracy.Sum(x => x.ScoredPoints);
         double? mase = points == 0 ? null : accuracy.Where(x => x.Mase is not null).Select(x => x.Mase!.Value).DefaultIfEmpty(double.NaN).Average();
         double? coverage = points == 0 ? null : accuracy.Where(x => x.Coverage90 is not null).Sum(x => x.Coverage90!.Value * x.ScoredPoints) / points;
-        return new EngineTick(now, statuses, commands, reconcileSeconds, mase is double m && double.IsNaN(m) ? null : mase, coverage);
+        string? message = leading ? null : $"standby: '{_leadership!.Identity}' does not hold the lease; observing and forecasting only";
+        return new EngineTick(now, statuses, commands, reconcileSeconds, mase is double m && double.IsNaN(m) ? null : mase, coverage, message);
     }
 
     public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;

@@ -126,6 +126,39 @@ public sealed class KubernetesEngineTests
     }
 
     [Fact]
+    public async Task A_replica_that_does_not_hold_the_lease_forecasts_but_never_writes_floors()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var cluster = new FakeCluster(time);
+        var lease = new SwitchableLeadership { Leading = false };
+        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time, leadership: lease);
+
+        List<EngineCommand> standby = await Run(engine, time, dryRun: false, ticks: 120);
+        time.Advance(TimeSpan.FromSeconds(5));
+        EngineTick tick = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+
+        Assert.Empty(standby);
+        Assert.Empty(cluster.Calls);
+        Assert.Contains("standby", tick.Message, StringComparison.Ordinal);
+        Assert.NotEmpty(tick.Apps[0].Forecasts); // the follower's models are warm
+
+        lease.Leading = true; // the leader is gone and this replica takes the lease over
+        List<EngineCommand> leading = await Run(engine, time, dryRun: false, ticks: 120);
+
+        Assert.Contains("set shop@a 6", cluster.Calls);
+        Assert.NotEmpty(leading);
+    }
+
+    private sealed class SwitchableLeadership : ILeadership
+    {
+        public bool Leading { get; set; }
+
+        public string Identity => "replica-b";
+
+        public Task<bool> TryLeadAsync(CancellationToken cancellationToken) => Task.FromResult(Leading);
+    }
+
+    [Fact]
     public async Task Dry_run_plans_floor_changes_without_touching_the_cluster()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
