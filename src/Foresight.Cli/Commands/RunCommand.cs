@@ -15,19 +15,27 @@ public static class RunCommand
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the planned changes without applying them." };
         var ticks = new Option<long?>("--ticks") { Description = "Stop after this many ticks (default: run until Ctrl+C)." };
         var logFormat = new Option<string>("--log-format") { Description = "Logs on standard error: text or json.", DefaultValueFactory = _ => "text" };
+        var journal = new Option<string?>("--journal") { Description = "SQLite reconcile journal (every command is written to it before it is issued); overrides the config's journal." };
         var command = new Command("run", "Run the controller loop: observe, forecast, decide, reconcile every tick.")
         {
-            orchestrator, config, dryRun, ticks, logFormat,
+            orchestrator, config, dryRun, ticks, logFormat, journal,
         };
         command.SetAction((parse, ct) => ExecuteAsync(
-            parse.GetValue(orchestrator), parse.GetValue(config), parse.GetValue(dryRun), parse.GetValue(ticks), parse.GetValue(logFormat)!, Console.Out, ct));
+            parse.GetValue(orchestrator), parse.GetValue(config), parse.GetValue(dryRun), parse.GetValue(ticks), parse.GetValue(logFormat)!, Console.Out, ct,
+            parse.GetValue(journal)));
         return command;
     }
 
     public static async Task<int> ExecuteAsync(
-        string? orchestrator, string? configPath, bool dryRun, long? ticks, string logFormat, TextWriter output, CancellationToken cancellationToken)
+        string? orchestrator, string? configPath, bool dryRun, long? ticks, string logFormat, TextWriter output, CancellationToken cancellationToken,
+        string? journal = null)
     {
         ControllerConfig config = LoadConfig(configPath, orchestrator);
+        if (journal is not null)
+        {
+            config = config with { Journal = Path.GetFullPath(journal) };
+        }
+
         if (ticks is <= 0)
         {
             throw new InvalidInputException("--ticks", "must be a positive number of ticks");

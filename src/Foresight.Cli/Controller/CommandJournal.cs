@@ -1,3 +1,5 @@
+using Foresight.Control.Journal;
+
 namespace Foresight.Cli.Controller;
 
 /// <param name="Kind">spin-up, drain, stop, set-route, set-floor, restore-floor.</param>
@@ -41,6 +43,42 @@ public sealed class InMemoryCommandJournal(int capacity = 500) : ICommandJournal
         lock (_lock)
         {
             return _records.Reverse().Take(max).ToList();
+        }
+    }
+}
+
+/// <summary>
+/// The durable log: the SQLite reconcile journal. Reconcile commands are already written there, intent first, by the
+/// <see cref="Foresight.Control.Reconcile.JournaledReconciler"/>; the loop adds the commands it issues itself (HPA
+/// floors) as events. Reads come back newest first.
+/// </summary>
+public sealed class SqliteCommandJournal(ReconcileJournal journal) : ICommandJournal
+{
+    /// <summary>Kinds the journaled reconciler records itself.</summary>
+    private static readonly HashSet<string> Reconciled = new(StringComparer.Ordinal) { "spin-up", "drain", "stop", "set-route", "route" };
+
+    private readonly Lock _lock = new();
+
+    public ReconcileJournal Journal => journal;
+
+    public void Append(IReadOnlyList<CommandRecord> records)
+    {
+        lock (_lock)
+        {
+            foreach (CommandRecord r in records.Where(r => !Reconciled.Contains(r.Kind)))
+            {
+                journal.RecordEvent(r.Tick, r.App, r.Kind, r.Target, r.Error is null ? $"{r.Outcome}: {r.Detail}" : $"{r.Outcome}: {r.Detail} ({r.Error})");
+            }
+        }
+    }
+
+    public IReadOnlyList<CommandRecord> Recent(int max)
+    {
+        lock (_lock)
+        {
+            return journal.Recent(max)
+                .Select(e => new CommandRecord(e.CompletedAt ?? e.Time, e.Pass, e.App, e.Kind, e.Target, e.Detail, e.Status.ToString().ToLowerInvariant(), e.Error))
+                .ToList();
         }
     }
 }

@@ -16,6 +16,12 @@ public sealed record ControllerConfig
     /// <summary>Bearer token for state-changing API calls (serve). FORESIGHT_TOKEN overrides; none disables them.</summary>
     public string? Token { get; init; }
 
+    /// <summary>
+    /// The SQLite reconcile journal; null keeps the command log in memory. Every orchestrator command is written to it
+    /// before it is issued, and a restarted controller resolves what it finds unfinished there.
+    /// </summary>
+    public string? Journal { get; init; }
+
     /// <summary>Thresholds, named as in the MigrationPolicy CRD's spec.thresholds where they overlap.</summary>
     public PredictiveOptions Predictive { get; init; } = new();
 

@@ -10,7 +10,7 @@ namespace Foresight.Cli.Controller;
 /// <summary>Reads the controller's YAML config strictly: unknown fields, wrong types and bad values name the file, line and field.</summary>
 public static class ControllerConfigLoader
 {
-    private static readonly string[] TopFields = ["orchestrator", "tickMs", "dryRun", "token", "thresholds", "simulated", "kubernetes"];
+    private static readonly string[] TopFields = ["orchestrator", "tickMs", "dryRun", "token", "journal", "thresholds", "simulated", "kubernetes"];
     private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "leadMarginSeconds", "holdSeconds"];
     private static readonly string[] SimulatedFields = ["scenario", "speedUp", "forecaster", "seed", "startAtSeconds", "maxSecondsPerTick"];
     private static readonly string[] KubernetesFields =
@@ -50,6 +50,9 @@ public static class ControllerConfigLoader
             TickMs = top.Integer("tickMs", NumberRange.Between(10, 3_600_000)) ?? defaults.TickMs,
             DryRun = top.Boolean("dryRun") ?? false,
             Token = top.Text("token") is { Length: > 0 } token ? token : null,
+            Journal = top.Text("journal") is { Length: > 0 } journal
+                ? (Path.IsPathRooted(journal) ? journal : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(fileName)) ?? "", journal.Trim()))
+                : null,
             Predictive = ReadThresholds(top.Mapping("thresholds", ThresholdFields)),
             Simulated = ReadSimulated(top.Mapping("simulated", SimulatedFields)),
             Kubernetes = top.Mapping("kubernetes", KubernetesFields) is { } k ? ReadKubernetes(k) : null,

@@ -46,7 +46,7 @@ public sealed class ControllerLoop : BackgroundService
         _period = period;
         _dryRun = dryRun;
         _time = time;
-        _journal = journal ?? new InMemoryCommandJournal();
+        _journal = journal ?? engine.Journal ?? new InMemoryCommandJournal();
         _metrics = metrics;
         _logger = logger ?? NullLogger<ControllerLoop>.Instance;
         _onCommand = onCommand;

@@ -1,3 +1,4 @@
+using Foresight.Control.Journal;
 using Foresight.Kubernetes;
 
 namespace Foresight.Cli.Controller;
@@ -14,8 +15,25 @@ public static class EngineFactory
         return config.Orchestrator switch
         {
             "kubernetes" => ValueTask.FromResult(CreateKubernetes(config, time)),
-            _ => ValueTask.FromResult<IControllerEngine>(SimulatedEngine.Create(config.Simulated, config.Predictive)),
+            _ => ValueTask.FromResult<IControllerEngine>(SimulatedEngine.Create(config.Simulated, config.Predictive, OpenJournal(config, time))),
         };
+    }
+
+    /// <summary>The configured SQLite journal, opened (and created if new); null when none is configured.</summary>
+    public static ReconcileJournal? OpenJournal(ControllerConfig config, TimeProvider time)
+    {
+        if (config.Journal is not { } path)
+        {
+            return null;
+        }
+
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null && !Directory.Exists(dir))
+        {
+            throw new Foresight.Core.InvalidInputException(config.Source, $"the journal's directory '{dir}' does not exist", field: "journal");
+        }
+
+        return ReconcileJournal.Open(path, time);
     }
 
     private static IControllerEngine CreateKubernetes(ControllerConfig config, TimeProvider time)
@@ -42,8 +60,12 @@ public static class EngineFactory
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var prometheus = new PrometheusTrafficObserver(http, new Uri(k.Prometheus.ToString().TrimEnd('/') + "/"));
         var lease = new LeaseElector(client, k.Namespace, k.LeaseName, LeaseIdentity(), time);
+        ReconcileJournal? journal = OpenJournal(config, time);
         return new KubernetesEngine(
-            k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http), new LeaseLeadership(lease));
+            k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http, journal), new LeaseLeadership(lease))
+        {
+            Journal = journal is null ? null : new SqliteCommandJournal(journal),
+        };
     }
 
     /// <summary>The pod name in a cluster (the Deployment sets POD_NAME), else the host name, made unique per process.</summary>
@@ -59,12 +81,13 @@ public static class EngineFactory
         public Task<bool> TryLeadAsync(CancellationToken cancellationToken) => lease.TryAcquireOrRenewAsync(cancellationToken);
     }
 
-    private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http) : IAsyncDisposable
+    private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http, ReconcileJournal? journal) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
             await orchestrator.DisposeAsync().ConfigureAwait(false);
             http.Dispose();
+            journal?.Dispose();
         }
     }
 }

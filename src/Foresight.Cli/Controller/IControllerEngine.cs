@@ -9,6 +9,9 @@ public interface IControllerEngine : IAsyncDisposable
     /// <summary>simulated or kubernetes.</summary>
     string Mode { get; }
 
+    /// <summary>The engine's durable command journal when one is configured; null: the loop keeps its log in memory.</summary>
+    ICommandJournal? Journal => null;
+
     /// <param name="elapsed">Wall time since the previous tick (more than one period when ticks were coalesced).</param>
     ValueTask<EngineTick> TickAsync(TimeSpan elapsed, bool dryRun, CancellationToken cancellationToken);
 }

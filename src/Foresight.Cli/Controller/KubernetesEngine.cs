@@ -31,6 +31,9 @@ public sealed class KubernetesEngine : IControllerEngine
     private readonly TimeProvider _time;
     private readonly IAsyncDisposable? _owned;
     private readonly ILeadership? _leadership;
+
+    /// <summary>The durable journal the floor changes are recorded in (as events), when one is configured.</summary>
+    public ICommandJournal? Journal { get; init; }
     private readonly long _start;
     private readonly OnlineDemandForecaster[] _forecasters;
     private readonly TrafficHistory[] _history;

@@ -1,5 +1,6 @@
 using Foresight.Cli.Commands;
 using Foresight.Control.Decision;
+using Foresight.Control.Journal;
 using Foresight.Control.Reconcile;
 using Foresight.Core.Forecasts;
 using Foresight.Feedback;
@@ -27,15 +28,19 @@ public sealed class SimulatedEngine : IControllerEngine
     private readonly TrafficHistory[] _history;
     private readonly List<Decision>[] _decisions;
     private readonly bool[][] _risePending;
+    private readonly ReconcileJournal? _journal;
 
-    private SimulatedEngine(SimulatedConfig config, SimulationScenario scenario, OnlineDemandForecaster forecaster, PredictiveOptions options)
+    private SimulatedEngine(
+        SimulatedConfig config, SimulationScenario scenario, OnlineDemandForecaster forecaster, PredictiveOptions options, ReconcileJournal? journal)
     {
+        _journal = journal;
+        Journal = journal is null ? null : new SqliteCommandJournal(journal);
         _config = config;
         _scenario = scenario;
         _forecaster = forecaster;
         _policy = new PredictivePolicy("predictive", forecaster, options);
         var settings = new RunSettings { DurationSeconds = scenario.DurationSeconds, TargetUtilization = scenario.TargetUtilization };
-        _session = new SimulationSession(ScenarioRunner.SetupFor(scenario), settings, _policy);
+        _session = new SimulationSession(ScenarioRunner.SetupFor(scenario), settings, _policy, journal);
         _siteIds = scenario.Topology.Sites.Select(s => s.Id).ToList();
         int apps = scenario.Apps.Count;
         _history = Enumerable.Range(0, apps).Select(_ => new TrafficHistory(_siteIds.Count)).ToArray();
@@ -45,17 +50,20 @@ public sealed class SimulatedEngine : IControllerEngine
 
     public string Mode => "simulated";
 
+    public ICommandJournal? Journal { get; }
+
     public SimulationScenario Scenario => _scenario;
 
     public EdgeSimulator Simulator => _session.Simulator;
 
     /// <summary>Loads the scenario and replays its warm-up history (not recorded as decisions) so forecasts exist from the first tick.</summary>
-    public static SimulatedEngine Create(SimulatedConfig config, PredictiveOptions options)
+    /// <param name="journal">The SQLite reconcile journal to write every command to first (owned by the engine), or null.</param>
+    public static SimulatedEngine Create(SimulatedConfig config, PredictiveOptions options, ReconcileJournal? journal = null)
     {
         SimulationScenario scenario = SimulateCommand.LoadScenario(new SimulateCommand.SimulateArgs(
             config.Scenario, null, null, "predictive", config.Seed, null, null, null, Quiet: true, Forecaster: config.Forecaster));
         var forecaster = (OnlineDemandForecaster)PredictiveForecasting.For(scenario, config.Forecaster, feedback: true);
-        var engine = new SimulatedEngine(config, scenario, forecaster, options);
+        var engine = new SimulatedEngine(config, scenario, forecaster, options, journal);
         double start = Math.Min(
             config.StartAtSeconds ?? ScenarioRunner.WarmupSeconds(scenario) + 60,
             scenario.DurationSeconds);
@@ -129,7 +137,11 @@ public sealed class SimulatedEngine : IControllerEngine
         return ValueTask.FromResult(new EngineTick(now, statuses, commands, reconcileSeconds, accuracy.Mase, accuracy.Coverage90, message));
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        _journal?.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     private void Sample(double window)
     {

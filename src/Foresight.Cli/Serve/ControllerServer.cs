@@ -64,7 +64,7 @@ public sealed class ControllerServer : IAsyncDisposable
         });
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(engine);
-        builder.Services.AddSingleton<ICommandJournal>(new InMemoryCommandJournal());
+        builder.Services.AddSingleton<ICommandJournal>(engine.Journal ?? new InMemoryCommandJournal());
         builder.Services.AddSingleton(sp => new ControllerLoop(
             sp.GetRequiredService<IControllerEngine>(),
             TimeSpan.FromMilliseconds(config.TickMs),

@@ -1,4 +1,5 @@
 using Foresight.Control.Faults;
+using Foresight.Control.Journal;
 using Foresight.Control.Placement;
 using Foresight.Control.Reconcile;
 using Foresight.Orchestration;
@@ -19,13 +20,17 @@ public sealed class SimulationSession
     private readonly IScalingPolicy _policy;
     private readonly PolicyContext _context;
     private readonly PlacementReconciler _reconciler;
+    private readonly JournaledReconciler? _journaled;
+    private readonly JournaledReconciler? _journaledDryRun;
     private readonly double[][] _routingDemand;
     private readonly List<TimelineSample> _timeline = [];
     private double _nextDecision;
     private double _nextReconcile;
     private double _nextTimeline;
 
-    public SimulationSession(EngineSetup setup, RunSettings settings, IScalingPolicy policy)
+    /// <param name="journal">When given, every reconcile command is written to it before it is issued (and a journal
+    /// left unfinished by an earlier run is resolved first); otherwise commands go straight to the simulator.</param>
+    public SimulationSession(EngineSetup setup, RunSettings settings, IScalingPolicy policy, ReconcileJournal? journal = null)
     {
         _settings = settings;
         _policy = policy;
@@ -52,10 +57,14 @@ public sealed class SimulationSession
         Resilient = Injector is null
             ? null
             : new ResilientOrchestrator(Injector, Simulator.Clock, new OrchestratorRetryOptions { BaseDelay = TimeSpan.Zero, AttemptTimeout = null });
-        _reconciler = new PlacementReconciler(
-            setup.Topology,
-            setup.Apps,
-            Injector is null ? null : new ReconcilerOptions { StartupTimeoutFactor = 3 });
+        ReconcilerOptions? options = Injector is null ? null : new ReconcilerOptions { StartupTimeoutFactor = 3 };
+        _reconciler = new PlacementReconciler(setup.Topology, setup.Apps, options);
+        if (journal is not null)
+        {
+            IOrchestrator target = (IOrchestrator?)Resilient ?? Simulator;
+            _journaled = new JournaledReconciler(setup.Topology, setup.Apps, target, journal, options);
+            _journaledDryRun = new JournaledReconciler(setup.Topology, setup.Apps, target, journal, options, dryRun: true);
+        }
         _routingDemand = new double[apps][];
         for (int a = 0; a < apps; a++)
         {
@@ -123,18 +132,29 @@ public sealed class SimulationSession
                 sim.ObservedIngressRates(a, _settings.RoutingWindowSeconds, _routingDemand[a]);
             }
 
-            plan = _reconciler.Plan(Desired, sim.Snapshot(), _routingDemand);
-            if (DryRun)
+            if (_journaled is not null)
             {
-                // Planned only: the controller's dry-run shows what it would do.
-            }
-            else if (Resilient is null)
-            {
-                PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                // Intent first: each command is in the journal before it reaches the simulator.
+                JournaledReconciler reconciler = DryRun ? _journaledDryRun! : _journaled;
+                ReconcileOutcome outcome = reconciler.ReconcileAsync(Desired, _routingDemand, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                FailedCommands += outcome.Failed;
+                plan = new ReconcilePlan(outcome.DryRun ? outcome.Commands : outcome.Commands.Take(outcome.Issued).ToList());
             }
             else
             {
-                ApplyTolerant(plan, Resilient);
+                plan = _reconciler.Plan(Desired, sim.Snapshot(), _routingDemand);
+                if (DryRun)
+                {
+                    // Planned only: the controller's dry-run shows what it would do.
+                }
+                else if (Resilient is null)
+                {
+                    PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                }
+                else
+                {
+                    ApplyTolerant(plan, Resilient);
+                }
             }
 
             _nextReconcile = now + _settings.ReconcilePeriodSeconds;

@@ -1,4 +1,5 @@
 using Foresight.Cli.Commands;
+using Foresight.Control.Journal;
 
 namespace Foresight.Cli.Tests.Controller;
 
@@ -48,6 +49,48 @@ public sealed class RunCommandTests : IDisposable
         Assert.Contains("3 tick(s)", text);
         Assert.Contains("dry-run (nothing applied)", text);
         Assert.DoesNotContain(" applied ", text);
+    }
+
+    [Fact]
+    public async Task Every_applied_command_is_in_the_sqlite_journal_and_a_second_run_continues_it()
+    {
+        string config = FastConfig(_workspace);
+        string db = _workspace.Path("journal.db");
+
+        var first = new StringWriter();
+        Assert.Equal(0, await RunCommand.ExecuteAsync(null, config, dryRun: false, ticks: 30, "text", first, CancellationToken.None, journal: db));
+        // "tick N  applied  spin-up  app@site  request-id": the journal also holds the start-up replay's commands.
+        var printed = first.ToString().Split('\n')
+            .Where(l => l.Contains(" applied ", StringComparison.Ordinal))
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .ToList();
+        Assert.NotEmpty(printed);
+
+        HashSet<string?> firstRequests;
+        using (ReconcileJournal journal = ReconcileJournal.Open(db, TimeProvider.System))
+        {
+            IReadOnlyList<JournalEntry> entries = journal.Recent(100_000);
+            Assert.Empty(journal.Unresolved());
+            foreach ((string printedKind, string journalKind) in new[] { ("spin-up", JournalKinds.SpinUp), ("drain", JournalKinds.Drain), ("stop", JournalKinds.Stop), ("set-route", JournalKinds.Route) })
+            {
+                Assert.True(
+                    printed.Count(p => p[3] == printedKind) <= entries.Count(e => e.Kind == journalKind && e.Status == JournalStatus.Done),
+                    $"fewer journaled {journalKind} rows than applied");
+            }
+
+            var done = entries.Where(e => e.Kind == JournalKinds.SpinUp && e.Status == JournalStatus.Done).Select(e => e.RequestId).ToHashSet();
+            Assert.All(printed.Where(p => p[3] == "spin-up"), p => Assert.Contains(p[5], done));
+            firstRequests = entries.Where(e => e.RequestId is not null).Select(e => e.RequestId).ToHashSet();
+        }
+
+        // A restarted controller resolves what it finds and goes on numbering its requests after the last one.
+        Assert.Equal(0, await RunCommand.ExecuteAsync(null, config, dryRun: false, ticks: 30, "text", new StringWriter(), CancellationToken.None, journal: db));
+        using (ReconcileJournal journal = ReconcileJournal.Open(db, TimeProvider.System))
+        {
+            var again = journal.Recent(100_000).Where(e => e.RequestId is not null).Select(e => e.RequestId).ToList();
+            Assert.Equal(again.Count, again.Distinct().Count());
+            Assert.True(again.Count >= firstRequests.Count);
+        }
     }
 
     [Fact]
