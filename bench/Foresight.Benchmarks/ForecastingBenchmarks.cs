@@ -28,8 +28,11 @@ namespace Foresight.Benchmarks;
 /// <summary>Shared data, shapes and the FLOP and peak model of the forecasting benchmarks.</summary>
 public static class ForecastBench
 {
-    /// <summary>Inputs per step of an hourly series with timestamps and no covariates: y plus 4 calendar features.</summary>
-    public const int InputSize = 5;
+    /// <summary>
+    /// Inputs per step of an hourly series with timestamps and no covariates, as the default model builds it: y, the 2
+    /// level-free local inputs (<see cref="RecurrentOptions.LocalInputs"/>) and 4 calendar features.
+    /// </summary>
+    public const int InputSize = 7;
 
     public const int Layers = 2;
 
@@ -240,7 +243,7 @@ public sealed class WorkColumn : IColumn
 
 /// <summary>
 /// Streaming inference: the cost of one new observation for one series, on an already fitted model (2 layers,
-/// hourly series with calendar features, so I = 5). <c>RecurrentUpdate</c> is the public API
+/// hourly series with local and calendar features, so I = 7). <c>RecurrentUpdate</c> is the public API
 /// (<see cref="RecurrentForecaster.Update"/> with one value: input features + one stack step + ring push);
 /// <c>StackStep</c> is the bare recurrent step of the same shape. The baseline is seasonal naive's Update of the
 /// same observation. One operation = one series-step.

@@ -357,10 +357,10 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
     }
 
     /// <summary>
-/// Scores the forecasts issued before this bucket against it, up to <see cref="ScoredSteps"/> ahead. Returns |error|
-/// summed over sites and averaged over the steps ahead that predicted this bucket (NaN if none): the drift stream.
-/// Later steps are included because a model whose level adapts quickly hides a changed shape from one-step errors.
-/// </summary>
+    /// Scores the forecasts issued before this bucket against it, up to <see cref="ScoredSteps"/> ahead. Returns |error|
+    /// summed over sites and averaged over the steps ahead that predicted this bucket (NaN if none): the drift stream.
+    /// Later steps are included because a model whose level adapts quickly hides a changed shape from one-step errors.
+    /// </summary>
     private double Score(AppState state, double[] actual)
     {
         int m = _options.SeasonLength;
@@ -394,13 +394,13 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
                 ScoredPoint point = state.Rolling.Record(actual[s], f, step, history[^(m + 1)]);
                 state.AbsError += point.AbsError;
-                state.AbsSeasonalError += Math.Abs(actual[s] - history[^(m + 1)]);
-                state.Covered += actual[s] >= f.Quantile(0.05, step) && actual[s] <= f.Quantile(0.95, step) ? 1 : 0;
+                state.AbsSeasonalError += point.NaiveAbsError;
+                state.Covered += point.In90 ? 1 : 0;
                 state.Scored++;
                 if (state.AfterSwap is not null)
                 {
                     state.AfterSwap.Error += point.AbsError;
-                    state.AfterSwap.Naive += Math.Abs(actual[s] - history[^(m + 1)]);
+                    state.AfterSwap.Naive += point.NaiveAbsError;
                 }
             }
         }

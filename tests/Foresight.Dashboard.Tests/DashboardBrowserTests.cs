@@ -50,12 +50,14 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(sites, rows);
 
         // It updates: the tick counter and engine time move between two polls.
-        string tick1 = await page.Locator("#tick").InnerTextAsync();
-        string time1 = await page.Locator("#engine-time").InnerTextAsync();
+        // Both read in one evaluation: read one at a time, a poll landing in between pairs an old tick with a new time.
+        const string Read = "() => [document.getElementById('tick').textContent, document.getElementById('engine-time').textContent]";
+        string[] first = await page.EvaluateAsync<string[]>(Read);
+        string tick1 = first[0], time1 = first[1];
         await page.WaitForFunctionAsync(
             "([t]) => document.getElementById('tick').textContent !== t", new object[] { tick1 }, new PageWaitForFunctionOptions { Timeout = 15_000 });
-        string tick2 = await page.Locator("#tick").InnerTextAsync();
-        string time2 = await page.Locator("#engine-time").InnerTextAsync();
+        string[] second = await page.EvaluateAsync<string[]>(Read);
+        string tick2 = second[0], time2 = second[1];
         Assert.True(long.Parse(tick2) > long.Parse(tick1), $"tick went from {tick1} to {tick2}");
         Assert.NotEqual(time1, time2);
 

@@ -84,4 +84,19 @@ public sealed record KubernetesConfig
 
 /// <param name="Query">PromQL returning requests per second per site (a vector with one series per site).</param>
 /// <param name="SiteLabel">The label of <paramref name="Query"/>'s result that names the site.</param>
-public sealed record KubernetesApp(AppProfile Profile, IReadOnlyList<string> Sites, string Query, string SiteLabel);
+public sealed record KubernetesApp(AppProfile Profile, IReadOnlyList<string> Sites, string Query, string SiteLabel)
+{
+    /// <summary>The index of <paramref name="site"/> in <see cref="Sites"/>, or -1 for a site this app does not run in.</summary>
+    public int SiteIndex(string? site)
+    {
+        for (int i = 0; i < Sites.Count; i++)
+        {
+            if (string.Equals(Sites[i], site, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

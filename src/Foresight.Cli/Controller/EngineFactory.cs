@@ -1,4 +1,5 @@
 using Foresight.Control.Journal;
+using Foresight.Ingest.Prometheus;
 using Foresight.Kubernetes;
 
 namespace Foresight.Cli.Controller;
@@ -57,8 +58,10 @@ public static class EngineFactory
         }
 
         var orchestrator = new KubernetesOrchestrator(client, options, time);
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var prometheus = new PrometheusTrafficObserver(http, new Uri(k.Prometheus.ToString().TrimEnd('/') + "/"));
+        // The client's own per-attempt timeout (then a retry) must fire, not HttpClient's, which would cancel the retries.
+        var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        var prometheus = new PrometheusTrafficObserver(
+            new PrometheusClient(http, k.Prometheus, new PrometheusClientOptions { AttemptTimeout = TimeSpan.FromSeconds(10) }, time), time);
         var lease = new LeaseElector(client, k.Namespace, k.LeaseName, LeaseIdentity(), time);
         ReconcileJournal? journal = OpenJournal(config, time);
         return new KubernetesEngine(

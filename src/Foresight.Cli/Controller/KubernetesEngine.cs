@@ -37,7 +37,7 @@ public sealed class KubernetesEngine : IControllerEngine
     private readonly long _start;
     private readonly OnlineDemandForecaster[] _forecasters;
     private readonly TrafficHistory[] _history;
-    private readonly List<Decision>[] _decisions;
+    private readonly DecisionLog[] _decisions;
     private readonly int[][] _floor;
     private readonly double[][] _holdUntil;
 
@@ -74,7 +74,7 @@ public sealed class KubernetesEngine : IControllerEngine
                 Epoch = time.GetUtcNow(),
             })).ToArray();
         _history = config.Apps.Select(a => new TrafficHistory(a.Sites.Count)).ToArray();
-        _decisions = config.Apps.Select(_ => new List<Decision>()).ToArray();
+        _decisions = config.Apps.Select(_ => new DecisionLog()).ToArray();
         _floor = config.Apps.Select(a => new int[a.Sites.Count]).ToArray();
         _holdUntil = config.Apps.Select(a => new double[a.Sites.Count]).ToArray();
     }
@@ -99,7 +99,7 @@ public sealed class KubernetesEngine : IControllerEngine
             double[] rates = await _traffic.ObserveAsync(app, cancellationToken).ConfigureAwait(false);
             _forecasters[a].Observe(0, now, rates);
             _history[a].Add(now, rates);
-            (int[] live, int[] ready) = Count(snapshot, app);
+            (int[] live, int[] ready) = StatusBuilder.CountServing(snapshot, app.Profile.Name, app.Sites.Count, app.SiteIndex);
             var forecasts = new Forecast?[app.Sites.Count];
             for (int s = 0; s < forecasts.Length; s++)
             {
@@ -146,7 +146,7 @@ public sealed class KubernetesEngine : IControllerEngine
                 commands.Add(new EngineCommand(app.Profile.Name, "set-floor", $"{app.Profile.Name}@{site}", $"minReplicas {d.Needed}: {reason}", outcome, error));
                 if (outcome != "failed")
                 {
-                    Record(a, new Decision(now, app.Profile.Name, site, "raise-floor", _floor[a][s], d.Needed, d.Confidence, reason));
+                    _decisions[a].Add([new Decision(now, app.Profile.Name, site, "raise-floor", _floor[a][s], d.Needed, d.Confidence, reason)]);
                     _floor[a][s] = dryRun ? _floor[a][s] : d.Needed;
                 }
             }
@@ -160,7 +160,7 @@ public sealed class KubernetesEngine : IControllerEngine
                 commands.Add(new EngineCommand(app.Profile.Name, "restore-floor", $"{app.Profile.Name}@{site}", "the predicted peak has passed", outcome, error));
                 if (outcome != "failed")
                 {
-                    Record(a, new Decision(now, app.Profile.Name, site, "restore-floor", _floor[a][s], 0, null, "predicted peak passed; the HPA's own minReplicas is back"));
+                    _decisions[a].Add([new Decision(now, app.Profile.Name, site, "restore-floor", _floor[a][s], 0, null, "predicted peak passed; the HPA's own minReplicas is back")]);
                     _floor[a][s] = 0;
                 }
             }
@@ -185,39 +185,6 @@ public sealed class KubernetesEngine : IControllerEngine
         }
     }
 
-    private void Record(int a, Decision decision)
-    {
-        _decisions[a].Insert(0, decision);
-        if (_decisions[a].Count > StatusBuilder.RecentDecisions)
-        {
-            _decisions[a].RemoveAt(_decisions[a].Count - 1);
-        }
-    }
-
-    private static (int[] Live, int[] Ready) Count(ClusterSnapshot snapshot, KubernetesApp app)
-    {
-        var live = new int[app.Sites.Count];
-        var ready = new int[app.Sites.Count];
-        foreach (InstanceInfo i in snapshot.Instances)
-        {
-            int s = -1;
-            for (int k = 0; k < app.Sites.Count; k++)
-            {
-                s = app.Sites[k] == i.SiteId ? k : s;
-            }
-
-            if (i.App != app.Profile.Name || s < 0 || !i.State.IsLive() || i.State == InstanceState.Draining)
-            {
-                continue;
-            }
-
-            live[s]++;
-            ready[s] += i.State == InstanceState.Ready ? 1 : 0;
-        }
-
-        return (live, ready);
-    }
-
     private AppStatus BuildStatus(int a, Forecast?[] forecasts, int[] live, int[] ready, double now)
     {
         KubernetesApp app = _config.Apps[a];
@@ -230,7 +197,7 @@ public sealed class KubernetesEngine : IControllerEngine
             Forecasts = forecasts.Select((x, s) => x is null ? null : StatusBuilder.Band(app.Sites[s], x, now, f.StepSeconds)).OfType<ForecastBand>().ToList(),
             Actual = _history[a].Series(app.Sites),
             Placements = app.Sites.Select((site, s) => new SitePlacement(site, Math.Max(live[s], _floor[a][s]), live[s], ready[s], _floor[a][s])).ToList(),
-            Decisions = [.. _decisions[a]],
+            Decisions = _decisions[a].ToList(),
             ReactiveOnly = f.IsReactiveOnly(0),
             FallbackReason = f.IsFitted(0) ? f.FallbackReasons[0] : "warming up: no model fitted yet (the HPAs alone scale)",
             LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(app.Profile, _options),

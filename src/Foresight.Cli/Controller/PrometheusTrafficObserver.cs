@@ -4,13 +4,6 @@ using Foresight.Ingest.Prometheus;
 
 namespace Foresight.Cli.Controller;
 
-/// <summary>Reads the current request rate per site of one app.</summary>
-public interface ITrafficObserver
-{
-    /// <summary>Requests per second per site, in the order of <see cref="KubernetesApp.Sites"/> (0 where nothing was reported).</summary>
-    ValueTask<double[]> ObserveAsync(KubernetesApp app, CancellationToken cancellationToken);
-}
-
 /// <summary>
 /// The current request rate per site of an app, from an instant query through <see cref="PrometheusClient"/> (bounded
 /// retries, typed errors): the app's PromQL must return a vector with one series per site, labelled by
@@ -49,7 +42,7 @@ public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvi
                 throw new InvalidInputException(where, $"series {series.Describe()} has no '{app.SiteLabel}' label; aggregate with sum by ({app.SiteLabel})", field: "siteLabel");
             }
 
-            int site = IndexOf(app.Sites, label);
+            int site = app.SiteIndex(label);
             if (site < 0 || series.Samples.Count == 0)
             {
                 continue; // a site this controller does not manage
@@ -69,18 +62,5 @@ public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvi
         }
 
         return rates;
-    }
-
-    private static int IndexOf(IReadOnlyList<string> sites, string? site)
-    {
-        for (int i = 0; i < sites.Count; i++)
-        {
-            if (string.Equals(sites[i], site, StringComparison.Ordinal))
-            {
-                return i;
-            }
-        }
-
-        return -1;
     }
 }

@@ -26,7 +26,7 @@ public sealed class SimulatedEngine : IControllerEngine
     private readonly SimulationScenario _scenario;
     private readonly IReadOnlyList<string> _siteIds;
     private readonly TrafficHistory[] _history;
-    private readonly List<Decision>[] _decisions;
+    private readonly DecisionLog[] _decisions;
     private readonly bool[][] _risePending;
     private readonly ReconcileJournal? _journal;
 
@@ -44,7 +44,7 @@ public sealed class SimulatedEngine : IControllerEngine
         _siteIds = scenario.Topology.Sites.Select(s => s.Id).ToList();
         int apps = scenario.Apps.Count;
         _history = Enumerable.Range(0, apps).Select(_ => new TrafficHistory(_siteIds.Count)).ToArray();
-        _decisions = Enumerable.Range(0, apps).Select(_ => new List<Decision>()).ToArray();
+        _decisions = Enumerable.Range(0, apps).Select(_ => new DecisionLog()).ToArray();
         _risePending = Enumerable.Range(0, apps).Select(_ => new bool[_siteIds.Count]).ToArray();
     }
 
@@ -126,8 +126,9 @@ public sealed class SimulatedEngine : IControllerEngine
         ClusterSnapshot snapshot = sim.Snapshot();
         for (int a = 0; a < apps; a++)
         {
-            RecordDecisions(a, before, now);
-            statuses.Add(BuildStatus(a, snapshot, now));
+            (int[] live, int[] ready) = StatusBuilder.CountServing(snapshot, _scenario.Apps[a].Name, _siteIds.Count, _scenario.Topology.SiteIndex);
+            RecordDecisions(a, before, live, now);
+            statuses.Add(BuildStatus(a, live, ready, now));
         }
 
         ForecastAccuracy accuracy = _forecaster.Accuracy;
@@ -154,11 +155,10 @@ public sealed class SimulatedEngine : IControllerEngine
         }
     }
 
-    private void RecordDecisions(int a, Foresight.Control.Placement.DesiredPlacement before, double now)
+    private void RecordDecisions(int a, Foresight.Control.Placement.DesiredPlacement before, int[] active, double now)
     {
         string app = _scenario.Apps[a].Name;
         IReadOnlyList<FloorDecision>? floors = _policy.LastFloors.Length > a ? _policy.LastFloors[a] : null;
-        var active = ActivePerSite(a);
         var fresh = new List<Decision>();
         if (floors is not null)
         {
@@ -190,45 +190,13 @@ public sealed class SimulatedEngine : IControllerEngine
             fresh.Add(new Decision(now, app, _siteIds[s], want > was ? "scale-up" : "scale-down", was, want, null, reason));
         }
 
-        _decisions[a].InsertRange(0, fresh);
-        if (_decisions[a].Count > StatusBuilder.RecentDecisions)
-        {
-            _decisions[a].RemoveRange(StatusBuilder.RecentDecisions, _decisions[a].Count - StatusBuilder.RecentDecisions);
-        }
+        _decisions[a].Add(fresh);
     }
 
-    private int[] ActivePerSite(int a)
-    {
-        var active = new int[_siteIds.Count];
-        string app = _scenario.Apps[a].Name;
-        foreach (InstanceInfo i in _session.Simulator.Snapshot().Instances)
-        {
-            if (i.App == app && i.State.IsLive() && i.State != InstanceState.Draining)
-            {
-                active[_scenario.Topology.SiteIndex(i.SiteId)]++;
-            }
-        }
-
-        return active;
-    }
-
-    private AppStatus BuildStatus(int a, ClusterSnapshot snapshot, double now)
+    private AppStatus BuildStatus(int a, int[] live, int[] ready, double now)
     {
         var app = _scenario.Apps[a];
         int sites = _siteIds.Count;
-        var live = new int[sites];
-        var ready = new int[sites];
-        foreach (InstanceInfo i in snapshot.Instances)
-        {
-            if (i.App != app.Name || !i.State.IsLive() || i.State == InstanceState.Draining)
-            {
-                continue;
-            }
-
-            int s = _scenario.Topology.SiteIndex(i.SiteId);
-            live[s]++;
-            ready[s] += i.State == InstanceState.Ready ? 1 : 0;
-        }
 
         var bands = new List<ForecastBand>();
         for (int s = 0; s < sites; s++)
@@ -250,7 +218,7 @@ public sealed class SimulatedEngine : IControllerEngine
             Placements = Enumerable.Range(0, sites)
                 .Select(s => new SitePlacement(_siteIds[s], _session.Desired[a, s], live[s], ready[s], _policy.FloorAt(a, s)))
                 .ToList(),
-            Decisions = [.. _decisions[a]],
+            Decisions = _decisions[a].ToList(),
             ReactiveOnly = reactiveOnly,
             FallbackReason = _forecaster.IsFitted(a) ? _forecaster.FallbackReasons[a] : "warming up: no model fitted yet (reactive only)",
             LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(app, _policy.Options),

@@ -2,6 +2,7 @@ using Foresight.Control.Decision;
 using Foresight.Control.Reconcile;
 using Foresight.Core.Apps;
 using Foresight.Core.Forecasts;
+using Foresight.Orchestration;
 
 namespace Foresight.Cli.Controller;
 
@@ -43,6 +44,25 @@ public static class StatusBuilder
     public static string FloorReason(FloorDecision d, int current) =>
         $"forecast p50 {d.PlannedDemand:F1} req/s at lead time needs {d.Needed} (have {current}); P(rise beyond threshold) = {d.Confidence:P0}";
 
+    /// <summary>Per site: instances that serve or will (live and not draining), and of those the Ready ones.</summary>
+    public static (int[] Live, int[] Ready) CountServing(ClusterSnapshot snapshot, string app, int sites, Func<string, int> siteIndex)
+    {
+        var live = new int[sites];
+        var ready = new int[sites];
+        foreach (InstanceInfo i in snapshot.Instances)
+        {
+            if (i.App != app || !i.State.IsLive() || i.State == InstanceState.Draining || siteIndex(i.SiteId) is not (>= 0 and int s))
+            {
+                continue;
+            }
+
+            live[s]++;
+            ready[s] += i.State == InstanceState.Ready ? 1 : 0;
+        }
+
+        return (live, ready);
+    }
+
     public static EngineCommand ToEngineCommand(ReconcileCommand command, string outcome, string? error = null) => command switch
     {
         ReconcileCommand.SpinUp s => new EngineCommand(s.App, "spin-up", $"{s.Request.App}@{s.Request.SiteId}", s.Request.RequestId, outcome, error),
@@ -74,4 +94,22 @@ public sealed class TrafficHistory(int sites, int capacity = StatusBuilder.Histo
         double[] times = _points.Select(p => p.Time).ToArray();
         return siteIds.Select((id, s) => new TrafficSeries(id, times, _points.Select(p => p.Rates[s]).ToArray())).ToList();
     }
+}
+
+/// <summary>The most recent decisions of one app, newest first, bounded for the status.</summary>
+public sealed class DecisionLog(int capacity = StatusBuilder.RecentDecisions)
+{
+    private readonly List<Decision> _items = [];
+
+    /// <summary>Adds decisions made together (in their order), ahead of the older ones.</summary>
+    public void Add(IEnumerable<Decision> decisions)
+    {
+        _items.InsertRange(0, decisions);
+        if (_items.Count > capacity)
+        {
+            _items.RemoveRange(capacity, _items.Count - capacity);
+        }
+    }
+
+    public IReadOnlyList<Decision> ToList() => [.. _items];
 }

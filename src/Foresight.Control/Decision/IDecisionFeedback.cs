@@ -15,6 +15,7 @@ public interface IDecisionFeedback
     /// <param name="decisions">The decisions of this tick (one per site with a forecast).</param>
     /// <param name="activeReplicas">Per site: live, non-draining instances when the decision was made.</param>
     /// <param name="replicaRps">Requests per second one replica serves at the planning utilization.</param>
+    /// <param name="leadSeconds">The app's lead time: when the decisions are scored against what arrived.</param>
     /// <param name="options">The thresholds the decisions were made with.</param>
     void RecordDecisions(int app, double now, IReadOnlyList<FloorDecision> decisions, ReadOnlySpan<int> activeReplicas, double replicaRps, double leadSeconds, PredictiveOptions options);
 

@@ -95,11 +95,7 @@ public static class PredictiveFloor
     /// Replicas the whole app needs for the planning quantile of its predicted demand at any point from now until the
     /// lead time plus the hold window (sites summed per step), or null when a site has no forecast.
     /// </summary>
-    public static int? PeakNeed(AppProfile app, IReadOnlyList<Forecast?> forecasts, double targetUtilization, PredictiveOptions options) =>
-        PeakNeed(app, forecasts, targetUtilization, options, options.PlanningQuantile);
-
-    /// <summary>As <see cref="PeakNeed(AppProfile, IReadOnlyList{Forecast?}, double, PredictiveOptions)"/>, at <paramref name="quantile"/> of the demand.</summary>
-    public static int? PeakNeed(AppProfile app, IReadOnlyList<Forecast?> forecasts, double targetUtilization, PredictiveOptions options, double quantile)
+    public static int? PeakNeed(AppProfile app, IReadOnlyList<Forecast?> forecasts, double targetUtilization, PredictiveOptions options)
     {
         double perInstance = app.InstanceCapacityRps * targetUtilization;
         double window = LeadTimeSeconds(app, options) + options.HoldSeconds;
@@ -121,7 +117,7 @@ public static class PredictiveFloor
             double total = 0;
             foreach (Forecast? f in forecasts)
             {
-                total += f!.Quantile(quantile, k);
+                total += f!.Quantile(options.PlanningQuantile, k);
             }
 
             peak = Math.Max(peak, total);

@@ -123,7 +123,7 @@ public sealed class ResilientOrchestrator : IOrchestrator
         catch (TimeoutRejectedException e)
         {
             Interlocked.Increment(ref _gaveUp);
-            throw new OrchestratorException($"{what} timed out after {Retries} retries so far: {e.Message}", isTransient: true, e);
+            throw new OrchestratorException($"{what} timed out (gave up after its retries): {e.Message}", isTransient: true, e);
         }
         catch (OrchestratorException e) when (e.IsTransient)
         {

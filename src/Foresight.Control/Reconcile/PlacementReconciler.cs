@@ -113,7 +113,7 @@ public sealed class PlacementReconciler
     private long _requestCounter;
 
     /// <param name="nextRequestNumber">Source of spin-up request numbers; a journal persists it so ids are not reused after a restart.</param>
-    /// <param name="lastChange">When an app's placement last changed, for the cooldown (in memory if not given).</param>
+    /// <param name="lastChange">When an app's placement last changed, for the cooldown; without it there is no cooldown.</param>
     public PlacementReconciler(
         EdgeTopology topology,
         IReadOnlyList<AppProfile> apps,

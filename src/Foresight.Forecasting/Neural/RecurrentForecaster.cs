@@ -847,6 +847,9 @@ public sealed class GruForecaster : RecurrentForecaster
     }
 }
 
+/// <summary>One finished training epoch (of at most <paramref name="MaxEpochs"/>; early stopping may end sooner).</summary>
+public sealed record EpochProgress(int Epoch, int MaxEpochs, double TrainLoss, double? ValidationLoss);
+
 /// <summary>What a fit did.</summary>
 /// <param name="Epochs">Epochs run (early stopping may end sooner than the maximum).</param>
 /// <param name="TrainLoss">Mean chunk loss per epoch (scaled pinball).</param>
@@ -854,7 +857,4 @@ public sealed class GruForecaster : RecurrentForecaster
 /// <param name="BestValidationLoss">The kept model's validation loss.</param>
 /// <param name="SeriesSteps">Series-steps processed (for throughput).</param>
 /// <param name="Seconds">Wall time of the fit.</param>
-/// <summary>One finished training epoch (of at most <paramref name="MaxEpochs"/>; early stopping may end sooner).</summary>
-public sealed record EpochProgress(int Epoch, int MaxEpochs, double TrainLoss, double? ValidationLoss);
-
 public sealed record TrainingReport(int Epochs, IReadOnlyList<double> TrainLoss, IReadOnlyList<double> ValidationLoss, double BestValidationLoss, long SeriesSteps, double Seconds);

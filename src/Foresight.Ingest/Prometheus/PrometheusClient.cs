@@ -85,7 +85,7 @@ public sealed class PrometheusClient
                 ShouldHandle = new PredicateBuilder<Reply>()
                     .Handle<HttpRequestException>()
                     .Handle<TimeoutRejectedException>()
-                    .HandleResult(r => r.Status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout),
+                    .HandleResult(r => IsTransient(r.Status)),
             });
         }
 
@@ -167,7 +167,7 @@ public sealed class PrometheusClient
                 PrometheusErrorKind.Timeout, where, query, $"no answer within the HTTP client's timeout, {Attempts(attempts)}", inner: e);
         }
 
-        if (reply.Status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout
+        if (IsTransient(reply.Status)
             && !reply.Body.TrimStart().StartsWith('{'))
         {
             throw new PrometheusException(
@@ -180,4 +180,8 @@ public sealed class PrometheusClient
     private static string Attempts(int n) => n == 1 ? "1 attempt" : $"{n} attempts";
 
     private readonly record struct Reply(HttpStatusCode Status, string Body);
+
+    /// <summary>Gateway and overload answers: a proxy or a restarting Prometheus, worth another try.</summary>
+    private static bool IsTransient(HttpStatusCode status) =>
+        status is HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;
 }

@@ -5,11 +5,7 @@ namespace Foresight.Simulation.Engine;
 // The IOrchestrator port. Every call completes synchronously in simulated time.
 public sealed partial class EdgeSimulator
 {
-    private readonly Queue<OrchestratorException> _injectedFailures = new();
     private int _stallNext;
-
-    /// <summary>Test hook: the next orchestrator call throws this (after nothing has been changed).</summary>
-    public void InjectFailure(OrchestratorException failure) => _injectedFailures.Enqueue(failure);
 
     /// <summary>Test hook: the next <paramref name="count"/> new instances hang in cold start forever (never Ready).</summary>
     public void StallNextSpinUps(int count) => _stallNext = count;
@@ -38,13 +34,11 @@ public sealed partial class EdgeSimulator
     public ValueTask<InstanceInfo> SpinUpAsync(SpinUpRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        ThrowInjected();
         return ValueTask.FromResult(SpinUpCore(request));
     }
 
     public ValueTask<InstanceInfo> WaitUntilReadyAsync(InstanceId id, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        ThrowInjected();
         SimInstance inst = Find(id);
         if (inst.State == InstanceState.Ready)
         {
@@ -66,7 +60,6 @@ public sealed partial class EdgeSimulator
     public ValueTask SetRouteAsync(Route route, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(route);
-        ThrowInjected();
         int a = AppIndex(route.App);
         if (!_topology.TryGetSiteIndex(route.IngressSiteId, out int ingress))
         {
@@ -98,7 +91,6 @@ public sealed partial class EdgeSimulator
 
     public ValueTask DrainAsync(InstanceId id, CancellationToken cancellationToken)
     {
-        ThrowInjected();
         SimInstance inst = Find(id);
         switch (inst.State)
         {
@@ -117,7 +109,6 @@ public sealed partial class EdgeSimulator
 
     public ValueTask StopAsync(InstanceId id, CancellationToken cancellationToken)
     {
-        ThrowInjected();
         SimInstance inst = Find(id);
         if (inst.State != InstanceState.Stopped)
         {
@@ -132,7 +123,6 @@ public sealed partial class EdgeSimulator
 
     public ValueTask<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken)
     {
-        ThrowInjected();
         return ValueTask.FromResult(Snapshot());
     }
 
@@ -259,14 +249,6 @@ public sealed partial class EdgeSimulator
 
     private SimInstance Find(InstanceId id) =>
         _byId.TryGetValue(id.Value, out SimInstance? inst) ? inst : throw new InstanceNotFoundException(id);
-
-    private void ThrowInjected()
-    {
-        if (_injectedFailures.TryDequeue(out OrchestratorException? failure))
-        {
-            throw failure;
-        }
-    }
 
     private InstanceInfo ToInfo(SimInstance inst)
     {

@@ -75,13 +75,13 @@ public static class ScenarioRunner
             predictiveForecaster ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster));
         return name switch
         {
-            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds),
-            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds),
+            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds) { RecordForecastTrace = true },
+            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds) { RecordForecastTrace = true },
             "static" => new StaticPolicy(FirstDayPeaks(scenario)) { Name = display },
             "hpa" => new HpaPolicy { Name = display },
             "kpa" => new KpaPolicy { Name = display },
             "oracle" => new PredictivePolicy(display, new OracleForecaster(
-                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds),
+                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds) { RecordForecastTrace = true },
             _ => throw new ArgumentException($"Unknown policy '{name}'.", nameof(name)),
         };
     }

@@ -142,18 +142,15 @@ public sealed class SimulationSession
             }
             else
             {
+                // In dry-run the plan is only shown, never issued.
                 plan = _reconciler.Plan(Desired, sim.Snapshot(), _routingDemand);
-                if (DryRun)
-                {
-                    // Planned only: the controller's dry-run shows what it would do.
-                }
-                else if (Resilient is null)
+                if (!DryRun && Resilient is null)
                 {
                     PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
                 }
-                else
+                else if (!DryRun)
                 {
-                    ApplyTolerant(plan, Resilient);
+                    ApplyTolerant(plan, Resilient!);
                 }
             }
 

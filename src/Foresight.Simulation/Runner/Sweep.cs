@@ -37,7 +37,7 @@ public sealed record Sweep(string Parameter, IReadOnlyList<double> Values)
         {
             if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
             {
-                throw new InvalidInputException(field, $"'{part}' is not a number");
+                throw new InvalidInputException(field, $"'{part}' is not a number", field: name);
             }
 
             values.Add(v);
@@ -45,12 +45,12 @@ public sealed record Sweep(string Parameter, IReadOnlyList<double> Values)
 
         if (values.Count == 0)
         {
-            throw new InvalidInputException(field, $"give at least one value for '{name}'");
+            throw new InvalidInputException(field, $"give at least one value for '{name}'", field: name);
         }
 
         if (values.Distinct().Count() != values.Count)
         {
-            throw new InvalidInputException(field, $"a value of '{name}' is given twice");
+            throw new InvalidInputException(field, $"a value of '{name}' is given twice", field: name);
         }
 
         var sweep = new Sweep(name, values);
@@ -58,7 +58,7 @@ public sealed record Sweep(string Parameter, IReadOnlyList<double> Values)
         {
             if (sweep.Check(v) is string problem)
             {
-                throw new InvalidInputException(field, $"{name}={v.ToString(CultureInfo.InvariantCulture)}: {problem}");
+                throw new InvalidInputException(field, $"{name}={v.ToString(CultureInfo.InvariantCulture)}: {problem}", field: name);
             }
         }
 

@@ -63,6 +63,12 @@ public sealed class PredictivePolicy : IScalingPolicy
 
     public PredictiveOptions Options => _options;
 
+    /// <summary>
+    /// Keep every decision's forecast for the report's bands. Batch runs turn it on; a live controller leaves it off,
+    /// since the record grows with the run.
+    /// </summary>
+    public bool RecordForecastTrace { get; init; }
+
     /// <summary>The first app's forecasts against the traffic that then arrived, per site (for reports).</summary>
     public ForecastTrace? ForecastTrace { get; private set; }
 
@@ -114,7 +120,7 @@ public sealed class PredictivePolicy : IScalingPolicy
             }
         }
 
-        if (context.Apps.Count > 0)
+        if (RecordForecastTrace && context.Apps.Count > 0)
         {
             _trace ??= new ForecastTraceRecorder(sites);
             if (_traceObserved.Length != sites)
@@ -141,7 +147,7 @@ public sealed class PredictivePolicy : IScalingPolicy
                 // already allows fewer replicas (the reactive signal agrees) and the forecast says, at its upper
                 // scale-down quantile, that no rebound is due before a new instance could be warm, scale down now.
                 if (_hpas[a].LastRecommendation is int raw && raw < total
-                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, options[a], options[a].ScaleDownQuantile) is int need
+                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, options[a] with { PlanningQuantile = options[a].ScaleDownQuantile }) is int need
                     && need <= raw)
                 {
                     total = Math.Max(raw, context.Apps[a].MinInstances);
