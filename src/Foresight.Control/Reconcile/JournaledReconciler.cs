@@ -11,7 +11,11 @@ namespace Foresight.Control.Reconcile;
 /// <param name="Commands">The plan of the pass (issued, or only journaled in dry-run).</param>
 /// <param name="Failed">Commands the orchestrator rejected; the pass stopped at the first and the next one re-plans.</param>
 /// <param name="Error">Why the pass ended early (observe failed, a command failed), or null.</param>
-public sealed record ReconcileOutcome(long Pass, IReadOnlyList<ReconcileCommand> Commands, int Issued, int Failed, bool DryRun, string? Error);
+public sealed record ReconcileOutcome(long Pass, IReadOnlyList<ReconcileCommand> Commands, int Issued, int Failed, bool DryRun, string? Error)
+{
+    /// <summary>How issuing ended (which command failed and why), when the pass issued anything.</summary>
+    public IssueOutcome? Issue { get; init; }
+}
 
 /// <summary>How the unfinished intents found in the journal at start-up were resolved.</summary>
 public sealed record RecoveryOutcome(int Resumed, int Confirmed, int RolledBack, int Failed);
@@ -52,13 +56,16 @@ public sealed class JournaledReconciler
 
     /// <summary>
     /// Resolves the intents a previous controller left without an outcome. Runs before the first pass; a transient
-    /// orchestrator error leaves the rest unresolved and throws, and the next pass tries again.
+    /// orchestrator error leaves the rest unresolved and throws, and the next pass tries again. In dry-run it leaves
+    /// them all open.
     /// </summary>
     public async ValueTask<RecoveryOutcome> RecoverAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<JournalEntry> open = _journal.Unresolved();
         int resumed = 0, confirmed = 0, rolledBack = 0, failed = 0;
-        if (open.Count > 0)
+
+        // A dry-run changes nothing, so it must not resume spin-ups either: the open intents wait for a live pass.
+        if (open.Count > 0 && !_dryRun)
         {
             ClusterSnapshot snapshot = await _orchestrator.ObserveAsync(cancellationToken).ConfigureAwait(false);
             var live = snapshot.Instances.ToDictionary(i => i.Id);
@@ -174,47 +181,25 @@ public sealed class JournaledReconciler
             return new ReconcileOutcome(pass, plan.Commands, 0, 0, true, null);
         }
 
-        int issued = 0;
-        foreach (ReconcileCommand c in plan.Commands)
+        IssueOutcome issue = await CommandIssuer.IssueInOrderAsync(
+            plan.Commands,
+            _orchestrator,
+            cancellationToken,
+            onIssuing: c =>
+            {
+                (string kind, string target, string? rid, string detail, string? payload) = Describe(c);
+                return _journal.RecordIntent(pass, c.App, kind, target, rid, detail, payload);
+            },
+            onDone: (seq, result) => _journal.MarkDone(seq, result),
+            onFailed: (seq, e) => _journal.MarkFailed(seq, e.Message)).ConfigureAwait(false);
+        if (issue.Failed is { } failed)
         {
-            (string kind, string target, string? rid, string detail, string? payload) = Describe(c);
-            long seq = _journal.RecordIntent(pass, c.App, kind, target, rid, detail, payload);
-            try
-            {
-                string? result = await IssueAsync(c, cancellationToken).ConfigureAwait(false);
-                _journal.MarkDone(seq, result);
-                issued++;
-            }
-            catch (Exception e) when (e is OrchestratorException or TimeoutException)
-            {
-                // The state is safe: commands are ordered so that any prefix of a plan keeps capacity and routes valid.
-                _journal.MarkFailed(seq, e.Message);
-                return new ReconcileOutcome(pass, plan.Commands, issued, 1, false, $"{kind} {target} failed: {e.Message}");
-            }
+            // The state is safe: commands are ordered so that any prefix of a plan keeps capacity and routes valid.
+            (string kind, string target, _, _, _) = Describe(failed);
+            return new ReconcileOutcome(pass, plan.Commands, issue.Issued, 1, false, $"{kind} {target} failed: {issue.Error!.Message}") { Issue = issue };
         }
 
-        return new ReconcileOutcome(pass, plan.Commands, issued, 0, false, null);
-    }
-
-    private async ValueTask<string?> IssueAsync(ReconcileCommand command, CancellationToken ct)
-    {
-        switch (command)
-        {
-            case ReconcileCommand.SpinUp s:
-                InstanceInfo inst = await _orchestrator.SpinUpAsync(s.Request, ct).ConfigureAwait(false);
-                return $"instance {inst.Id}";
-            case ReconcileCommand.Drain d:
-                await _orchestrator.DrainAsync(d.Instance, ct).ConfigureAwait(false);
-                return null;
-            case ReconcileCommand.Stop s:
-                await _orchestrator.StopAsync(s.Instance, ct).ConfigureAwait(false);
-                return null;
-            case ReconcileCommand.SetRoute r:
-                await _orchestrator.SetRouteAsync(r.Route, ct).ConfigureAwait(false);
-                return null;
-            default:
-                throw new InvalidOperationException($"Unknown command {command}.");
-        }
+        return new ReconcileOutcome(pass, plan.Commands, issue.Issued, 0, false, null) { Issue = issue };
     }
 
     private static (string Kind, string Target, string? RequestId, string Detail, string? Payload) Describe(ReconcileCommand command) => command switch

@@ -216,21 +216,7 @@ public sealed class PlacementReconciler
     {
         foreach (ReconcileCommand command in plan.Commands)
         {
-            switch (command)
-            {
-                case ReconcileCommand.SpinUp s:
-                    await orchestrator.SpinUpAsync(s.Request, cancellationToken).ConfigureAwait(false);
-                    break;
-                case ReconcileCommand.Drain d:
-                    await orchestrator.DrainAsync(d.Instance, cancellationToken).ConfigureAwait(false);
-                    break;
-                case ReconcileCommand.Stop s:
-                    await orchestrator.StopAsync(s.Instance, cancellationToken).ConfigureAwait(false);
-                    break;
-                case ReconcileCommand.SetRoute r:
-                    await orchestrator.SetRouteAsync(r.Route, cancellationToken).ConfigureAwait(false);
-                    break;
-            }
+            await CommandIssuer.IssueAsync(command, orchestrator, cancellationToken).ConfigureAwait(false);
         }
     }
 

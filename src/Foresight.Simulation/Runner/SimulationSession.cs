@@ -137,8 +137,15 @@ public sealed class SimulationSession
                 // Intent first: each command is in the journal before it reaches the simulator.
                 JournaledReconciler reconciler = DryRun ? _journaledDryRun! : _journaled;
                 ReconcileOutcome outcome = reconciler.ReconcileAsync(Desired, _routingDemand, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                FailedCommands += outcome.Failed;
                 plan = new ReconcilePlan(outcome.DryRun ? outcome.Commands : outcome.Commands.Take(outcome.Issued).ToList());
+                if (outcome.Issue is { } issue)
+                {
+                    Count(plan, issue);
+                }
+                else
+                {
+                    FailedCommands += outcome.Failed;
+                }
             }
             else
             {
@@ -174,19 +181,15 @@ public sealed class SimulationSession
     /// </summary>
     private void ApplyTolerant(ReconcilePlan plan, IOrchestrator orchestrator)
     {
-        foreach (ReconcileCommand command in plan.Commands)
-        {
-            try
-            {
-                PlacementReconciler.ApplyAsync(new ReconcilePlan([command]), orchestrator, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                StartupTimeouts += command is ReconcileCommand.Stop { Reason: StopReason.StartupTimeout } ? 1 : 0;
-            }
-            catch (OrchestratorException e)
-            {
-                FailedCommands++;
-                SpinUpFailures += command is ReconcileCommand.SpinUp && !e.IsTransient ? 1 : 0;
-                return;
-            }
-        }
+        IssueOutcome issue = CommandIssuer.IssueInOrderAsync(plan.Commands, orchestrator, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        Count(new ReconcilePlan(plan.Commands.Take(issue.Issued).ToList()), issue);
+    }
+
+    /// <summary>The fault counters, the same for the journaled and the direct path.</summary>
+    private void Count(ReconcilePlan issued, IssueOutcome issue)
+    {
+        StartupTimeouts += issued.Commands.Count(c => c is ReconcileCommand.Stop { Reason: StopReason.StartupTimeout });
+        FailedCommands += issue.Failed is null ? 0 : 1;
+        SpinUpFailures += issue.SpinUpRefused ? 1 : 0;
     }
 }

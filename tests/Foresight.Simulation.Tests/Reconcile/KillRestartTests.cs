@@ -143,6 +143,29 @@ public sealed class KillRestartTests
     }
 
     [Fact]
+    public async Task A_dry_run_restart_leaves_an_interrupted_spin_up_open_and_the_next_live_pass_resumes_it()
+    {
+        using var rig = new ReconcileRig([1, 0, 0]);
+        JournaledReconciler first = rig.Start(new KillSwitch(rig.Sim, killAt: 1, afterIssue: false));
+        await Assert.ThrowsAsync<ControllerKilledException>(
+            async () => await first.ReconcileAsync(ReconcileRig.Desired(0, 0, 1), rig.Demand(), CancellationToken.None));
+        JournalEntry intent = Assert.Single(rig.Journal.Unresolved());
+        Assert.Equal(JournalKinds.SpinUp, intent.Kind);
+
+        JournaledReconciler dryRun = rig.Start(dryRun: true);
+        await dryRun.ReconcileAsync(ReconcileRig.Desired(0, 0, 1), rig.Demand(), CancellationToken.None);
+
+        Assert.Single(rig.Sim.Snapshot().Instances);
+        Assert.Equal(intent.Seq, Assert.Single(rig.Journal.Unresolved()).Seq);
+
+        JournaledReconciler live = rig.Start();
+        await live.ReconcileAsync(null, rig.Demand(), CancellationToken.None);
+
+        Assert.Empty(rig.Journal.Unresolved());
+        Assert.Contains(rig.Sim.Snapshot().Instances, i => i.SiteId == rig.Sim.Topology.Sites[2].Id);
+    }
+
+    [Fact]
     public async Task Dry_run_journals_the_plan_as_planned_and_issues_nothing()
     {
         using var rig = new ReconcileRig([1, 0, 0]);

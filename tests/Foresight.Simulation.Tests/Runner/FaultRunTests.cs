@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Foresight.Core.Apps;
 using Foresight.Core.Topology;
 using Foresight.Simulation.Baselines;
@@ -62,6 +63,34 @@ public sealed class FaultRunTests
         TimelineSample end = result.Timeline[^1];
         Assert.True(end.InstancesBySite[1] >= 3, $"site 1 has {end.InstancesBySite[1]} instances at the end");
         Assert.True(result.SloViolationRate < 0.5, $"SLO violations {result.SloViolationRate:P1}");
+    }
+
+    [Fact]
+    public void The_journaled_path_counts_faults_like_the_direct_path()
+    {
+        var settings = new RunSettings { DurationSeconds = 1500, Faults = s_faults };
+        string db = Path.Combine(Path.GetTempPath(), $"foresight-faults-{Guid.NewGuid():N}.db");
+        try
+        {
+            EngineSetup setup = ShiftingDemand();
+            using var journal = Foresight.Control.Journal.ReconcileJournal.Open(db, new FakeTimeProvider(TestClusters.Epoch));
+            var session = new SimulationSession(setup, settings, new HpaPolicy(), journal);
+            for (double t = 0; t < settings.DurationSeconds; t += setup.StepSeconds)
+            {
+                session.Step();
+            }
+
+            Assert.True(session.SpinUpFailures > 0, "rejected spin-ups are counted");
+            Assert.True(session.StartupTimeouts > 0, "hung cold starts are replaced and counted");
+            Assert.True(session.FailedCommands >= session.SpinUpFailures);
+        }
+        finally
+        {
+            foreach (string f in new[] { db, db + "-wal", db + "-shm" })
+            {
+                File.Delete(f);
+            }
+        }
     }
 
     [Fact]
