@@ -1,66 +1,60 @@
-using System.Globalization;
+using System.Collections.Concurrent;
 using Foresight.Core;
+using Foresight.Core.Traffic;
 using Foresight.Ingest.Prometheus;
 
 namespace Foresight.Cli.Controller;
 
 /// <summary>
-/// The current request rate per site of an app, from an instant query through <see cref="PrometheusClient"/> (bounded
-/// retries, typed errors): the app's PromQL must return a vector with one series per site, labelled by
-/// <see cref="KubernetesApp.SiteLabel"/>. Errors name the app and the query.
+/// The current request rate per site of an app, read through <see cref="PrometheusTrafficSource.ReadLatestAsync(DateTimeOffset, IReadOnlyCollection{TrafficKey}?, CancellationToken)"/>,
+/// the same path (and the same rules for duplicate, negative and non-finite samples) as the history that
+/// <c>simulate --prometheus</c> replays. The app's PromQL returns one series per site, labelled by
+/// <see cref="KubernetesApp.SiteLabel"/>. A site without a usable sample (none, NaN, ±Inf) keeps its last reading, as the
+/// history path fills a trailing gap, and 0 before its first. Errors name the app and the query.
 /// </summary>
 public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvider time) : ITrafficObserver
 {
+    private readonly ConcurrentDictionary<string, (PrometheusTrafficSource Source, TrafficKey[] Expected, double[] Last)> _apps = new(StringComparer.Ordinal);
+
     public PrometheusTrafficObserver(HttpClient http, Uri baseAddress, TimeProvider? time = null)
         : this(new PrometheusClient(http, baseAddress, timeProvider: time), time ?? TimeProvider.System)
     {
     }
 
+    /// <summary>Sites whose latest reading was missing on the last observation of each app, with the reason.</summary>
+    public IReadOnlyList<MissingLiveReading> LastMissing { get; private set; } = [];
+
     public async ValueTask<double[]> ObserveAsync(KubernetesApp app, CancellationToken cancellationToken)
     {
         string where = $"prometheus query of app '{app.Profile.Name}'";
-        PrometheusResult result;
+        (PrometheusTrafficSource source, TrafficKey[] expected, double[] last) = _apps.GetOrAdd(app.Profile.Name, _ =>
+        (
+            new PrometheusTrafficSource(client, [new PrometheusTrafficQuery(app.Profile.Name, app.Query, app.SiteLabel)], timeProvider: time),
+            app.Sites.Select(s => new TrafficKey(app.Profile.Name, TraceTable.DefaultType, s)).ToArray(),
+            new double[app.Sites.Count]
+        ));
+        LiveSnapshot snapshot;
         try
         {
-            result = await client.QueryAsync(app.Query, time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+            snapshot = await source.ReadLatestAsync(time.GetUtcNow(), expected, cancellationToken).ConfigureAwait(false);
         }
         catch (PrometheusException e)
         {
             throw new InvalidInputException(where, e.Message, field: "query", inner: e);
         }
 
-        if (result.ResultType != "vector")
+        var rates = (double[])last.Clone();
+        foreach (TrafficSample sample in snapshot.Samples)
         {
-            throw new InvalidInputException(where, $"expected an instant vector (one series per site), got {result.ResultType}", field: "query");
+            int site = app.SiteIndex(sample.Key.Source);
+            if (site >= 0)
+            {
+                rates[site] = sample.Volume; // other sites are managed elsewhere
+            }
         }
 
-        var rates = new double[app.Sites.Count];
-        foreach (PrometheusSeries series in result.Series)
-        {
-            if (!series.Labels.TryGetValue(app.SiteLabel, out string? label))
-            {
-                throw new InvalidInputException(where, $"series {series.Describe()} has no '{app.SiteLabel}' label; aggregate with sum by ({app.SiteLabel})", field: "siteLabel");
-            }
-
-            int site = app.SiteIndex(label);
-            if (site < 0 || series.Samples.Count == 0)
-            {
-                continue; // a site this controller does not manage
-            }
-
-            double value = series.Samples[^1].Value;
-            if (double.IsNaN(value))
-            {
-                value = 0; // Prometheus reports NaN for 0/0 rates (no traffic at all): that is no traffic, not an error
-            }
-            else if (!double.IsFinite(value) || value < 0)
-            {
-                throw new InvalidInputException(where, $"site '{label}' has rate {value.ToString(CultureInfo.InvariantCulture)}; expected a finite rate >= 0", field: "query");
-            }
-
-            rates[site] += value;
-        }
-
+        rates.CopyTo(last, 0);
+        LastMissing = snapshot.Missing;
         return rates;
     }
 }

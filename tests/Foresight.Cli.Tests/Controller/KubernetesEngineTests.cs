@@ -277,6 +277,31 @@ public sealed class KubernetesEngineTests
     }
 
     [Fact]
+    public async Task A_site_whose_sample_goes_missing_keeps_its_last_reading_and_duplicate_sites_are_an_error()
+    {
+        string[] bodies =
+        [
+            """{"status":"success","data":{"resultType":"vector","result":[{"metric":{"site":"a"},"value":[1,"40"]},{"metric":{"site":"b"},"value":[1,"3"]}]}}""",
+            """{"status":"success","data":{"resultType":"vector","result":[{"metric":{"site":"a"},"value":[2,"NaN"]}]}}""",
+            """{"status":"success","data":{"resultType":"vector","result":[{"metric":{"site":"a"},"value":[3,"1"]},{"metric":{"site":"a","pod":"x"},"value":[3,"2"]}]}}""",
+        ];
+        int call = 0;
+        await using WebApplication server = await StartPrometheus(ctx => ctx.Response.WriteAsync(bodies[Math.Min(call++, bodies.Length - 1)]));
+        using var http = new HttpClient();
+        var observer = new PrometheusTrafficObserver(http, Address(server));
+
+        double[] first = await observer.ObserveAsync(Config.Apps[0], CancellationToken.None);
+        double[] second = await observer.ObserveAsync(Config.Apps[0], CancellationToken.None);
+
+        Assert.Equal(new double[] { 40, 3 }, first);
+        Assert.Equal(new double[] { 40, 3 }, second);
+        Assert.Equal(2, observer.LastMissing.Count);
+
+        var e = await Assert.ThrowsAsync<InvalidInputException>(async () => await observer.ObserveAsync(Config.Apps[0], CancellationToken.None));
+        Assert.Contains("app 'shop'", e.Message);
+    }
+
+    [Fact]
     public async Task A_prometheus_error_names_the_app_and_its_message()
     {
         await using WebApplication server = await StartPrometheus(ctx =>
