@@ -9,7 +9,8 @@ namespace Foresight.Cli.Commands;
 public static class TraceSeries
 {
     /// <summary>Reads <paramref name="path"/>; every row must follow the previous one by exactly one step.</summary>
-    public static (SeriesSet Series, DateTimeOffset[] Times) Read(string path, string option = "--data")
+    /// <param name="exogenous">Columns that are covariates of every other column (e.g. latency), not series of their own.</param>
+    public static (SeriesSet Series, DateTimeOffset[] Times) Read(string path, string option = "--data", IReadOnlyList<string>? exogenous = null)
     {
         if (!File.Exists(path))
         {
@@ -35,7 +36,29 @@ public static class TraceSeries
 
         DateTimeOffset origin = trace.StartTime ?? DateTimeOffset.UnixEpoch;
         var times = trace.TimeSeconds.Select(t => origin + TimeSpan.FromSeconds(t)).ToArray();
-        var series = trace.Keys.Select((k, i) => new Series(k.ToString(), trace.Values[i], times[0])).ToList();
-        return (new SeriesSet(TimeSpan.FromSeconds(step), series, source: path), times);
+        string[] names = trace.Keys.Select(k => k.ToString()).ToArray();
+        exogenous ??= [];
+        foreach (string name in exogenous)
+        {
+            if (!names.Contains(name, StringComparer.Ordinal))
+            {
+                throw new InvalidInputException("--exog", $"column '{name}' is not in '{path}' (its columns: {string.Join(", ", names)})", field: name);
+            }
+        }
+
+        if (exogenous.Distinct(StringComparer.Ordinal).Count() != exogenous.Count)
+        {
+            throw new InvalidInputException("--exog", "a column is named twice");
+        }
+
+        if (exogenous.Count == names.Length)
+        {
+            throw new InvalidInputException("--exog", "every column is a covariate; at least one must remain a series to forecast");
+        }
+
+        double[][] covariates = exogenous.Select(n => trace.Values[Array.IndexOf(names, n)]).ToArray();
+        var series = names.Select((n, i) => (Name: n, Index: i)).Where(c => !exogenous.Contains(c.Name, StringComparer.Ordinal))
+            .Select(c => new Series(c.Name, trace.Values[c.Index], times[0], covariates)).ToList();
+        return (new SeriesSet(TimeSpan.FromSeconds(step), series, exogenous.ToArray(), source: path), times);
     }
 }
