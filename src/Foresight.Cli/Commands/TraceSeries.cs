@@ -38,27 +38,36 @@ public static class TraceSeries
         var times = trace.TimeSeconds.Select(t => origin + TimeSpan.FromSeconds(t)).ToArray();
         string[] names = trace.Keys.Select(k => k.ToString()).ToArray();
         exogenous ??= [];
+        var chosen = new List<int>();
         foreach (string name in exogenous)
         {
-            if (!names.Contains(name, StringComparer.Ordinal))
+            // A column is named by its key (app/type/source) or, when that is unique, by its source alone (a wide CSV's header).
+            int[] matches = Enumerable.Range(0, names.Length)
+                .Where(i => names[i] == name || trace.Keys[i].Source == name).ToArray();
+            int[] exact = matches.Where(i => names[i] == name).ToArray();
+            matches = exact.Length > 0 ? exact : matches;
+            if (matches.Length != 1)
             {
-                throw new InvalidInputException("--exog", $"column '{name}' is not in '{path}' (its columns: {string.Join(", ", names)})", field: name);
+                string problem = matches.Length == 0 ? "is not in" : "names several columns of";
+                throw new InvalidInputException("--exog", $"column '{name}' {problem} '{path}' (its columns: {string.Join(", ", names)})", field: name);
             }
+
+            if (chosen.Contains(matches[0]))
+            {
+                throw new InvalidInputException("--exog", $"column '{name}' is named twice", field: name);
+            }
+
+            chosen.Add(matches[0]);
         }
 
-        if (exogenous.Distinct(StringComparer.Ordinal).Count() != exogenous.Count)
-        {
-            throw new InvalidInputException("--exog", "a column is named twice");
-        }
-
-        if (exogenous.Count == names.Length)
+        if (chosen.Count == names.Length)
         {
             throw new InvalidInputException("--exog", "every column is a covariate; at least one must remain a series to forecast");
         }
 
-        double[][] covariates = exogenous.Select(n => trace.Values[Array.IndexOf(names, n)]).ToArray();
-        var series = names.Select((n, i) => (Name: n, Index: i)).Where(c => !exogenous.Contains(c.Name, StringComparer.Ordinal))
-            .Select(c => new Series(c.Name, trace.Values[c.Index], times[0], covariates)).ToList();
-        return (new SeriesSet(TimeSpan.FromSeconds(step), series, exogenous.ToArray(), source: path), times);
+        double[][] covariates = chosen.Select(i => trace.Values[i]).ToArray();
+        var series = Enumerable.Range(0, names.Length).Where(i => !chosen.Contains(i))
+            .Select(i => new Series(names[i], trace.Values[i], times[0], covariates)).ToList();
+        return (new SeriesSet(TimeSpan.FromSeconds(step), series, chosen.Select(i => names[i]).ToArray(), source: path), times);
     }
 }
