@@ -26,7 +26,8 @@ public sealed record RecurrentOptions
     /// <summary>Series per mini-batch.</summary>
     public int BatchSize { get; init; } = 32;
 
-    public int MaxEpochs { get; init; } = 30;
+    /// <summary>A safety bound: early stopping on the held-out loss (<see cref="Patience"/>) ends training first.</summary>
+    public int MaxEpochs { get; init; } = 80;
 
     /// <summary>Epochs without a better validation loss before stopping.</summary>
     public int Patience { get; init; } = 4;

@@ -8,7 +8,9 @@ using Foresight.Forecasting.Data;
 using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
 
-// Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,conformal-lstm,...] [data dir] [key=value options for the neural models]
+// Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,lstm+gru,ensemble,lstm@2,ens:lstm@1+gru@2,conformal-lstm,...] [data dir]
+//   [key=value options for the neural models; split=val scores the validation split; cache=<dir> keeps each member's
+//   forecasts; fitonly=1 fits (and caches) without scoring]
 string models = args.Length > 0 ? args[0] : "snaive,ets,lstm,gru";
 string dir = args.Length > 1 ? args[1] : "/work/shared/data/m4_hourly";
 var kv = args.Skip(2).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
@@ -32,7 +34,7 @@ var neural = new RecurrentOptions
     Horizon = M4Hourly.Horizon,
     TbpttLength = Int("tbptt", 48),
     BatchSize = Int("batch", 32),
-    MaxEpochs = Int("epochs", 30),
+    MaxEpochs = Int("epochs", new RecurrentOptions().MaxEpochs),
     Patience = Int("patience", 4),
     LearningRate = Float("lr", 3e-3f),
     Seed = (ulong)Int("seed", 1),
@@ -77,6 +79,7 @@ IForecaster Make(string name) => name switch
     "lstm" => new LstmForecaster(neural),
     "gru" => new GruForecaster(neural),
     "lstm+gru" => EnsembleForecaster.LstmGru(neural),
+    "ensemble" => EnsembleForecaster.SeededLstmGru(neural, 2),
     "conformal-lstm" => new ConformalForecaster(new LstmForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
     "conformal-gru" => new ConformalForecaster(new GruForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
     "conformal-ets" => new ConformalForecaster(new EtsForecaster(), new ConformalOptions { Horizon = M4Hourly.Horizon }),
