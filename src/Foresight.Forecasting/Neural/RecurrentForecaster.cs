@@ -16,7 +16,8 @@ namespace Foresight.Forecasting.Neural;
 /// see <see cref="RecurrentOptions.LocalInputs"/>); sin/cos of hour of day and day of week when the series have timestamps; each
 /// exogenous covariate standardised by its fit-time mean and deviation.</item>
 /// <item>Training: truncated BPTT through each series from its start (the state is carried across chunks, exactly as
-/// in streaming inference), Adam with clipping and weight decay, early stopping on the last
+/// in streaming inference), or on long series through a bounded, seeded sample of windows per epoch
+/// (<see cref="RecurrentOptions.MaxWindowsPerEpoch"/>); Adam with clipping and weight decay, early stopping on the last
 /// <see cref="RecurrentOptions.ValidationSteps"/> of every series, mini-batches split into fixed shards run in
 /// parallel and summed in shard order. Same seed, same data ⇒ bit-identical model.</item>
 /// <item>Inference: <see cref="Update"/> costs one recurrent step per observation; <see cref="Predict"/> one head
