@@ -106,4 +106,39 @@ public sealed class BacktestCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("nan.csv:3", error);
     }
+
+    [Fact]
+    public void Exogenous_columns_are_covariates_of_the_other_series_not_series_themselves()
+    {
+        var lines = new List<string> { "hour,a,b,latency" };
+        for (int h = 0; h < 24 * 8; h++)
+        {
+            double latency = 10 + (h * 5 % 7);
+            lines.Add($"{h},{50 + (40 * Math.Sin(h * Math.PI / 12)) + latency:F1},{80 + (10 * Math.Cos(h * Math.PI / 12)) + (h * 3 % 5):F1},{latency:F1}");
+        }
+
+        string trace = _workspace.Write("exog.csv", string.Join('\n', lines) + "\n");
+        string json = _workspace.Path("bt.json");
+        (int code, string error) = CliWorkspace.Run("backtest", "--data", trace, "--model", "gru", "--horizon", "12", "--windows", "2", "--exog", "latency", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(2, doc.RootElement.GetProperty("series").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("mase").GetDouble() > 0);
+    }
+
+    [Theory]
+    [InlineData("jitter", "column 'jitter' is not in")]
+    [InlineData("a,b,latency", "at least one must remain a series")]
+    [InlineData("latency,latency", "named twice")]
+    [InlineData("latency,", "comma-separated column names")]
+    public void Bad_exogenous_columns_exit_2_naming_them(string exog, string expected)
+    {
+        string trace = _workspace.Write("exog.csv", "hour,a,b,latency\n0,1,2,3\n1,2,3,4\n2,3,4,5\n3,4,5,6\n");
+        (int code, string error) = CliWorkspace.Run("backtest", "--data", trace, "--model", "ets", "--horizon", "1", "--exog", exog);
+
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+        Assert.Contains("--exog", error);
+    }
 }

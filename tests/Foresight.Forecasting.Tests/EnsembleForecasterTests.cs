@@ -71,4 +71,20 @@ public sealed class EnsembleForecasterTests
         Assert.Throws<InvalidOperationException>(() => ensemble.Predict(3));
         Assert.Throws<ArgumentException>(() => new EnsembleForecaster("empty", []));
     }
+
+    [Fact]
+    public void A_seeded_ensemble_has_an_lstm_and_a_gru_per_seed_and_the_same_seed_gives_the_same_forecasts()
+    {
+        SeriesSet data = Data();
+        var options = new Neural.RecurrentOptions { HiddenSize = 4, Layers = 1, Horizon = 12, TbpttLength = 24, BatchSize = 2, MaxEpochs = 1, Seed = 5 };
+        EnsembleForecaster a = EnsembleForecaster.SeededLstmGru(options, 2), b = EnsembleForecaster.SeededLstmGru(options, 2);
+        Assert.Equal(EnsembleForecaster.ModelName, a.Name);
+        Assert.Equal(["lstm", "gru", "lstm", "gru"], a.Members.Select(m => m.Name));
+        Assert.Equal([5UL, 5UL, 6UL, 6UL], a.Members.Cast<Neural.RecurrentForecaster>().Select(m => m.Options.Seed));
+        a.Fit(data);
+        b.Fit(data);
+        Assert.Equal(a.Predict(12), b.Predict(12));
+        Assert.NotEqual(a.Members[0].Predict(12), a.Members[2].Predict(12));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleForecaster.SeededLstmGru(options, 0));
+    }
 }

@@ -122,5 +122,37 @@ public sealed class RecurrentForecasterTests
     public void A_learning_rate_decay_outside_0_to_1_is_refused(float decay) =>
         Assert.Throws<ArgumentException>(() => new GruForecaster(Small with { LearningRateDecay = decay }));
 
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void Sampled_windows_bound_each_epoch_and_the_same_seed_gives_the_same_model(CellKind kind)
+    {
+        SeriesSet data = Data(count: 2, length: 24 * 30); // 2·(720 - 12)/48 = 29 windows of 48 > 6: sampled
+        RecurrentOptions o = Small with { MaxWindowsPerEpoch = 6, WindowLength = 48, MaxEpochs = 2, Patience = 2 };
+        RecurrentForecaster a = Make(kind, o with { MaxDegreeOfParallelism = 1 });
+        RecurrentForecaster b = Make(kind, o with { MaxDegreeOfParallelism = 2 });
+        RecurrentForecaster other = Make(kind, o with { Seed = 12 });
+        a.Fit(data);
+        b.Fit(data);
+        other.Fit(data);
+        Assert.Equal(a.Predict(12), b.Predict(12));
+        Assert.NotEqual(a.Predict(12), other.Predict(12));
+
+        // Every epoch trains exactly 6 windows of 48 steps, however long the series.
+        Assert.Equal(a.LastTraining!.Epochs * 6L * 48, a.LastTraining.SeriesSteps);
+        Assert.All(a.LastTraining.ValidationLoss, v => Assert.True(double.IsFinite(v) && v > 0));
+
+        RecurrentForecaster whole = Make(kind, o with { MaxWindowsPerEpoch = null });
+        whole.Fit(data);
+        Assert.True(whole.LastTraining!.SeriesSteps > a.LastTraining.SeriesSteps);
+    }
+
+    [Theory]
+    [InlineData(0, null, null)]
+    [InlineData(null, 0, null)]
+    [InlineData(null, null, -1)]
+    public void Window_and_validation_sizes_below_their_minimum_are_refused(int? windows, int? length, int? validation) =>
+        Assert.Throws<ArgumentException>(() => new LstmForecaster(Small with { MaxWindowsPerEpoch = windows ?? 2048, WindowLength = length, ValidationSteps = validation }));
+
     private static RecurrentForecaster Make(CellKind kind, RecurrentOptions o) => kind == CellKind.Lstm ? new LstmForecaster(o) : new GruForecaster(o);
 }

@@ -4,6 +4,7 @@ using Foresight.Core;
 using Foresight.Forecasting;
 using Foresight.Forecasting.Backtesting;
 using Foresight.Forecasting.Baselines;
+using Foresight.Forecasting.Calibration;
 using Foresight.Forecasting.Data;
 using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
@@ -20,7 +21,7 @@ public static class BacktestCommand
 {
     public const string M4Hourly = "m4-hourly";
 
-    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru", "lstm+gru"];
+    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru", "lstm+gru", EnsembleForecaster.ModelName];
 
     public sealed record BacktestReport(
         string Model,
@@ -46,15 +47,23 @@ public static class BacktestCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the neural models.", DefaultValueFactory = _ => 1 };
         var stepSize = new Option<int?>("--step-size") { Description = "Steps between rolling origins of a trace (default: the horizon). The model is fitted once, before the first origin, then updated." };
         var season = new Option<int?>("--season") { Description = "Season length m of a trace for MASE and seasonal models (default: inferred from the step, e.g. 24 for hourly data)." };
-        var command = new Command("backtest", "Score a forecasting model on held-out data.") { data, model, horizon, windows, json, seed, stepSize, season };
+        var exog = new Option<string?>("--exog") { Description = "Comma-separated columns of a trace that are covariates of the others (e.g. latency), fed to the neural models as inputs." };
+        var calibrate = new Option<bool>("--calibrate") { Description = "Wrap the model in rolling split-conformal calibration of its intervals (fitted on a held-out tail, updated while streaming)." };
+        var command = new Command("backtest", "Score a forecasting model on held-out data.") { data, model, horizon, windows, json, seed, stepSize, season, exog, calibrate };
         command.SetAction(parse => Execute(
             parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(horizon), parse.GetValue(windows), parse.GetValue(json), parse.GetValue(seed),
-            parse.GetValue(stepSize), parse.GetValue(season)));
+            parse.GetValue(stepSize), parse.GetValue(season), parse.GetValue(exog), parse.GetValue(calibrate)));
         return command;
     }
 
-    public static int Execute(string data, string modelName, int? horizon, int windows, string? json, int seed, int? stepSize = null, int? season = null)
+    public static int Execute(string data, string modelName, int? horizon, int windows, string? json, int seed, int? stepSize = null, int? season = null, string? exog = null, bool calibrate = false)
     {
+        string[] exogenous = exog is null ? [] : exog.Split(',', StringSplitOptions.TrimEntries);
+        if (exogenous.Any(string.IsNullOrEmpty))
+        {
+            throw new InvalidInputException("--exog", $"needs comma-separated column names (got '{exog}')");
+        }
+
         if (!Models.Contains(modelName))
         {
             throw new InvalidInputException("--model", $"unknown model '{modelName}'; choose from {string.Join(", ", Models)}");
@@ -85,13 +94,18 @@ public static class BacktestCommand
         if (data == M4Hourly)
         {
             string dir = DataPaths.Resolve("data:m4_hourly", Directory.GetCurrentDirectory());
+            if (exogenous.Length > 0)
+            {
+                throw new InvalidInputException("--exog", "M4 Hourly has no covariates");
+            }
+
             if (horizon is int h && h != Forecasting.Data.M4Hourly.Horizon)
             {
                 throw new InvalidInputException("--horizon", $"M4 Hourly is scored at its official horizon of {Forecasting.Data.M4Hourly.Horizon}");
             }
 
             (SeriesSet train, double[][] test) = Forecasting.Data.M4Hourly.Load(dir);
-            IForecaster model = Create(modelName, Forecasting.Data.M4Hourly.Horizon, seed);
+            IForecaster model = Calibrated(Create(modelName, Forecasting.Data.M4Hourly.Horizon, seed), Forecasting.Data.M4Hourly.Horizon, calibrate);
             BacktestResult r = WithSpinner($"{modelName} on M4 Hourly", () => Backtest.Holdout(model, train, test, Forecasting.Data.M4Hourly.SeasonLength));
             report = ToReport(r, M4Hourly, train.Count, 1);
             string officialPath = Path.Combine(dir, "m4_official_results_hourly.csv");
@@ -102,7 +116,7 @@ public static class BacktestCommand
         }
         else
         {
-            SeriesSet set = TraceSeries.Read(data).Series;
+            SeriesSet set = TraceSeries.Read(data, exogenous: exogenous).Series;
             if (season is int m)
             {
                 set = new SeriesSet(set.Step, set.Series, set.ExogenousNames, m, set.Source);
@@ -118,7 +132,7 @@ public static class BacktestCommand
             }
 
             BacktestResult r = WithSpinner($"{modelName} on {Path.GetFileName(data)}", () =>
-                Backtest.CrossValidate(() => Create(modelName, h, seed), set, new BacktestOptions { Horizon = h, Windows = windows, StepSize = every }));
+                Backtest.CrossValidate(() => Calibrated(Create(modelName, h, seed), h, calibrate), set, new BacktestOptions { Horizon = h, Windows = windows, StepSize = every }));
             report = ToReport(r, data, set.Count, windows);
         }
 
@@ -131,6 +145,12 @@ public static class BacktestCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>Seeds of <c>--model ensemble</c>: an LSTM and a GRU each (chosen on M4's validation split, docs/design/0009).</summary>
+    public const int EnsembleSeeds = 2;
+
+    private static IForecaster Calibrated(IForecaster model, int horizon, bool calibrate) =>
+        calibrate ? new ConformalForecaster(model, new ConformalOptions { Horizon = horizon }) : model;
+
     internal static IForecaster Create(string name, int horizon, int seed)
     {
         var neural = new RecurrentOptions { Horizon = horizon, Seed = (ulong)seed };
@@ -141,6 +161,7 @@ public static class BacktestCommand
             "lstm" => new LstmForecaster(neural),
             "gru" => new GruForecaster(neural),
             "lstm+gru" => EnsembleForecaster.LstmGru(neural),
+            EnsembleForecaster.ModelName => EnsembleForecaster.SeededLstmGru(neural, EnsembleSeeds),
             _ => throw new InvalidInputException("--model", $"unknown model '{name}'"),
         };
     }

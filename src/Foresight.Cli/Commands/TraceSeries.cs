@@ -9,7 +9,8 @@ namespace Foresight.Cli.Commands;
 public static class TraceSeries
 {
     /// <summary>Reads <paramref name="path"/>; every row must follow the previous one by exactly one step.</summary>
-    public static (SeriesSet Series, DateTimeOffset[] Times) Read(string path, string option = "--data")
+    /// <param name="exogenous">Columns that are covariates of every other column (e.g. latency), not series of their own.</param>
+    public static (SeriesSet Series, DateTimeOffset[] Times) Read(string path, string option = "--data", IReadOnlyList<string>? exogenous = null)
     {
         if (!File.Exists(path))
         {
@@ -35,7 +36,38 @@ public static class TraceSeries
 
         DateTimeOffset origin = trace.StartTime ?? DateTimeOffset.UnixEpoch;
         var times = trace.TimeSeconds.Select(t => origin + TimeSpan.FromSeconds(t)).ToArray();
-        var series = trace.Keys.Select((k, i) => new Series(k.ToString(), trace.Values[i], times[0])).ToList();
-        return (new SeriesSet(TimeSpan.FromSeconds(step), series, source: path), times);
+        string[] names = trace.Keys.Select(k => k.ToString()).ToArray();
+        exogenous ??= [];
+        var chosen = new List<int>();
+        foreach (string name in exogenous)
+        {
+            // A column is named by its key (app/type/source) or, when that is unique, by its source alone (a wide CSV's header).
+            int[] matches = Enumerable.Range(0, names.Length)
+                .Where(i => names[i] == name || trace.Keys[i].Source == name).ToArray();
+            int[] exact = matches.Where(i => names[i] == name).ToArray();
+            matches = exact.Length > 0 ? exact : matches;
+            if (matches.Length != 1)
+            {
+                string problem = matches.Length == 0 ? "is not in" : "names several columns of";
+                throw new InvalidInputException("--exog", $"column '{name}' {problem} '{path}' (its columns: {string.Join(", ", names)})", field: name);
+            }
+
+            if (chosen.Contains(matches[0]))
+            {
+                throw new InvalidInputException("--exog", $"column '{name}' is named twice", field: name);
+            }
+
+            chosen.Add(matches[0]);
+        }
+
+        if (chosen.Count == names.Length)
+        {
+            throw new InvalidInputException("--exog", "every column is a covariate; at least one must remain a series to forecast");
+        }
+
+        double[][] covariates = chosen.Select(i => trace.Values[i]).ToArray();
+        var series = Enumerable.Range(0, names.Length).Where(i => !chosen.Contains(i))
+            .Select(i => new Series(names[i], trace.Values[i], times[0], covariates)).ToList();
+        return (new SeriesSet(TimeSpan.FromSeconds(step), series, chosen.Select(i => names[i]).ToArray(), source: path), times);
     }
 }

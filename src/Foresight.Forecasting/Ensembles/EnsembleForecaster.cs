@@ -42,6 +42,25 @@ public sealed class EnsembleForecaster : IForecaster
     public static EnsembleForecaster LstmGru(RecurrentOptions options) =>
         new($"{RecurrentForecaster.LstmName}+{RecurrentForecaster.GruName}", [new LstmForecaster(options), new GruForecaster(options)]);
 
+    /// <summary>
+    /// An LSTM and a GRU for each of <paramref name="seeds"/> seeds (options' seed, +1, ...): seed ensembles average
+    /// out the variance of one training run, which no single network can.
+    /// </summary>
+    public static EnsembleForecaster SeededLstmGru(RecurrentOptions options, int seeds)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
+        var members = new List<IForecaster>();
+        for (int i = 0; i < seeds; i++)
+        {
+            RecurrentOptions o = options with { Seed = options.Seed + (ulong)i };
+            members.Add(new LstmForecaster(o));
+            members.Add(new GruForecaster(o));
+        }
+
+        return new EnsembleForecaster(ModelName, members);
+    }
+
     public void Fit(SeriesSet history, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(history);

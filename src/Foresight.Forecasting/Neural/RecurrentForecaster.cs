@@ -16,7 +16,8 @@ namespace Foresight.Forecasting.Neural;
 /// see <see cref="RecurrentOptions.LocalInputs"/>); sin/cos of hour of day and day of week when the series have timestamps; each
 /// exogenous covariate standardised by its fit-time mean and deviation.</item>
 /// <item>Training: truncated BPTT through each series from its start (the state is carried across chunks, exactly as
-/// in streaming inference), Adam with clipping and weight decay, early stopping on the last
+/// in streaming inference), or on long series through a bounded, seeded sample of windows per epoch
+/// (<see cref="RecurrentOptions.MaxWindowsPerEpoch"/>); Adam with clipping and weight decay, early stopping on the last
 /// <see cref="RecurrentOptions.ValidationSteps"/> of every series, mini-batches split into fixed shards run in
 /// parallel and summed in shard order. Same seed, same data ⇒ bit-identical model.</item>
 /// <item>Inference: <see cref="Update"/> costs one recurrent step per observation; <see cref="Predict"/> one head
@@ -83,8 +84,15 @@ public abstract class RecurrentForecaster : IForecaster
         _local = Options.LocalInputs;
         _exogenous = history.ExogenousNames.Count;
         int k = Options.Horizon;
-        int validation = Options.ValidationSteps ?? k;
         int warmup = Options.WarmupSteps ?? Math.Max(_m, 8);
+        int windowLength = Options.WindowLength ?? (4 * Options.TbpttLength);
+        long windowsInData = history.Series.Sum(s => (long)Math.Max(0, s.Length - k) / windowLength);
+        bool windowed = Options.MaxWindowsPerEpoch is int cap && windowsInData > cap;
+
+        // Long series are trained on sampled windows, so a single K-step origin would make early stopping follow noise:
+        // hold out a tail like a 95/5 split and score it at an origin every K steps.
+        int validation = Options.ValidationSteps
+            ?? (windowed ? Math.Max(k, history.Series.Min(s => s.Length) / 20 / k * k) : k);
         foreach (Series s in history.Series)
         {
             int needed = warmup + k + validation + 1;
@@ -98,7 +106,7 @@ public abstract class RecurrentForecaster : IForecaster
 
         var prepared = history.Series.Select(s => Prepare(s)).ToArray();
         var network = new QuantileRnn<float>(Kind, InputSize, Options.HiddenSize, Options.Layers, _highway, k, Options.Levels, Options.Seed);
-        TrainingReport report = Train(network, prepared, validation, warmup, cancellationToken);
+        TrainingReport report = Train(network, prepared, validation, warmup, windowed ? windowLength : 0, cancellationToken);
 
         _network = network;
         _scratch = new float[ScratchLength(network)];
@@ -435,7 +443,8 @@ public abstract class RecurrentForecaster : IForecaster
         return new PreparedSeries(s.Name, s.Start, s, scale, noise, log, exogMean, exogStd, scaled, inputs);
     }
 
-    private TrainingReport Train(QuantileRnn<float> net, PreparedSeries[] data, int validation, int warmup, CancellationToken ct)
+    /// <param name="windowLength">0: each series whole from its start; else the length of the windows sampled each epoch.</param>
+    private TrainingReport Train(QuantileRnn<float> net, PreparedSeries[] data, int validation, int warmup, int windowLength, CancellationToken ct)
     {
         RecurrentOptions o = Options;
         int shards = o.Shards, k = net.Horizon, tb = o.TbpttLength, inputSize = InputSize;
@@ -455,6 +464,17 @@ public abstract class RecurrentForecaster : IForecaster
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = o.MaxDegreeOfParallelism ?? Environment.ProcessorCount, CancellationToken = ct };
         int[] trainEnd = data.Select(d => d.Scaled.Length - validation).ToArray();
         var order = Enumerable.Range(0, data.Length).ToArray();
+
+        // A segment is a series (segRows), its first step (starts) and its length (lengths): whole series, or sampled windows.
+        int segmentCount = windowLength > 0 ? o.MaxWindowsPerEpoch!.Value : data.Length;
+        var segRows = new int[segmentCount];
+        var starts = new int[segmentCount];
+        var lengths = new int[segmentCount];
+        long[] firstPosition = new long[data.Length + 1]; // cumulative count of window starts per series
+        for (int i = 0; i < data.Length; i++)
+        {
+            firstPosition[i + 1] = firstPosition[i] + Math.Max(1, trainEnd[i] - windowLength + 1);
+        }
         float[][] best = net.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
         double bestValidation = double.PositiveInfinity;
         int sinceBest = 0, epochs = 0;
@@ -467,16 +487,28 @@ public abstract class RecurrentForecaster : IForecaster
         {
             ct.ThrowIfCancellationRequested();
             epochs++;
-            rng.Shuffle<int>(order);
+            if (windowLength > 0)
+            {
+                SampleWindows(rng, firstPosition, trainEnd, windowLength, segRows, starts, lengths);
+            }
+            else
+            {
+                rng.Shuffle<int>(order);
+                for (int i = 0; i < order.Length; i++)
+                {
+                    (segRows[i], starts[i], lengths[i]) = (order[i], 0, trainEnd[order[i]]);
+                }
+            }
+
             double epochLoss = 0;
             int chunks = 0;
-            for (int first = 0; first < order.Length; first += o.BatchSize)
+            for (int first = 0; first < segmentCount; first += o.BatchSize)
             {
-                int batch = Math.Min(o.BatchSize, order.Length - first);
+                int batch = Math.Min(o.BatchSize, segmentCount - first);
                 int maxLen = 0;
                 for (int r = 0; r < batch; r++)
                 {
-                    maxLen = Math.Max(maxLen, trainEnd[order[first + r]]);
+                    maxLen = Math.Max(maxLen, lengths[first + r]);
                 }
 
                 for (int s = 0; s < shards; s++)
@@ -498,8 +530,8 @@ public abstract class RecurrentForecaster : IForecaster
                     int total = 0;
                     for (int s = 0; s < shards; s++)
                     {
-                        int rows = ShardRows(batch, rowsPerShard, s);
-                        counts[s] = rows > 0 ? FillWindow(tapes[s], windows[s], data, trainEnd, order.AsSpan(first + (s * rowsPerShard), rows), c, steps, warmup, inputSize) : 0;
+                        int n = ShardRows(batch, rowsPerShard, s), at = first + (s * rowsPerShard);
+                        counts[s] = n > 0 ? FillWindow(tapes[s], windows[s], data, trainEnd, segRows.AsSpan(at, n), starts.AsSpan(at, n), lengths.AsSpan(at, n), c, steps, warmup, inputSize) : 0;
                         total += counts[s];
                     }
 
@@ -566,7 +598,7 @@ public abstract class RecurrentForecaster : IForecaster
                 continue;
             }
 
-            double v = ValidationLoss(net, data, trainEnd, validation, parallel);
+            double v = ValidationLoss(net, data, trainEnd, windowLength, parallel);
             validationLosses.Add(v);
             Progress?.Report(new EpochProgress(epochs, o.MaxEpochs, trainLosses[^1], v));
             if (v < bestValidation - 1e-7)
@@ -599,6 +631,29 @@ public abstract class RecurrentForecaster : IForecaster
         return new TrainingReport(epochs, trainLosses, validationLosses, bestValidation, seriesSteps, 0);
     }
 
+    /// <summary>
+    /// Draws windows uniformly over every (series, start) with the window inside the series' training part (a shorter
+    /// series gives one window from its start), so long series weigh by their length.
+    /// </summary>
+    private static void SampleWindows(SplitMix64 rng, long[] firstPosition, int[] trainEnd, int windowLength, int[] rows, int[] starts, int[] lengths)
+    {
+        long total = firstPosition[^1];
+        for (int w = 0; w < rows.Length; w++)
+        {
+            long u = Math.Min(total - 1, (long)(rng.NextDouble() * total));
+            int i = Array.BinarySearch(firstPosition, u);
+            i = i >= 0 ? i : ~i - 1; // the series whose range holds u
+            while (firstPosition[i + 1] <= u)
+            {
+                i++; // skip series with empty ranges at equal cumulative positions
+            }
+
+            rows[w] = i;
+            starts[w] = (int)(u - firstPosition[i]);
+            lengths[w] = Math.Min(windowLength, trainEnd[i] - starts[w]);
+        }
+    }
+
     private static int ShardRows(int batch, int rowsPerShard, int shard) => Math.Clamp(batch - (shard * rowsPerShard), 0, rowsPerShard);
 
     private static void ScaleWeights(WindowBatch<float> window, int rows, int steps, float weight)
@@ -613,7 +668,7 @@ public abstract class RecurrentForecaster : IForecaster
 
     /// <summary>Fills a shard's tape and window for chunk [c, c + steps) of its series; returns the number of (row, step, k) targets.</summary>
     private int FillWindow(SequenceTape<float> tape, WindowBatch<float> window, PreparedSeries[] data, int[] trainEnd, ReadOnlySpan<int> rows,
-        int c, int steps, int warmup, int inputSize)
+        ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, int c, int steps, int warmup, int inputSize)
     {
         int batch = rows.Length, k = Options.Horizon;
         tape.SetBatch(batch);
@@ -621,7 +676,7 @@ public abstract class RecurrentForecaster : IForecaster
         int count = 0;
         for (int t = 0; t < steps; t++)
         {
-            int tau = c + t;
+            int local = c + t; // steps since the segment's start, where its state is zero
             Span<float> input = tape.Input(t);
             Span<float> extra = window.Extra(t);
             Span<float> bse = window.Base(t), target = window.Target(t), weight = window.Weight(t);
@@ -629,9 +684,10 @@ public abstract class RecurrentForecaster : IForecaster
             {
                 PreparedSeries d = data[rows[b]];
                 int end = trainEnd[rows[b]];
+                int tau = starts[b] + local;
                 Span<float> xRow = input.Slice(b * inputSize, inputSize);
                 Span<float> wRow = weight.Slice(b * k, k);
-                if (tau >= end)
+                if (local >= lengths[b])
                 {
                     xRow.Clear();
                     extra.Slice(b * _highway, _highway).Clear();
@@ -656,7 +712,7 @@ public abstract class RecurrentForecaster : IForecaster
                 {
                     int idx = _m > 1 ? tau + j - (_m * ((j + _m - 1) / _m)) : tau;
                     float baseline = idx >= 0 ? d.Scaled[idx] : d.Scaled[tau];
-                    bool valid = tau >= warmup && tau + j < end;
+                    bool valid = local >= warmup && tau + j < end;
                     tRow[j - 1] = valid ? (d.Scaled[tau + j] - baseline) * inv : 0f;
                     wRow[j - 1] = valid ? 1f : 0f;
                     count += valid ? 1 : 0;
@@ -667,42 +723,56 @@ public abstract class RecurrentForecaster : IForecaster
         return count;
     }
 
-    /// <summary>Mean scaled pinball loss of the forecast made at each series' training end, over the held-out steps.</summary>
-    private double ValidationLoss(QuantileRnn<float> net, PreparedSeries[] data, int[] trainEnd, int validation, ParallelOptions parallel)
+    /// <summary>
+    /// Mean scaled pinball loss over the held-out tail: forecasts from the training end and every K steps after it
+    /// (the tail's observations advance the state but are never trained on). With sampled windows the state starts
+    /// from zero one window before the training end, as in training; otherwise from the series' start.
+    /// </summary>
+    private double ValidationLoss(QuantileRnn<float> net, PreparedSeries[] data, int[] trainEnd, int windowLength, ParallelOptions parallel)
     {
         var perSeries = new double[data.Length];
-        int kEval = Math.Min(validation, net.Horizon);
+        int k = net.Horizon;
         int q = Options.Levels.Count;
         Parallel.For(0, data.Length, parallel, () => new ValidationWork(net, _highway), (i, _, work) =>
         {
             PreparedSeries d = data[i];
-            int end = trainEnd[i];
+            int length = d.Scaled.Length;
             work.State.AsSpan().Clear();
-            for (int t = 0; t < end; t++)
-            {
-                net.Stack.Step(1, d.Inputs.AsSpan(t * InputSize, InputSize), work.State, work.Scratch); // one step per observation
-            }
-
+            int t = windowLength > 0 ? Math.Max(0, trainEnd[i] - windowLength) : 0;
             float inv = (float)(1 / d.Noise);
-            for (int e = 0; e < _highway; e++)
+            double total = 0;
+            int origins = 0;
+            for (int end = trainEnd[i]; end < length; end += k)
             {
-                int idx = end - _highway + e;
-                work.Extra[e] = idx >= 0 ? (d.Scaled[idx] - d.Scaled[end - 1]) * inv : 0f;
-            }
-
-            net.PredictOffsets(net.Stack.TopHidden(work.State, 1), work.Extra, work.HeadInput, work.Output); // [1, H + E] -> [K·Q]
-            double loss = 0;
-            for (int j = 1; j <= kEval; j++)
-            {
-                int idx = _m > 1 ? end - 1 + j - (_m * ((j + _m - 1) / _m)) : end - 1;
-                float baseline = d.Scaled[Math.Max(0, idx)];
-                for (int l = 0; l < q; l++)
+                for (; t < end; t++)
                 {
-                    loss += PinballLoss.Accumulate<float>(work.Output[((j - 1) * q) + l], (d.Scaled[end - 1 + j] - baseline) * inv, (float)Options.Levels[l], 1f, out float _);
+                    net.Stack.Step(1, d.Inputs.AsSpan(t * InputSize, InputSize), work.State, work.Scratch); // one step per observation
                 }
+
+                for (int e = 0; e < _highway; e++)
+                {
+                    int idx = end - _highway + e;
+                    work.Extra[e] = idx >= 0 ? (d.Scaled[idx] - d.Scaled[end - 1]) * inv : 0f;
+                }
+
+                net.PredictOffsets(net.Stack.TopHidden(work.State, 1), work.Extra, work.HeadInput, work.Output); // [1, H + E] -> [K·Q]
+                int kEval = Math.Min(k, length - end);
+                double loss = 0;
+                for (int j = 1; j <= kEval; j++)
+                {
+                    int idx = _m > 1 ? end - 1 + j - (_m * ((j + _m - 1) / _m)) : end - 1;
+                    float baseline = d.Scaled[Math.Max(0, idx)];
+                    for (int l = 0; l < q; l++)
+                    {
+                        loss += PinballLoss.Accumulate<float>(work.Output[((j - 1) * q) + l], (d.Scaled[end - 1 + j] - baseline) * inv, (float)Options.Levels[l], 1f, out float _);
+                    }
+                }
+
+                total += loss / (kEval * q);
+                origins++;
             }
 
-            perSeries[i] = loss / (kEval * q);
+            perSeries[i] = total / origins;
             return work;
         }, _ => { });
         return perSeries.Average();

@@ -26,7 +26,8 @@ public sealed record RecurrentOptions
     /// <summary>Series per mini-batch.</summary>
     public int BatchSize { get; init; } = 32;
 
-    public int MaxEpochs { get; init; } = 30;
+    /// <summary>A safety bound: early stopping on the held-out loss (<see cref="Patience"/>) ends training first.</summary>
+    public int MaxEpochs { get; init; } = 80;
 
     /// <summary>Epochs without a better validation loss before stopping.</summary>
     public int Patience { get; init; } = 4;
@@ -51,8 +52,22 @@ public sealed record RecurrentOptions
     /// <summary>Threads (null: all cores). Changing it never changes the model.</summary>
     public int? MaxDegreeOfParallelism { get; init; }
 
-    /// <summary>Held-out steps at the end of each series for early stopping; null gives <see cref="Horizon"/>, 0 disables.</summary>
+    /// <summary>
+    /// Held-out steps at the end of each series for early stopping, scored from an origin every <see cref="Horizon"/>
+    /// steps; null gives <see cref="Horizon"/> (one origin), or with sampled windows the larger of that and 5% of the
+    /// shortest series. 0 disables.
+    /// </summary>
     public int? ValidationSteps { get; init; }
+
+    /// <summary>
+    /// Bounds an epoch's cost: when the training parts of the series, cut into windows of <see cref="WindowLength"/>,
+    /// would give more windows than this, each epoch instead trains on this many windows drawn uniformly (seeded) over
+    /// every series' training positions, each from a zero state. Null always trains each series whole from its start.
+    /// </summary>
+    public int? MaxWindowsPerEpoch { get; init; } = 2048;
+
+    /// <summary>Steps per sampled window (see <see cref="MaxWindowsPerEpoch"/>); null gives 4·<see cref="TbpttLength"/>.</summary>
+    public int? WindowLength { get; init; }
 
     /// <summary>Steps from a series' start before the loss counts (the state warms up); null gives max(m, 8).</summary>
     public int? WarmupSteps { get; init; }
@@ -68,7 +83,8 @@ public sealed record RecurrentOptions
 
     internal void Validate()
     {
-        if (HiddenSize < 1 || Layers < 1 || Horizon < 1 || TbpttLength < 1 || BatchSize < 1 || MaxEpochs < 0 || Shards < 1 || Patience < 0 || !(LearningRateDecay > 0 && LearningRateDecay <= 1))
+        if (HiddenSize < 1 || Layers < 1 || Horizon < 1 || TbpttLength < 1 || BatchSize < 1 || MaxEpochs < 0 || Shards < 1 || Patience < 0 || !(LearningRateDecay > 0 && LearningRateDecay <= 1)
+            || MaxWindowsPerEpoch < 1 || WindowLength < 1 || ValidationSteps < 0 || WarmupSteps < 0)
         {
             throw new ArgumentException($"Invalid recurrent options: {this}.");
         }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Foresight.Core.Forecasts;
 using Foresight.Forecasting;
 using Foresight.Forecasting.Backtesting;
 using Foresight.Forecasting.Baselines;
@@ -7,7 +8,9 @@ using Foresight.Forecasting.Data;
 using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
 
-// Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,conformal-lstm,...] [data dir] [key=value options for the neural models]
+// Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,lstm+gru,ensemble,lstm@2,ens:lstm@1+gru@2,conformal-lstm,...] [data dir]
+//   [key=value options for the neural models; split=val scores the validation split; cache=<dir> keeps each member's
+//   forecasts; fitonly=1 fits (and caches) without scoring]
 string models = args.Length > 0 ? args[0] : "snaive,ets,lstm,gru";
 string dir = args.Length > 1 ? args[1] : "/work/shared/data/m4_hourly";
 var kv = args.Skip(2).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
@@ -31,7 +34,7 @@ var neural = new RecurrentOptions
     Horizon = M4Hourly.Horizon,
     TbpttLength = Int("tbptt", 48),
     BatchSize = Int("batch", 32),
-    MaxEpochs = Int("epochs", 30),
+    MaxEpochs = Int("epochs", new RecurrentOptions().MaxEpochs),
     Patience = Int("patience", 4),
     LearningRate = Float("lr", 3e-3f),
     Seed = (ulong)Int("seed", 1),
@@ -42,13 +45,41 @@ var neural = new RecurrentOptions
     LogTransform = Int("log", 1) == 1,
 };
 
+string splitName = kv.TryGetValue("split", out string? sp) ? sp : "test";
+string? cacheDir = kv.TryGetValue("cache", out string? cd) ? cd : null;
+
+// "lstm@2" is an LSTM with seed 2; "ens:lstm@1+gru@1+lstm@2" a quantile-averaging ensemble of such members. With
+// cache=<dir> each member's forecasts are kept per split and options, so ensembles of already-run members cost nothing.
+IForecaster Member(string spec)
+{
+    string[] parts = spec.Split('@');
+    RecurrentOptions o = parts.Length > 1 ? neural with { Seed = ulong.Parse(parts[1], CultureInfo.InvariantCulture) } : neural;
+    IForecaster inner = parts[0] switch
+    {
+        "lstm" => new LstmForecaster(o),
+        "gru" => new GruForecaster(o),
+        _ => Make(parts[0]),
+    };
+    if (cacheDir is null || inner is not RecurrentForecaster)
+    {
+        return inner;
+    }
+
+    string key = $"{splitName}-{parts[0]}-s{o.Seed}-e{o.MaxEpochs}-p{o.Patience}-h{o.HiddenSize}-l{o.Layers}-lr{o.LearningRate}-wd{o.WeightDecay}";
+    return new CachedForecaster(inner, Path.Combine(cacheDir, key + ".json"));
+}
+
 IForecaster Make(string name) => name switch
 {
+    _ when name.StartsWith("conformal-ens:", StringComparison.Ordinal) => new ConformalForecaster(Make(name["conformal-".Length..]), new ConformalOptions { Horizon = M4Hourly.Horizon }),
+    _ when name.StartsWith("ens:", StringComparison.Ordinal) => new EnsembleForecaster(name, name[4..].Split('+').Select(Member).ToArray()),
+    _ when name.Contains('@', StringComparison.Ordinal) => Member(name),
     "snaive" => new SeasonalNaiveForecaster(),
     "ets" => new EtsForecaster(),
     "lstm" => new LstmForecaster(neural),
     "gru" => new GruForecaster(neural),
     "lstm+gru" => EnsembleForecaster.LstmGru(neural),
+    "ensemble" => EnsembleForecaster.SeededLstmGru(neural, 2),
     "conformal-lstm" => new ConformalForecaster(new LstmForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
     "conformal-gru" => new ConformalForecaster(new GruForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
     "conformal-ets" => new ConformalForecaster(new EtsForecaster(), new ConformalOptions { Horizon = M4Hourly.Horizon }),
@@ -61,10 +92,22 @@ foreach (string name in models.Split(','))
     IForecaster model = Make(name);
     foreach (IForecaster member in model is EnsembleForecaster e ? e.Members : [model])
     {
-        if (member is RecurrentForecaster rec)
+        if (member is CachedForecaster { Inner: RecurrentForecaster crec })
+        {
+            crec.Progress = new Printer($"{name}/{crec.Name}@{crec.Options.Seed}");
+        }
+        else if (member is RecurrentForecaster rec)
         {
             rec.Progress = new Printer($"{name}/{rec.Name}");
         }
+    }
+
+    if (kv.ContainsKey("fitonly"))
+    {
+        // Fits (and caches) without scoring: members for the test set are trained while the choice is still being
+        // made on the validation split, and only the chosen configuration is ever scored.
+        model.Fit(train);
+        continue;
     }
 
     BacktestResult r = Backtest.Holdout(model, train, test, M4Hourly.SeasonLength);
@@ -75,7 +118,7 @@ foreach (string name in models.Split(','))
     }
     else if (model is EnsembleForecaster en)
     {
-        note += ", epochs " + string.Join("/", en.Members.OfType<RecurrentForecaster>().Select(m => m.LastTraining?.Epochs));
+        note += ", epochs " + string.Join("/", en.Members.Select(m => (m as RecurrentForecaster ?? (m as CachedForecaster)?.Inner as RecurrentForecaster)?.LastTraining?.Epochs.ToString(CultureInfo.InvariantCulture) ?? "cached"));
     }
     else if (model is ConformalForecaster { Inner: RecurrentForecaster irf } && irf.LastTraining is { } ti)
     {
@@ -116,4 +159,43 @@ internal sealed class Printer(string name) : IProgress<EpochProgress>
 {
     public void Report(EpochProgress value) =>
         Console.WriteLine($"  {name} epoch {value.Epoch}/{value.MaxEpochs} train {value.TrainLoss:F4} val {value.ValidationLoss:F4} at {TimeProvider.System.GetUtcNow():HH:mm:ss}");
+}
+
+/// <summary>Fits and predicts once, keeping the forecasts in a file; later runs with the same key read the file instead.</summary>
+internal sealed class CachedForecaster(IForecaster inner, string path) : IForecaster
+{
+    private IReadOnlyList<Forecast>? _forecasts;
+
+    public IForecaster Inner => inner;
+
+    public string Name => inner.Name;
+
+    public bool IsFitted => _forecasts is not null;
+
+    public void Fit(SeriesSet history, CancellationToken cancellationToken = default)
+    {
+        if (File.Exists(path))
+        {
+            _forecasts = System.Text.Json.JsonSerializer.Deserialize<Forecast[]>(File.ReadAllText(path))!;
+            Console.WriteLine($"  read {path}");
+            return;
+        }
+
+        inner.Fit(history, cancellationToken);
+        _forecasts = inner.Predict(inner is RecurrentForecaster r ? r.Options.Horizon : M4Hourly.Horizon);
+        if (inner is RecurrentForecaster rf && rf.LastTraining is { } t)
+        {
+            Console.WriteLine($"  {path}: {t.Epochs} epochs, best val {t.BestValidationLoss:F4}, fit {t.Seconds:F0}s");
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(_forecasts));
+    }
+
+    public void Update(SeriesSet newObservations) => throw new NotSupportedException("cached forecasts do not stream");
+
+    public IReadOnlyList<Forecast> Predict(int horizon) =>
+        _forecasts!.Select(f => f.Horizon == horizon ? f : new Forecast(f.SeriesName, f.Start, f.Step, f.Levels, f.Values.Select(v => v.Take(horizon).ToArray()).ToArray(), f.Mean.Take(horizon).ToArray())).ToArray();
+
+    public void Save(Stream stream) => throw new NotSupportedException();
 }
