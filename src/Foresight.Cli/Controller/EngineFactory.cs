@@ -68,6 +68,8 @@ public static class EngineFactory
             k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http, journal), new LeaseLeadership(lease))
         {
             Journal = journal is null ? null : new SqliteCommandJournal(journal),
+            Policies = new KubernetesPolicies(new MigrationPolicyClient(client, k.Namespace)),
+            PolicyResyncSeconds = k.PolicyResyncSeconds,
         };
     }
 
