@@ -445,14 +445,16 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
     }
 
     /// <summary>
-    /// The predictive floor recorded on the HPA of (app, site): null when no HPA targets it. Read from the watch cache,
-    /// so it sees what any replica of the controller wrote.
+    /// The predictive floor recorded on the HPA of (app, site): null when no HPA targets it. Listed from the API server,
+    /// not the watch cache: a replica taking over must see the last write of the one before, however late its watch is.
     /// </summary>
     public async ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
     {
         RequireWorkload(app, site);
-        Caches c = await CachesAsync(cancellationToken).ConfigureAwait(false);
-        if (FindHpa(c, Names.Workload(app, site)) is not { } hpa)
+        string workload = Names.Workload(app, site);
+        V2HorizontalPodAutoscalerList list = await _api.CallAsync("list HPAs",
+            ct => _client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(_options.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        if (list.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } t && t.Name == workload) is not { } hpa)
         {
             return null;
         }
