@@ -278,7 +278,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         if (old is not null && s_types[plural].StatusSubresource && !JsonNode.DeepEquals(obj["spec"], old["spec"]))
         {
             // As for a custom resource with a status subresource: only spec changes bump metadata.generation.
-            Meta(obj)["generation"] = (Meta(old)["generation"]?.GetValue<long>() ?? 1) + 1;
+            Meta(obj)["generation"] = (Meta(old)["generation"] is JsonNode g ? long.Parse(g.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) : 1) + 1;
         }
 
         Meta(obj)["resourceVersion"] = (++_rv).ToString();
