@@ -45,6 +45,9 @@ public static class EngineFactory
             Namespace = k.Namespace,
             Sites = k.Apps.SelectMany(a => a.Sites).Distinct(StringComparer.Ordinal).ToList(),
             Apps = k.Apps.ToDictionary(a => a.Profile.Name, _ => new AppWorkload { Image = UnusedImage }),
+
+            // Floors-only mode never routes: no Gateway to name, and no Gateway API discovery.
+            TrafficMode = TrafficMode.ServiceSelector,
         };
         k8s.IKubernetes client;
         try

@@ -173,6 +173,139 @@ public sealed class KubernetesPolicyTests
     }
 
     [Fact]
+    public async Task Safety_limits_defer_a_second_concurrent_floor_and_a_new_one_within_the_cooldown()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var cluster = new MemoryCluster(time);
+        var policy = new MigrationPolicy
+        {
+            Metadata = new k8s.Models.V1ObjectMeta { Name = "web", Generation = 1 },
+            Spec = new MigrationPolicySpec
+            {
+                AppSelector = new k8s.Models.V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "shop" } },
+                Thresholds = new MigrationThresholds { TrafficShift = 0.1, Confidence = 0.6 }, // the config file's defaults
+                Safety = new SafetyLimits { MaxConcurrentMigrations = 1, CooldownSeconds = 300, MaxSurge = 10 },
+            },
+        };
+        var engine = new KubernetesEngine(Config, new Foresight.Control.Decision.PredictiveOptions(), cluster, cluster, new StaggeredBursts(time, time.GetUtcNow()), time)
+        {
+            Policies = new MemoryPolicies(policy),
+        };
+
+        // Ten minutes: bursts at site a (seconds 120-135 of every three minutes) and at b (130-145).
+        var decisions = new List<Decision>();
+        var raisedTogether = new List<int>();
+        for (int i = 0; i < 120; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(5));
+            EngineTick tick = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+            decisions.AddRange(tick.Apps[0].Decisions.Where(d => !decisions.Contains(d)));
+            raisedTogether.Add(tick.Apps[0].Placements.Count(p => p.Floor > 0));
+        }
+
+        Assert.Contains(cluster.Calls, c => c.StartsWith("set shop@a", StringComparison.Ordinal));
+        Assert.Contains("restore shop@a", cluster.Calls);
+        Assert.All(raisedTogether, n => Assert.True(n <= 1, "two sites had a raised floor at once"));
+        Assert.Contains(decisions, d => d is { Kind: "defer-floor", Site: "b" } && d.Reason.Contains("maxConcurrentMigrations 1", StringComparison.Ordinal));
+        Assert.Contains(decisions, d => d is { Kind: "defer-floor", Site: "a" } && d.Reason.StartsWith("cooldown:", StringComparison.Ordinal));
+        foreach ((DateTimeOffset restoredAt, _) in cluster.Timed.Where(c => c.Call == "restore shop@a"))
+        {
+            Assert.DoesNotContain(cluster.Timed, c => c.Call.StartsWith("set shop@a", StringComparison.Ordinal) && c.At > restoredAt && c.At < restoredAt.AddSeconds(300));
+        }
+    }
+
+    /// <summary>One Ready pod per site; records the floor calls.</summary>
+    private sealed class MemoryCluster(TimeProvider time) : Foresight.Orchestration.IOrchestrator, IPredictiveFloors
+    {
+        public List<(DateTimeOffset At, string Call)> Timed { get; } = [];
+
+        public List<string> Calls => Timed.Select(c => c.Call).ToList();
+
+        public ValueTask<Foresight.Orchestration.ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken)
+        {
+            Foresight.Orchestration.InstanceInfo Pod(string id, string site) => new(new Foresight.Orchestration.InstanceId(id), "shop", site, "node",
+                Foresight.Orchestration.InstanceState.Ready, 1, time.GetUtcNow(), time.GetUtcNow(), time.GetUtcNow(), 0);
+            return ValueTask.FromResult(new Foresight.Orchestration.ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], [], []));
+        }
+
+        public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
+        {
+            Timed.Add((time.GetUtcNow(), $"set {app}@{site} {minReplicas}"));
+            return ValueTask.FromResult(true);
+        }
+
+        public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
+        {
+            Timed.Add((time.GetUtcNow(), $"restore {app}@{site}"));
+            return ValueTask.FromResult(true);
+        }
+
+        public ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<PredictiveFloorState?>(new PredictiveFloorState(1, null, null, null));
+
+        public ValueTask<Foresight.Orchestration.InstanceInfo> SpinUpAsync(Foresight.Orchestration.SpinUpRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask<Foresight.Orchestration.InstanceInfo> WaitUntilReadyAsync(Foresight.Orchestration.InstanceId id, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask SetRouteAsync(Foresight.Orchestration.Route route, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask DrainAsync(Foresight.Orchestration.InstanceId id, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public ValueTask StopAsync(Foresight.Orchestration.InstanceId id, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    private sealed class MemoryPolicies(params MigrationPolicy[] policies) : IPolicySource
+    {
+        public Task<PolicyListing> ListAsync(CancellationToken cancellationToken) =>
+            Task.FromResult(new PolicyListing(policies, new Dictionary<string, IReadOnlyDictionary<string, string>>(), Installed: true));
+
+        public Task<bool> WriteStatusAsync(string name, MigrationPolicyStatus status, CancellationToken cancellationToken) => Task.FromResult(true);
+    }
+
+    /// <summary>400 req/s at a in seconds 120-135 of every three minutes and at b in 130-145; 10 req/s otherwise.</summary>
+    private sealed class StaggeredBursts(TimeProvider time, DateTimeOffset start) : ITrafficObserver
+    {
+        public ValueTask<double[]> ObserveAsync(KubernetesApp app, CancellationToken cancellationToken)
+        {
+            double t = (time.GetUtcNow() - start).TotalSeconds % Period;
+            return ValueTask.FromResult(new[] { t is >= 120 and < 135 ? 400.0 : 10.0, t is >= 130 and < 145 ? 400.0 : 10.0 });
+        }
+    }
+
+    [Fact]
+    public async Task The_engine_factory_reads_policies_through_the_configured_cluster()
+    {
+        string dir = Directory.CreateTempSubdirectory("foresight-kubeconfig-").FullName;
+        try
+        {
+            string kubeconfig = Path.Combine(dir, "config");
+            await File.WriteAllTextAsync(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]
+                users: [{name: u, user: {token: t}}]
+                contexts: [{name: x, context: {cluster: c, user: u}}]
+                current-context: x
+                """);
+            var config = new ControllerConfig
+            {
+                Orchestrator = "kubernetes",
+                Kubernetes = Config with { Kubeconfig = kubeconfig, PolicyResyncSeconds = 12 },
+            };
+
+            await using IControllerEngine engine = await EngineFactory.CreateAsync(config, TimeProvider.System, CancellationToken.None);
+
+            var kube = Assert.IsType<KubernetesEngine>(engine);
+            Assert.IsType<KubernetesPolicies>(kube.Policies);
+            Assert.Equal(12, kube.PolicyResyncSeconds);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void An_apps_labels_are_those_all_its_deployments_share_or_its_name_when_none_exists()
     {
         var app = new KubernetesApp(new AppProfile { Name = "shop" }, ["a", "b", "c"], "q", "site");
