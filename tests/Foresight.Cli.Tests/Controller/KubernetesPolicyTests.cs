@@ -273,6 +273,33 @@ public sealed class KubernetesPolicyTests
     }
 
     [Fact]
+    public async Task A_failing_policy_list_keeps_the_last_policies_and_a_missing_CRD_means_the_config_file()
+    {
+        await using var h = new KubernetesClusterHarness();
+        AddShopDeployments(h);
+        h.AddPolicy("web", Spec("tier", "web", profile: new JsonObject { ["coldStartSeconds"] = 40 }));
+        KubernetesEngine engine = await h.EngineAsync(policies: true, policyResyncSeconds: 5);
+        await h.TickAsync(engine);
+        Assert.Equal("web", engine.Settings[0].Policy);
+
+        h.Cluster.Server.FailNext(r => r.Summary == "list migrationpolicies", 500, times: 10);
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        EngineTick failing = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+
+        Assert.Equal("web", engine.Settings[0].Policy);
+        Assert.Contains("reading MigrationPolicies failed, keeping the last ones", failing.Message, StringComparison.Ordinal);
+
+        h.Cluster.Server.ClearFaults();
+        h.Cluster.Server.FailNext(r => r.Summary == "list migrationpolicies", 404, times: 10);
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        EngineTick missing = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+
+        Assert.Null(engine.Settings[0].Policy);
+        Assert.Equal(10, engine.Settings[0].Profile.ColdStartSeconds);
+        Assert.Contains("the MigrationPolicy CRD is not installed", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_engine_factory_reads_policies_through_the_configured_cluster()
     {
         string dir = Directory.CreateTempSubdirectory("foresight-kubeconfig-").FullName;
