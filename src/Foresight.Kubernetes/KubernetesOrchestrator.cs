@@ -406,9 +406,12 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
     /// <summary>
     /// Raises the minReplicas of the HPA that scales (app, site) to at least <paramref name="minReplicas"/> (capped at its
     /// maxReplicas), ahead of a predicted shift. The HPA's own minReplicas is kept in <see cref="Names.OriginalMinReplicasAnnotation"/>
-    /// the first time, and the floor never goes below it. Returns false when no HPA targets the Deployment.
+    /// the first time, and the floor never goes below it. The floor set and <paramref name="holdUntil"/> (when it may be
+    /// restored) are recorded on the HPA too, so that a new leader can restore a floor it did not raise.
+    /// Returns false when no HPA targets the Deployment.
     /// </summary>
-    public async ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, CancellationToken cancellationToken)
+    public async ValueTask<bool> SetPredictiveFloorAsync(
+        string app, string site, int minReplicas, DateTimeOffset? holdUntil, CancellationToken cancellationToken)
     {
         RequireWorkload(app, site);
         Caches c = await CachesAsync(cancellationToken).ConfigureAwait(false);
@@ -418,9 +421,13 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
             return false;
         }
 
-        await SetFloorAsync(hpa, minReplicas, cancellationToken).ConfigureAwait(false);
+        await SetFloorAsync(hpa, minReplicas, holdUntil, cancellationToken).ConfigureAwait(false);
         return true;
     }
+
+    /// <inheritdoc cref="SetPredictiveFloorAsync(string, string, int, DateTimeOffset?, CancellationToken)"/>
+    public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, CancellationToken cancellationToken) =>
+        SetPredictiveFloorAsync(app, site, minReplicas, holdUntil: null, cancellationToken);
 
     /// <summary>Puts back the HPA's own minReplicas after a predicted shift. Returns false when there was nothing to restore.</summary>
     public async ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
@@ -433,8 +440,37 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
             return false;
         }
 
-        await PatchHpaAsync(hpa, fresh => OriginalMin(fresh) is int original ? (original, null) : null, cancellationToken).ConfigureAwait(false);
+        await PatchHpaAsync(hpa, fresh => OriginalMin(fresh) is int original ? new FloorPatch(original, null, null) : null, cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// The predictive floor recorded on the HPA of (app, site): null when no HPA targets it. Listed from the API server,
+    /// not the watch cache: a replica taking over must see the last write of the one before, however late its watch is.
+    /// </summary>
+    public async ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
+    {
+        RequireWorkload(app, site);
+        string workload = Names.Workload(app, site);
+        V2HorizontalPodAutoscalerList list = await _api.CallAsync("list HPAs",
+            ct => _client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(_options.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        if (list.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } t && t.Name == workload) is not { } hpa)
+        {
+            return null;
+        }
+
+        int min = hpa.Spec.MinReplicas ?? 1;
+        if (OriginalMin(hpa) is not int original)
+        {
+            return new PredictiveFloorState(min, null, null, null);
+        }
+
+        IDictionary<string, string>? a = hpa.Metadata.Annotations;
+        int? floor = a?.TryGetValue(Names.FloorAnnotation, out string? f) == true
+            && int.TryParse(f, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : null;
+        DateTimeOffset? hold = a?.TryGetValue(Names.HoldUntilAnnotation, out string? h) == true
+            && DateTimeOffset.TryParse(h, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t) ? t : null;
+        return new PredictiveFloorState(min, original, floor ?? min, hold);
     }
 
     public async ValueTask DisposeAsync()
@@ -839,11 +875,17 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
     };
 
     private async Task SetFloorAsync(V2HorizontalPodAutoscaler hpa, int minReplicas, CancellationToken cancellationToken) =>
+        await SetFloorAsync(hpa, minReplicas, holdUntil: null, cancellationToken).ConfigureAwait(false);
+
+    private async Task SetFloorAsync(V2HorizontalPodAutoscaler hpa, int minReplicas, DateTimeOffset? holdUntil, CancellationToken cancellationToken) =>
         await PatchHpaAsync(hpa, fresh =>
         {
             int original = OriginalMin(fresh) ?? fresh.Spec.MinReplicas ?? 1;
             int floor = Math.Min(Math.Max(minReplicas, original), fresh.Spec.MaxReplicas);
-            return floor == (fresh.Spec.MinReplicas ?? 1) && OriginalMin(fresh) is not null ? null : (floor, original);
+            string? hold = holdUntil is { } h ? Stamp(h) : null;
+            bool same = floor == (fresh.Spec.MinReplicas ?? 1) && OriginalMin(fresh) is not null
+                && (hold is null || fresh.Metadata.Annotations?.TryGetValue(Names.HoldUntilAnnotation, out string? had) == true && had == hold);
+            return same ? null : new FloorPatch(floor, original, hold);
         }, cancellationToken).ConfigureAwait(false);
 
     /// <summary>After a stop: one replica less of floor, and the HPA's own minReplicas back once the floor reaches it.</summary>
@@ -856,15 +898,19 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
             }
 
             int floor = Math.Max(original, (fresh.Spec.MinReplicas ?? 1) - 1);
-            return floor == original ? (original, null) : (floor, original);
+            return floor == original ? new FloorPatch(original, null, null) : new FloorPatch(floor, original, null);
         }, cancellationToken).ConfigureAwait(false);
 
+    /// <param name="Original">The HPA's own minReplicas while a floor is raised; null: the floor is gone (annotations removed).</param>
+    /// <param name="HoldUntil">When the floor may be restored (stamp); null leaves a recorded one as it is.</param>
+    private sealed record FloorPatch(int Min, int? Original, string? HoldUntil);
+
     /// <summary>
-    /// Merge patch of an HPA's minReplicas and the original-min annotation (null removes it). A merge patch, not an
-    /// apply: an apply must carry the HPA's required fields and would co-own them with the HPA's owner.
+    /// Merge patch of an HPA's minReplicas and the floor annotations (original minimum, floor, hold-until; all removed
+    /// when the original comes back). A merge patch, not an apply: an apply must carry the HPA's required fields and
+    /// would co-own them with the HPA's owner.
     /// </summary>
-    private async Task PatchHpaAsync(
-        V2HorizontalPodAutoscaler hpa, Func<V2HorizontalPodAutoscaler, (int Min, int? Original)?> decide, CancellationToken cancellationToken)
+    private async Task PatchHpaAsync(V2HorizontalPodAutoscaler hpa, Func<V2HorizontalPodAutoscaler, FloorPatch?> decide, CancellationToken cancellationToken)
     {
         string name = hpa.Metadata.Name;
         await KubeApi.RetryOnConflictAsync($"set floor of HPA {name}", _options.ConflictRetries, async attempt =>
@@ -877,15 +923,23 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
                 return true;
             }
 
+            bool raised = decision.Original is not null;
+            var annotations = new JsonObject
+            {
+                [Names.OriginalMinReplicasAnnotation] = decision.Original?.ToString(CultureInfo.InvariantCulture),
+                [Names.FloorAnnotation] = raised ? decision.Min.ToString(CultureInfo.InvariantCulture) : null,
+            };
+            if (!raised || decision.HoldUntil is not null)
+            {
+                annotations[Names.HoldUntilAnnotation] = decision.HoldUntil;
+            }
+
             var patch = new JsonObject
             {
                 ["metadata"] = new JsonObject
                 {
                     ["resourceVersion"] = current.Metadata.ResourceVersion,
-                    ["annotations"] = new JsonObject
-                    {
-                        [Names.OriginalMinReplicasAnnotation] = decision.Original?.ToString(CultureInfo.InvariantCulture),
-                    },
+                    ["annotations"] = annotations,
                 },
                 ["spec"] = new JsonObject { ["minReplicas"] = decision.Min },
             };

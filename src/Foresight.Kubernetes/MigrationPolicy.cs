@@ -93,7 +93,7 @@ public sealed class MigrationPolicyList : IKubernetesObject<V1ListMeta>, IItems<
 
 public sealed class MigrationPolicySpec
 {
-    /// <summary>Selects apps by the labels of their Deployments (e.g. app.kubernetes.io/name).</summary>
+    /// <summary>Selects apps by the labels all of their &lt;app&gt;-&lt;site&gt; Deployments carry (e.g. app.kubernetes.io/name).</summary>
     [JsonPropertyName("appSelector")]
     public V1LabelSelector AppSelector { get; set; } = new();
 

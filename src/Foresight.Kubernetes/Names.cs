@@ -31,6 +31,12 @@ public static class Names
     /// <summary>On an HPA: its minReplicas before Foresight raised the predictive floor.</summary>
     public const string OriginalMinReplicasAnnotation = "foresight.dev/original-min-replicas";
 
+    /// <summary>On an HPA while a predictive floor is raised: the minReplicas Foresight set.</summary>
+    public const string FloorAnnotation = "foresight.dev/floor";
+
+    /// <summary>On an HPA while a predictive floor is raised: when the floor may be restored (RFC 3339, UTC).</summary>
+    public const string HoldUntilAnnotation = "foresight.dev/hold-until";
+
     public const string PodDeletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost";
 
     /// <summary>The lowest pod-deletion-cost, so the ReplicaSet removes a drained pod before any other of its rank.</summary>

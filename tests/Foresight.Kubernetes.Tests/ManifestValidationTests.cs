@@ -62,6 +62,49 @@ public sealed class ManifestValidationTests
     }
 
     [Fact]
+    public async Task A_policy_with_the_status_the_controller_writes_validates_against_the_CRD()
+    {
+        await using var f = new KubernetesFixture();
+        var example = (JsonObject)JsonNode.Parse(KubernetesJson.Serialize(KubernetesYaml.LoadAllFromString(
+            File.ReadAllText(Path.Combine(RepoRoot, "deploy", "example-migrationpolicy.yaml")),
+            new Dictionary<string, Type> { [$"{MigrationPolicy.Group}/{MigrationPolicy.Version}/{MigrationPolicy.KindName}"] = typeof(MigrationPolicy) }).Single()))!;
+        example["metadata"]!["namespace"] = KubernetesFixture.Namespace;
+        f.Server.Create("migrationpolicies", example);
+        var client = new MigrationPolicyClient(f.Server.CreateClient(), KubernetesFixture.Namespace);
+        DateTime now = f.Cluster.Clock.GetUtcNow().UtcDateTime;
+
+        Assert.True(await client.WriteStatusAsync("shop", new MigrationPolicyStatus
+        {
+            ObservedGeneration = 1,
+            ActiveMigrations = 2,
+            LastMigrationTime = now,
+            Conditions =
+            [
+                new V1Condition { Type = "Ready", Status = "True", Reason = "Applied", Message = "applied to shop", LastTransitionTime = now, ObservedGeneration = 1 },
+                new V1Condition { Type = "Invalid", Status = "False", Reason = "Valid", Message = "the spec is valid", LastTransitionTime = now, ObservedGeneration = 1 },
+            ],
+        }, s_none));
+        Assert.False(await client.WriteStatusAsync("gone", new MigrationPolicyStatus(), s_none));
+        PolicyListing listing = await client.ListAsync(s_none);
+
+        Assert.Equal(2, Assert.Single(listing.Policies).Status!.ActiveMigrations);
+        Assert.Contains("merge migrationpolicies/shop/status", f.Server.Writes);
+        string dir = Directory.CreateTempSubdirectory("foresight-policy-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(RepoRoot, "deploy", "crd-migrationpolicy.yaml"), Path.Combine(dir, "crd.yaml"));
+            await File.WriteAllTextAsync(Path.Combine(dir, "policy.json"), f.Server.Get("migrationpolicies", "shop")!.ToJsonString());
+            (int code, string output) = await ValidateAsync(dir);
+            Assert.True(code == 0, output);
+            Assert.Contains("0 invalid", output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_validator_rejects_a_broken_manifest_with_the_reason()
     {
         await using var f = new KubernetesFixture();

@@ -49,13 +49,14 @@ public sealed class InMemoryCommandJournal(int capacity = 500) : ICommandJournal
 
 /// <summary>
 /// The durable log: the SQLite reconcile journal. Reconcile commands are already written there, intent first, by the
-/// <see cref="Foresight.Control.Reconcile.JournaledReconciler"/>; the loop adds the commands it issues itself (HPA
-/// floors) as events. Reads come back newest first.
+/// <see cref="Foresight.Control.Reconcile.JournaledReconciler"/>, and HPA floors by the <see cref="KubernetesEngine"/>
+/// (through <see cref="Intent"/> and <see cref="Resolve"/>); the loop adds any other command as an event. Reads come
+/// back newest first. Every access holds one lock: the loop writes while the API reads.
 /// </summary>
 public sealed class SqliteCommandJournal(ReconcileJournal journal) : ICommandJournal
 {
     /// <summary>Kinds the journaled reconciler records itself.</summary>
-    private static readonly HashSet<string> Reconciled = new(StringComparer.Ordinal) { "spin-up", "drain", "stop", "set-route", "route" };
+    private static readonly HashSet<string> Reconciled = new(StringComparer.Ordinal) { "spin-up", "drain", "stop", "set-route", "route", "set-floor", "restore-floor" };
 
     private readonly Lock _lock = new();
 
@@ -69,6 +70,73 @@ public sealed class SqliteCommandJournal(ReconcileJournal journal) : ICommandJou
             {
                 journal.RecordEvent(r.Tick, r.App, r.Kind, r.Target, r.Error is null ? $"{r.Outcome}: {r.Detail}" : $"{r.Outcome}: {r.Detail} ({r.Error})");
             }
+        }
+    }
+
+    /// <summary>A new pass number (persisted, so passes keep counting across restarts).</summary>
+    public long BeginPass()
+    {
+        lock (_lock)
+        {
+            return journal.BeginPass();
+        }
+    }
+
+    /// <summary>Records a command about to be issued; <see cref="Resolve"/> records its outcome.</summary>
+    public long Intent(long pass, string app, string kind, string target, string detail, string payload)
+    {
+        lock (_lock)
+        {
+            return journal.RecordIntent(pass, app, kind, target, null, detail, payload);
+        }
+    }
+
+    public void Planned(long pass, string app, string kind, string target, string detail, string payload)
+    {
+        lock (_lock)
+        {
+            journal.RecordPlanned(pass, app, kind, target, null, detail, payload);
+        }
+    }
+
+    /// <summary>Done when <paramref name="error"/> is null, else failed with it.</summary>
+    public void Resolve(long seq, string? error)
+    {
+        lock (_lock)
+        {
+            if (error is null)
+            {
+                journal.MarkDone(seq);
+            }
+            else
+            {
+                journal.MarkFailed(seq, error);
+            }
+        }
+    }
+
+    public void MarkDone(long seq, string detail)
+    {
+        lock (_lock)
+        {
+            journal.MarkDone(seq, detail);
+        }
+    }
+
+    public void MarkRolledBack(long seq, string why)
+    {
+        lock (_lock)
+        {
+            journal.MarkRolledBack(seq, why);
+        }
+    }
+
+    /// <summary>Intents of <paramref name="kinds"/> with no outcome yet, oldest first.</summary>
+    public IReadOnlyList<JournalEntry> Unresolved(IReadOnlyCollection<string> kinds)
+    {
+        lock (_lock)
+        {
+            return journal.Unresolved().Where(e => kinds.Contains(e.Kind)).ToList();
         }
     }
 

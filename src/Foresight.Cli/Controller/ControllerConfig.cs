@@ -79,6 +79,12 @@ public sealed record KubernetesConfig
     /// <summary>The Lease (in <see cref="Namespace"/>) that elects the one replica that writes floors.</summary>
     public string LeaseName { get; init; } = "foresight-controller";
 
+    /// <summary>
+    /// Seconds between re-reads of the namespace's MigrationPolicies (and the Deployment labels they select by). Policies
+    /// are edited by people, so half a minute is prompt, and costs two list calls per resync.
+    /// </summary>
+    public double PolicyResyncSeconds { get; init; } = 30;
+
     public required IReadOnlyList<KubernetesApp> Apps { get; init; }
 }
 

@@ -14,7 +14,7 @@ public static class ControllerConfigLoader
     private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "leadMarginSeconds", "holdSeconds"];
     private static readonly string[] SimulatedFields = ["scenario", "speedUp", "forecaster", "seed", "startAtSeconds", "maxSecondsPerTick"];
     private static readonly string[] KubernetesFields =
-        ["kubeconfig", "namespace", "prometheus", "stepSeconds", "horizonSteps", "warmupSeconds", "seasonSeconds", "forecaster", "leaseName", "apps"];
+        ["kubeconfig", "namespace", "prometheus", "stepSeconds", "horizonSteps", "warmupSeconds", "seasonSeconds", "forecaster", "leaseName", "policyResyncSeconds", "apps"];
 
     private static readonly string[] AppFields =
     [
@@ -183,6 +183,7 @@ public static class ControllerConfigLoader
             SeasonSeconds = f.Number("seasonSeconds", NumberRange.Positive(1e8)) ?? 86_400,
             Forecaster = forecaster,
             LeaseName = f.Text("leaseName") is { Length: > 0 } lease ? lease.Trim() : "foresight-controller",
+            PolicyResyncSeconds = f.Number("policyResyncSeconds", NumberRange.Positive(86_400)) ?? 30,
             Apps = apps,
         };
     }

@@ -45,6 +45,9 @@ public static class EngineFactory
             Namespace = k.Namespace,
             Sites = k.Apps.SelectMany(a => a.Sites).Distinct(StringComparer.Ordinal).ToList(),
             Apps = k.Apps.ToDictionary(a => a.Profile.Name, _ => new AppWorkload { Image = UnusedImage }),
+
+            // Floors-only mode never routes: no Gateway to name, and no Gateway API discovery.
+            TrafficMode = TrafficMode.ServiceSelector,
         };
         k8s.IKubernetes client;
         try
@@ -68,6 +71,8 @@ public static class EngineFactory
             k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http, journal), new LeaseLeadership(lease))
         {
             Journal = journal is null ? null : new SqliteCommandJournal(journal),
+            Policies = new KubernetesPolicies(new MigrationPolicyClient(client, k.Namespace)),
+            PolicyResyncSeconds = k.PolicyResyncSeconds,
         };
     }
 

@@ -1,7 +1,11 @@
 using Foresight.Cli.Commands;
 using Foresight.Control.Decision;
 using Foresight.Core.Forecasts;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Foresight.Control.Journal;
 using Foresight.Feedback;
+using Foresight.Kubernetes;
 using Foresight.Orchestration;
 
 namespace Foresight.Cli.Controller;
@@ -9,20 +13,39 @@ namespace Foresight.Cli.Controller;
 /// <summary>Raises and restores an (app, site)'s HPA minReplicas; <see cref="Foresight.Kubernetes.KubernetesOrchestrator"/> implements it.</summary>
 public interface IPredictiveFloors
 {
+    /// <param name="holdUntil">When the floor may be restored; recorded with it so that another leader can restore it.</param>
     /// <returns>False when no HPA targets the (app, site) workload.</returns>
-    ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, CancellationToken cancellationToken);
+    ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken);
 
     ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken);
+
+    /// <summary>The floor the cluster records for (app, site), whoever raised it; null when no HPA targets the workload.</summary>
+    ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken);
+}
+
+/// <summary>The namespace's MigrationPolicies (and Deployment labels to match them), and their status subresource.</summary>
+public interface IPolicySource
+{
+    Task<PolicyListing> ListAsync(CancellationToken cancellationToken);
+
+    /// <returns>False when the policy no longer exists.</returns>
+    Task<bool> WriteStatusAsync(string name, MigrationPolicyStatus status, CancellationToken cancellationToken);
 }
 
 /// <summary>
 /// The loop against Kubernetes. The cluster's own per-site HPAs are the reactive path and keep scaling; the controller
 /// only raises an HPA's minReplicas (the predictive floor) ahead of a confident predicted rise and restores it once the
 /// predicted peak has passed, so it never fights the HPA and never removes capacity on a forecast alone.
+/// <para>
+/// Each app runs under the MigrationPolicy that alone selects it, else under the config file (see <see cref="PolicyResolver"/>).
+/// Floors live on the cluster (HPA annotations): a replica that gains the lease rebuilds them from there, and every
+/// floor write is journaled intent first, so a restart resolves one it did not see finish by reading the HPA.
+/// </para>
 /// </summary>
 public sealed class KubernetesEngine : IControllerEngine
 {
     private const double TargetUtilization = 0.7;
+    private static readonly string[] FloorKinds = ["set-floor", "restore-floor"];
     private readonly KubernetesConfig _config;
     private readonly PredictiveOptions _options;
     private readonly IOrchestrator _orchestrator;
@@ -31,15 +54,21 @@ public sealed class KubernetesEngine : IControllerEngine
     private readonly TimeProvider _time;
     private readonly IAsyncDisposable? _owned;
     private readonly ILeadership? _leadership;
-
-    /// <summary>The durable journal the floor changes are recorded in (as events), when one is configured.</summary>
-    public ICommandJournal? Journal { get; init; }
     private readonly long _start;
     private readonly OnlineDemandForecaster[] _forecasters;
     private readonly TrafficHistory[] _history;
     private readonly DecisionLog[] _decisions;
     private readonly int[][] _floor;
     private readonly double[][] _holdUntil;
+    private readonly double[][] _restoredAt;
+    private readonly bool[][] _deferred;
+    private readonly DateTimeOffset?[] _lastRaise;
+    private AppSettings[] _settings;
+    private PolicyResolution? _resolution;
+    private double _policiesReadAt = double.NegativeInfinity;
+    private string? _policyError;
+    private bool _wasLeading;
+    private long _pass;
 
     public KubernetesEngine(
         KubernetesConfig config,
@@ -77,7 +106,28 @@ public sealed class KubernetesEngine : IControllerEngine
         _decisions = config.Apps.Select(_ => new DecisionLog()).ToArray();
         _floor = config.Apps.Select(a => new int[a.Sites.Count]).ToArray();
         _holdUntil = config.Apps.Select(a => new double[a.Sites.Count]).ToArray();
+        _restoredAt = config.Apps.Select(a => Enumerable.Repeat(double.NegativeInfinity, a.Sites.Count).ToArray()).ToArray();
+        _deferred = config.Apps.Select(a => new bool[a.Sites.Count]).ToArray();
+        _lastRaise = new DateTimeOffset?[config.Apps.Count];
+        _settings = config.Apps.Select(a => new AppSettings(a.Profile, options, DryRun: false, Safety: null, Policy: null)).ToArray();
     }
+
+    /// <summary>
+    /// The durable journal: floor changes are written to it as intents before they are issued, then resolved. A
+    /// replica that gains the lease resolves the intents it finds unfinished by reading the HPA.
+    /// </summary>
+    public SqliteCommandJournal? Journal { get; init; }
+
+    ICommandJournal? IControllerEngine.Journal => Journal;
+
+    /// <summary>MigrationPolicies; null: every app runs under the config file.</summary>
+    public IPolicySource? Policies { get; init; }
+
+    /// <summary>Seconds between re-reads of the policies (and of the Deployment labels they select by).</summary>
+    public double PolicyResyncSeconds { get; init; } = 30;
+
+    /// <summary>The settings each configured app runs under now (policy or config file), in config order.</summary>
+    public IReadOnlyList<AppSettings> Settings => _settings;
 
     public string Mode => "kubernetes";
 
@@ -85,9 +135,35 @@ public sealed class KubernetesEngine : IControllerEngine
     {
         double now = _time.GetElapsedTime(_start).TotalSeconds;
 
-        // Two replicas run behind a Lease; only the leader writes floors. A follower keeps observing and forecasting so
-        // that it can take over with warm models.
+        // Two replicas run behind a Lease; only the leader writes floors and policy status. A follower keeps observing
+        // and forecasting so that it can take over with warm models.
         bool leading = _leadership is null || await _leadership.TryLeadAsync(cancellationToken).ConfigureAwait(false);
+        string? takeOverError = null;
+        if (leading && !_wasLeading)
+        {
+            try
+            {
+                await TakeOverAsync(now, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OrchestratorException e)
+            {
+                // Writing floors without knowing the cluster's would lose the ones raised before; try again next tick.
+                leading = false;
+                takeOverError = $"taking over the floors failed, retrying next tick: {e.Message}";
+            }
+        }
+
+        _wasLeading = leading;
+        if (leading && Journal is not null)
+        {
+            _pass = Journal.BeginPass();
+        }
+        else
+        {
+            _pass++;
+        }
+
+        await RefreshPoliciesAsync(now, cancellationToken).ConfigureAwait(false);
         ClusterSnapshot snapshot = await _orchestrator.ObserveAsync(cancellationToken).ConfigureAwait(false);
         var commands = new List<EngineCommand>();
         var statuses = new List<AppStatus>();
@@ -96,6 +172,7 @@ public sealed class KubernetesEngine : IControllerEngine
         for (int a = 0; a < _config.Apps.Count; a++)
         {
             KubernetesApp app = _config.Apps[a];
+            AppSettings settings = _settings[a];
             double[] rates = await _traffic.ObserveAsync(app, cancellationToken).ConfigureAwait(false);
             _forecasters[a].Observe(0, now, rates);
             _history[a].Add(now, rates);
@@ -107,47 +184,201 @@ public sealed class KubernetesEngine : IControllerEngine
             }
 
             reconcileStarted = _time.GetTimestamp();
-            IReadOnlyList<FloorDecision> floors = PredictiveFloor.Compute(app.Profile, forecasts, live, TargetUtilization, _options);
+            IReadOnlyList<FloorDecision> floors = PredictiveFloor.Compute(settings.Profile, forecasts, live, TargetUtilization, settings.Options);
             if (leading)
             {
-                await ApplyFloorsAsync(a, floors, live, now, dryRun, commands, cancellationToken).ConfigureAwait(false);
+                await ApplyFloorsAsync(a, floors, live, now, dryRun || settings.DryRun, commands, cancellationToken).ConfigureAwait(false);
             }
 
             reconcileSeconds += _time.GetElapsedTime(reconcileStarted).TotalSeconds;
             statuses.Add(BuildStatus(a, forecasts, live, ready, now));
         }
 
+        if (leading)
+        {
+            await WritePolicyStatusAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         ForecastAccuracy[] accuracy = _forecasters.Select(f => f.Accuracy).ToArray();
         long points = accuracy.Sum(x => x.ScoredPoints);
         double? mase = points == 0 ? null : accuracy.Where(x => x.Mase is not null).Select(x => x.Mase!.Value).DefaultIfEmpty(double.NaN).Average();
         double? coverage = points == 0 ? null : accuracy.Where(x => x.Coverage90 is not null).Sum(x => x.Coverage90!.Value * x.ScoredPoints) / points;
-        string? message = leading ? null : $"standby: '{_leadership!.Identity}' does not hold the lease; observing and forecasting only";
+        string? message = takeOverError
+            ?? (leading ? null : $"standby: '{_leadership!.Identity}' does not hold the lease; observing and forecasting only");
+        message = _policyError is null ? message : message is null ? _policyError : $"{message}; {_policyError}";
         return new EngineTick(now, statuses, commands, reconcileSeconds, mase is double m && double.IsNaN(m) ? null : mase, coverage, message);
     }
 
     public ValueTask DisposeAsync() => _owned?.DisposeAsync() ?? ValueTask.CompletedTask;
 
+    /// <summary>
+    /// On gaining the lease: resolve this replica's unfinished floor intents against the HPAs, then adopt the floors the
+    /// cluster records (whoever raised them), so a floor raised by the previous leader is restored after its hold.
+    /// </summary>
+    private async Task TakeOverAsync(double now, CancellationToken cancellationToken)
+    {
+        DateTimeOffset utcNow = _time.GetUtcNow();
+        if (Journal is not null)
+        {
+            foreach (JournalEntry intent in Journal.Unresolved(FloorKinds))
+            {
+                await ResolveIntentAsync(intent, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        for (int a = 0; a < _config.Apps.Count; a++)
+        {
+            KubernetesApp app = _config.Apps[a];
+            for (int s = 0; s < app.Sites.Count; s++)
+            {
+                PredictiveFloorState? state = await _floors.ReadPredictiveFloorAsync(app.Profile.Name, app.Sites[s], cancellationToken).ConfigureAwait(false);
+                if (state is { Raised: true, Floor: int floor })
+                {
+                    // Without a recorded hold (an older version, or a spin-up's floor) the floor may go once no rise is predicted.
+                    _floor[a][s] = floor;
+                    _holdUntil[a][s] = state.HoldUntil is { } h ? now + Math.Max(0, (h - utcNow).TotalSeconds) : now;
+                }
+                else
+                {
+                    _floor[a][s] = 0;
+                    _holdUntil[a][s] = 0;
+                }
+            }
+        }
+    }
+
+    private async Task ResolveIntentAsync(JournalEntry intent, CancellationToken cancellationToken)
+    {
+        JsonNode? payload = intent.Payload is null ? null : JsonNode.Parse(intent.Payload);
+        string? site = payload?["site"]?.GetValue<string>();
+        KubernetesApp? app = _config.Apps.FirstOrDefault(x => x.Profile.Name == intent.App);
+        if (app is null || site is null || app.SiteIndex(site) < 0)
+        {
+            Journal!.MarkRolledBack(intent.Seq, "found unfinished after a restart; the app or site is no longer configured");
+            return;
+        }
+
+        PredictiveFloorState? state = await _floors.ReadPredictiveFloorAsync(app.Profile.Name, site, cancellationToken).ConfigureAwait(false);
+        bool landed = intent.Kind == "restore-floor"
+            ? state is not { Raised: true }
+            : state is { Raised: true, HoldUntil: { } hold } && payload?["holdUntil"]?.GetValue<string>() is { } wanted
+              && DateTimeOffset.TryParse(wanted, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out DateTimeOffset w) && w == hold;
+        if (landed)
+        {
+            Journal!.MarkDone(intent.Seq, "found on the HPA after a restart");
+        }
+        else
+        {
+            Journal!.MarkRolledBack(intent.Seq, "found unfinished after a restart and not on the HPA; the floor is decided again from the forecast");
+        }
+    }
+
+    private async Task RefreshPoliciesAsync(double now, CancellationToken cancellationToken)
+    {
+        if (Policies is null || now - _policiesReadAt < PolicyResyncSeconds)
+        {
+            return;
+        }
+
+        _policiesReadAt = now;
+        try
+        {
+            PolicyListing listing = await Policies.ListAsync(cancellationToken).ConfigureAwait(false);
+            _resolution = PolicyResolver.Resolve(_config.Apps, _options, listing);
+            _settings = [.. _resolution.Apps];
+            _policyError = listing.Installed ? null : "the MigrationPolicy CRD is not installed; every app uses the config file";
+        }
+        catch (OrchestratorException e)
+        {
+            // Keep the last policies; the next resync tries again.
+            _policyError = $"reading MigrationPolicies failed, keeping the last ones: {e.Message}";
+        }
+    }
+
+    private async Task WritePolicyStatusAsync(CancellationToken cancellationToken)
+    {
+        if (Policies is null || _resolution is null)
+        {
+            return;
+        }
+
+        var apps = _config.Apps.Select(a => a.Profile.Name).ToList();
+        foreach (PolicyOutcome outcome in _resolution.Policies)
+        {
+            var governed = Enumerable.Range(0, apps.Count).Where(a => outcome.Applied.Contains(apps[a])).ToList();
+            int active = governed.Sum(a => _floor[a].Count(f => f > 0));
+            DateTimeOffset? last = governed.Select(a => _lastRaise[a]).Where(t => t is not null).DefaultIfEmpty(null).Max();
+            MigrationPolicyStatus status = PolicyResolver.Status(outcome, apps, active, last, _time.GetUtcNow());
+            if (PolicyResolver.SameStatus(outcome.Policy.Status, status))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (await Policies.WriteStatusAsync(outcome.Name, status, cancellationToken).ConfigureAwait(false))
+                {
+                    // What the policy shows now, so the next tick writes only on a change.
+                    outcome.Policy.Status = status;
+                }
+            }
+            catch (OrchestratorException e)
+            {
+                _policyError = $"writing the status of MigrationPolicy '{outcome.Name}' failed: {e.Message}";
+            }
+        }
+    }
+
     private async ValueTask ApplyFloorsAsync(
         int a, IReadOnlyList<FloorDecision> floors, int[] live, double now, bool dryRun, List<EngineCommand> commands, CancellationToken cancellationToken)
     {
         KubernetesApp app = _config.Apps[a];
-        double hold = PredictiveFloor.LeadTimeSeconds(app.Profile, _options) + _options.HoldSeconds;
+        AppSettings settings = _settings[a];
+        double hold = PredictiveFloor.LeadTimeSeconds(settings.Profile, settings.Options) + settings.Options.HoldSeconds;
         var bySite = floors.ToDictionary(d => d.Site);
         for (int s = 0; s < app.Sites.Count; s++)
         {
             string site = app.Sites[s];
+            string target = $"{app.Profile.Name}@{site}";
             bool rise = bySite.TryGetValue(s, out FloorDecision? d) && d.ConfidentRise;
             if (rise && d!.Needed > _floor[a][s])
             {
+                int needed = d.Needed;
+                if (settings.Safety is { } safety)
+                {
+                    string? blocked = Blocked(a, s, now, safety);
+                    if (blocked is not null)
+                    {
+                        if (!_deferred[a][s])
+                        {
+                            _decisions[a].Add([new Decision(now, app.Profile.Name, site, "defer-floor", _floor[a][s], needed, d.Confidence, $"{blocked} (MigrationPolicy '{settings.Policy}')")]);
+                            _deferred[a][s] = true;
+                        }
+
+                        continue;
+                    }
+
+                    needed = Math.Min(needed, Math.Max(live[s], _floor[a][s]) + safety.MaxSurge);
+                    if (needed <= _floor[a][s])
+                    {
+                        continue;
+                    }
+                }
+
                 // Raise: the HPA keeps scaling above this, and its own minReplicas is kept to restore later.
+                _deferred[a][s] = false;
                 _holdUntil[a][s] = now + hold;
+                DateTimeOffset holdUntil = _time.GetUtcNow() + TimeSpan.FromSeconds(hold);
                 string reason = StatusBuilder.FloorReason(d, live[s]);
-                (string outcome, string? error) = await RunAsync(dryRun, () => _floors.SetPredictiveFloorAsync(app.Profile.Name, site, d.Needed, cancellationToken)).ConfigureAwait(false);
-                commands.Add(new EngineCommand(app.Profile.Name, "set-floor", $"{app.Profile.Name}@{site}", $"minReplicas {d.Needed}: {reason}", outcome, error));
+                var payload = new JsonObject { ["site"] = site, ["floor"] = needed, ["holdUntil"] = holdUntil.ToString("O", CultureInfo.InvariantCulture) };
+                (string outcome, string? error) = await IssueAsync(app.Profile.Name, "set-floor", target, $"minReplicas {needed}: {reason}", payload, dryRun,
+                    () => _floors.SetPredictiveFloorAsync(app.Profile.Name, site, needed, holdUntil, cancellationToken)).ConfigureAwait(false);
+                commands.Add(new EngineCommand(app.Profile.Name, "set-floor", target, $"minReplicas {needed}: {reason}", outcome, error));
                 if (outcome != "failed")
                 {
-                    _decisions[a].Add([new Decision(now, app.Profile.Name, site, "raise-floor", _floor[a][s], d.Needed, d.Confidence, reason)]);
-                    _floor[a][s] = dryRun ? _floor[a][s] : d.Needed;
+                    _decisions[a].Add([new Decision(now, app.Profile.Name, site, "raise-floor", _floor[a][s], needed, d.Confidence, reason)]);
+                    _floor[a][s] = dryRun ? _floor[a][s] : needed;
+                    _lastRaise[a] = dryRun ? _lastRaise[a] : _time.GetUtcNow();
                 }
             }
             else if (rise)
@@ -156,38 +387,75 @@ public sealed class KubernetesEngine : IControllerEngine
             }
             else if (_floor[a][s] > 0 && now >= _holdUntil[a][s])
             {
-                (string outcome, string? error) = await RunAsync(dryRun, () => _floors.RestorePredictiveFloorAsync(app.Profile.Name, site, cancellationToken)).ConfigureAwait(false);
-                commands.Add(new EngineCommand(app.Profile.Name, "restore-floor", $"{app.Profile.Name}@{site}", "the predicted peak has passed", outcome, error));
+                var payload = new JsonObject { ["site"] = site };
+                (string outcome, string? error) = await IssueAsync(app.Profile.Name, "restore-floor", target, "the predicted peak has passed", payload, dryRun,
+                    () => _floors.RestorePredictiveFloorAsync(app.Profile.Name, site, cancellationToken)).ConfigureAwait(false);
+                commands.Add(new EngineCommand(app.Profile.Name, "restore-floor", target, "the predicted peak has passed", outcome, error));
                 if (outcome != "failed")
                 {
                     _decisions[a].Add([new Decision(now, app.Profile.Name, site, "restore-floor", _floor[a][s], 0, null, "predicted peak passed; the HPA's own minReplicas is back")]);
                     _floor[a][s] = 0;
+                    _restoredAt[a][s] = now;
                 }
+            }
+            else if (!rise)
+            {
+                _deferred[a][s] = false;
             }
         }
     }
 
-    private static async ValueTask<(string Outcome, string? Error)> RunAsync(bool dryRun, Func<ValueTask<bool>> action)
+    /// <summary>Why a policy's safety limits hold back a new floor at (a, s), or null. Raising a floor already up is the same migration.</summary>
+    private string? Blocked(int a, int s, double now, SafetyLimits safety)
+    {
+        if (_floor[a][s] > 0)
+        {
+            return null;
+        }
+
+        if (now - _restoredAt[a][s] < safety.CooldownSeconds)
+        {
+            return $"cooldown: the last floor here was restored {now - _restoredAt[a][s]:0} s ago, less than {safety.CooldownSeconds} s";
+        }
+
+        int active = _floor[a].Count(f => f > 0);
+        return active >= safety.MaxConcurrentMigrations ? $"{active} site(s) already have a raised floor (maxConcurrentMigrations {safety.MaxConcurrentMigrations})" : null;
+    }
+
+    /// <summary>Journals the intent, issues it, then records the outcome; a crash in between leaves the intent for <see cref="TakeOverAsync"/>.</summary>
+    private async ValueTask<(string Outcome, string? Error)> IssueAsync(
+        string app, string kind, string target, string detail, JsonObject payload, bool dryRun, Func<ValueTask<bool>> action)
     {
         if (dryRun)
         {
+            Journal?.Planned(_pass, app, kind, target, detail, payload.ToJsonString());
             return ("planned", null);
         }
 
+        long? seq = Journal?.Intent(_pass, app, kind, target, detail, payload.ToJsonString());
+        (string, string?) result;
         try
         {
-            return await action().ConfigureAwait(false) ? ("applied", null) : ("failed", "no HPA targets this workload");
+            result = await action().ConfigureAwait(false) ? ("applied", null) : ("failed", "no HPA targets this workload");
         }
         catch (OrchestratorException e)
         {
             // Recorded and retried by the next tick's level-triggered pass.
-            return ("failed", e.Message);
+            result = ("failed", e.Message);
         }
+
+        if (seq is long n)
+        {
+            Journal!.Resolve(n, result.Item2);
+        }
+
+        return result;
     }
 
     private AppStatus BuildStatus(int a, Forecast?[] forecasts, int[] live, int[] ready, double now)
     {
         KubernetesApp app = _config.Apps[a];
+        AppSettings settings = _settings[a];
         OnlineDemandForecaster f = _forecasters[a];
         double horizon = f.HorizonSteps * f.StepSeconds;
         return new AppStatus
@@ -200,9 +468,9 @@ public sealed class KubernetesEngine : IControllerEngine
             Decisions = _decisions[a].ToList(),
             ReactiveOnly = f.IsReactiveOnly(0),
             FallbackReason = f.IsFitted(0) ? f.FallbackReasons[0] : "warming up: no model fitted yet (the HPAs alone scale)",
-            LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(app.Profile, _options),
+            LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(settings.Profile, settings.Options),
             HorizonSeconds = horizon,
-            LeadTimeWarning = StatusBuilder.LeadTimeWarning(app.Profile, _options, horizon),
+            LeadTimeWarning = StatusBuilder.LeadTimeWarning(settings.Profile, settings.Options, horizon),
         };
     }
 }

@@ -32,7 +32,7 @@ public sealed class KubernetesEngineTests
             return ValueTask.FromResult(new ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], [], []));
         }
 
-        public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, CancellationToken cancellationToken)
+        public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
         {
             if (NextFloorError is { } e)
             {
@@ -50,6 +50,9 @@ public sealed class KubernetesEngineTests
             Calls.Add($"restore {app}@{site}");
             return ValueTask.FromResult(true);
         }
+
+        public ValueTask<Foresight.Kubernetes.PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<Foresight.Kubernetes.PredictiveFloorState?>(null);
 
         public ValueTask<InstanceInfo> SpinUpAsync(SpinUpRequest request, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
 

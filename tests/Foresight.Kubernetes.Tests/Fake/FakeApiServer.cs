@@ -41,7 +41,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         new ResourceType("horizontalpodautoscalers", "autoscaling", "v2", "HorizontalPodAutoscaler"),
         new ResourceType("httproutes", "gateway.networking.k8s.io", "v1", "HTTPRoute"),
         new ResourceType("leases", "coordination.k8s.io", "v1", "Lease"),
-        new ResourceType("migrationpolicies", "foresight.dev", "v1alpha1", "MigrationPolicy"),
+        new ResourceType("migrationpolicies", "foresight.dev", "v1alpha1", "MigrationPolicy", StatusSubresource: true),
     }.ToDictionary(t => t.Plural);
 
     private readonly FakeTimeProvider _clock;
@@ -275,6 +275,12 @@ public sealed class FakeApiServer : IAsyncDisposable
     private JsonObject StoreLocked(string plural, JsonObject obj, string type, JsonObject? old)
     {
         string name = Meta(obj)["name"]!.GetValue<string>();
+        if (old is not null && s_types[plural].StatusSubresource && !JsonNode.DeepEquals(obj["spec"], old["spec"]))
+        {
+            // As for a custom resource with a status subresource: only spec changes bump metadata.generation.
+            Meta(obj)["generation"] = (Meta(old)["generation"] is JsonNode g ? long.Parse(g.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) : 1) + 1;
+        }
+
         Meta(obj)["resourceVersion"] = (++_rv).ToString();
         _store[(plural, name)] = obj;
         Publish(plural, type, obj, old);
@@ -590,6 +596,8 @@ public sealed class FakeApiServer : IAsyncDisposable
                         Meta(obj)[keep] = Meta(current)[keep]?.DeepClone();
                     }
 
+                    obj = Subresource(target, current, obj);
+
                     RecordManager(Meta(obj), q.GetValueOrDefault("fieldManager") ?? "unknown", "Update");
                     return (200, StoreLocked(plural, obj, "MODIFIED", current).DeepClone());
                 }
@@ -663,6 +671,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
                 var next = (JsonObject)current.DeepClone();
                 MergeInto(next, patch);
+                next = Subresource(target, current, next);
 
                 // Server-side apply semantics: a field this manager applied before and leaves out now is removed.
                 foreach (string dropped in _appliedFields.GetValueOrDefault(key, []).Except(fields))
@@ -690,6 +699,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
                 var next = (JsonObject)current.DeepClone();
                 MergeInto(next, patch);
+                next = Subresource(target, current, next);
                 Meta(next)["resourceVersion"] = Meta(current)["resourceVersion"]?.DeepClone();
                 RecordManager(Meta(next), manager ?? "unknown", "Update");
                 return JsonNode.DeepEquals(next, current)
@@ -700,6 +710,25 @@ public sealed class FakeApiServer : IAsyncDisposable
             default:
                 return (415, StatusBody(415, "UnsupportedMediaType", $"the body of the request was in an unknown format: {type}"));
         }
+    }
+
+    /// <summary>The status subresource split: a write to /status keeps all but status, a write to the object keeps status.</summary>
+    private static JsonObject Subresource(Target target, JsonObject current, JsonObject next)
+    {
+        if (!target.Type.StatusSubresource)
+        {
+            return next;
+        }
+
+        if (target.Subresource == "status")
+        {
+            var result = (JsonObject)current.DeepClone();
+            result["status"] = next["status"]?.DeepClone();
+            return result;
+        }
+
+        next["status"] = current["status"]?.DeepClone();
+        return next;
     }
 
     private JsonObject DeletePodLocked(string name, JsonObject current, string body, Dictionary<string, string> q)
@@ -893,7 +922,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             return $"{method.ToLowerInvariant()} discovery";
         }
 
-        string obj = t.Name is null ? t.Plural : $"{t.Plural}/{t.Name}";
+        string obj = t.Name is null ? t.Plural : t.Subresource is null ? $"{t.Plural}/{t.Name}" : $"{t.Plural}/{t.Name}/{t.Subresource}";
         string verb = method switch
         {
             "GET" when watch => "watch",
@@ -946,7 +975,10 @@ public sealed class FakeApiServer : IAsyncDisposable
         }
     }
 
-    private sealed record ResourceType(string Plural, string Group, string Version, string Kind)
+    /// <param name="StatusSubresource">
+    /// Writes to <c>.../status</c> change only <c>status</c>; writes to the object itself leave <c>status</c> as it was.
+    /// </param>
+    private sealed record ResourceType(string Plural, string Group, string Version, string Kind, bool StatusSubresource = false)
     {
         public string ApiVersion => Group == "" ? Version : $"{Group}/{Version}";
     }
