@@ -197,11 +197,11 @@ public sealed class PlacementReconciler
             var serving = byApp[a].Where(i => !leaving.Contains(i.Id)).ToList();
             if (hotSwap)
             {
-                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands);
+                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network);
             }
             else
             {
-                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands);
+                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands, snapshot.Network);
             }
 
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Drain));
@@ -411,7 +411,8 @@ public sealed class PlacementReconciler
         IEnumerable<InstanceInfo> instances,
         double[] demand,
         Dictionary<(string, string), Route> existing,
-        List<ReconcileCommand> commands)
+        List<ReconcileCommand> commands,
+        NetworkView? network)
     {
         AppProfile app = _apps[a];
         int sites = _topology.SiteCount;
@@ -424,7 +425,7 @@ public sealed class PlacementReconciler
             }
         }
 
-        RoutePlanner.Plan(_topology, demand, capacity, _options.RoutingMaxUtilization, _weights);
+        RoutePlanner.Plan(_topology, demand, capacity, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest);
         EmitRoutes(app.Name, existing, commands);
     }
 
@@ -439,7 +440,8 @@ public sealed class PlacementReconciler
         HashSet<InstanceId> retiring,
         double[] demand,
         Dictionary<(string, string), Route> existing,
-        List<ReconcileCommand> commands)
+        List<ReconcileCommand> commands,
+        NetworkView? network)
     {
         AppProfile app = _apps[a];
         int sites = _topology.SiteCount;
@@ -459,7 +461,7 @@ public sealed class PlacementReconciler
 
         // Prefer Ready instances that stay; failing that, any Ready one; failing that, whatever can serve.
         double[] plan = target.Sum() > 0 ? target : readyAll.Sum() > 0 ? readyAll : servable;
-        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights);
+        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest);
         for (int i = 0; i < sites; i++)
         {
             double total = _weights[i].Sum();

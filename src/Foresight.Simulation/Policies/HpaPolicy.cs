@@ -52,7 +52,7 @@ public sealed class HpaPolicy : IScalingPolicy
 
             int total = _hpas[a].Reconcile(context.NowSpan, desired.Total(a), pods);
             context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, _demand);
-            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired);
+            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired, view.Network, context.Apps[a].MegabitsPerRequest);
         }
     }
 

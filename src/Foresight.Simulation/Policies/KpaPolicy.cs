@@ -71,7 +71,7 @@ public sealed class KpaPolicy : IScalingPolicy
             _kpas[a] ??= new KpaAlgorithm(OptionsFor(context, a), context.NowSpan, ready);
             int total = _kpas[a]!.Scale(context.NowSpan, ready);
             context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, _demand);
-            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired);
+            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired, view.Network, context.Apps[a].MegabitsPerRequest);
         }
     }
 }

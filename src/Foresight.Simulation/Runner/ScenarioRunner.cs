@@ -57,7 +57,10 @@ public static class ScenarioRunner
 
     public static EngineSetup SetupFor(SimulationScenario scenario) =>
         new(scenario.Topology, scenario.Apps, scenario.Demand, scenario.StepSeconds, scenario.Seed,
-            scenario.Demand.WallClockAt(0) ?? DateTimeOffset.UnixEpoch);
+            scenario.Demand.WallClockAt(0) ?? DateTimeOffset.UnixEpoch)
+        {
+            NetworkEvents = scenario.NetworkEvents,
+        };
 
     /// <param name="predictiveForecaster">Builds the forecaster the predictive policies read (composed by the caller), with or without the feedback loop.</param>
     /// <param name="options">Thresholds of the predictive policies (defaults when null).</param>

@@ -1,6 +1,7 @@
 using Foresight.Control.Decision;
 using Foresight.Control.Placement;
 using Foresight.Core.Forecasts;
+using Foresight.Core.Topology;
 using Foresight.Orchestration;
 using Foresight.Simulation.Baselines;
 
@@ -92,6 +93,38 @@ public sealed class PredictivePolicy : IScalingPolicy
         }
     }
 
+    /// <summary>
+    /// Moves each ingress site's floor to the sites the network serves its planned demand from
+    /// (<see cref="NetworkHoming"/>), in proportion, rounding each part up so no capacity is lost on the way.
+    /// </summary>
+    internal static void RehomeFloors(NetworkView network, IReadOnlyList<FloorDecision> decisions, double megabitsPerRequest, int[] floor)
+    {
+        int sites = floor.Length;
+        var planned = new double[sites];
+        foreach (FloorDecision d in decisions)
+        {
+            planned[d.Site] = d.PlannedDemand;
+        }
+
+        var moved = new int[sites];
+        var fraction = new double[sites];
+        for (int i = 0; i < sites; i++)
+        {
+            if (floor[i] == 0)
+            {
+                continue;
+            }
+
+            NetworkHoming.Split(network, i, planned, megabitsPerRequest, NetworkHoming.DefaultMaxUtilization, fraction);
+            for (int s = 0; s < sites; s++)
+            {
+                moved[s] += fraction[s] > 1e-9 ? (int)Math.Ceiling((floor[i] * fraction[s]) - 1e-9) : 0;
+            }
+        }
+
+        moved.CopyTo(floor, 0);
+    }
+
     public void Decide(PolicyContext context, DesiredPlacement desired)
     {
         int apps = context.Apps.Count;
@@ -155,7 +188,7 @@ public sealed class PredictivePolicy : IScalingPolicy
                 }
 
                 context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, demand);
-                _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive);
+                _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive, view.Network, context.Apps[a].MegabitsPerRequest);
             }
 
             _nextHpaSync = context.Now + _hpas[0].Options.SyncPeriod.TotalSeconds;
@@ -176,11 +209,19 @@ public sealed class PredictivePolicy : IScalingPolicy
                 _floor[a][d.Site] = d.ConfidentRise ? d.Needed : Math.Min(d.Needed, active[d.Site]);
             }
 
+            int[] floor = _floor[a];
+            if (view.Network is { } network)
+            {
+                // Floors are computed where demand enters; the live network decides where it is best served.
+                floor = (int[])floor.Clone();
+                RehomeFloors(network, LastFloors[a], context.Apps[a].MegabitsPerRequest, floor);
+            }
+
             int max = context.Apps[a].MaxInstances;
             int total = 0;
             for (int s = 0; s < sites; s++)
             {
-                desired[a, s] = Math.Max(_reactive[a, s], _floor[a][s]);
+                desired[a, s] = Math.Max(_reactive[a, s], floor[s]);
                 total += desired[a, s];
             }
 

@@ -1,0 +1,137 @@
+using Foresight.Core.Topology;
+
+namespace Foresight.Control.Placement;
+
+/// <summary>
+/// Where each ingress site's demand is best served under the live network: paths are taken in order of their live
+/// cost (<see cref="NetworkView.CostMs"/>), each carrying at most what its bandwidth holds at the routing utilisation,
+/// with a site's own link shared by every path into it. On a healthy network every site's own path costs 0 ms, so
+/// demand stays where it enters. Pure and deterministic.
+/// </summary>
+public static class NetworkHoming
+{
+    /// <summary>Utilisation a capped link is planned to, the same headroom the routes keep on instances.</summary>
+    public const double DefaultMaxUtilization = 0.85;
+
+    /// <summary>Live-cost order of every (ingress, destination) pair: cheapest first, ties by index.</summary>
+    public static (double Cost, int From, int To)[] PairsByCost(NetworkView network, Func<int, bool>? destinationAllowed = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        int n = network.SiteCount;
+        var pairs = new List<(double, int, int)>(n * n);
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                if (destinationAllowed is null || destinationAllowed(j))
+                {
+                    pairs.Add((network.CostMs(i, j), i, j));
+                }
+            }
+        }
+
+        pairs.Sort();
+        return [.. pairs];
+    }
+
+    /// <summary>
+    /// Splits <paramref name="demandByIngress"/> (req/s) over serving sites into <paramref name="demandBySite"/>.
+    /// Demand no path has room for stays at the ingress's cheapest site.
+    /// </summary>
+    /// <param name="flows">When given, [from * sites + to] receives the demand each pair carries.</param>
+    public static void Rehome(
+        NetworkView network,
+        ReadOnlySpan<double> demandByIngress,
+        double megabitsPerRequest,
+        double maxUtilization,
+        Span<double> demandBySite,
+        double[]? flows = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        int n = network.SiteCount;
+        demandBySite.Clear();
+        var remaining = new double[n];
+        var siteRoom = new double[n];
+        for (int s = 0; s < n; s++)
+        {
+            remaining[s] = Math.Max(0, demandByIngress[s]);
+            siteRoom[s] = NetworkView.RoomRps(network.SiteCapacityMbps(s), megabitsPerRequest, maxUtilization);
+        }
+
+        var cheapest = new int[n];
+        Array.Fill(cheapest, -1);
+        foreach ((double _, int from, int to) in PairsByCost(network))
+        {
+            if (cheapest[from] < 0)
+            {
+                cheapest[from] = to;
+            }
+
+            if (remaining[from] <= 0 || siteRoom[to] <= 0)
+            {
+                continue;
+            }
+
+            double pathRoom = NetworkView.RoomRps(network.PathCapacityMbps(from, to), megabitsPerRequest, maxUtilization);
+            double take = Math.Min(remaining[from], Math.Min(pathRoom, siteRoom[to]));
+            if (take <= 0)
+            {
+                continue;
+            }
+
+            demandBySite[to] += take;
+            remaining[from] -= take;
+            siteRoom[to] -= take;
+            if (flows is not null)
+            {
+                flows[(from * n) + to] += take;
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if (remaining[i] > 0)
+            {
+                demandBySite[cheapest[i]] += remaining[i];
+                if (flows is not null)
+                {
+                    flows[(i * n) + cheapest[i]] += remaining[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The fraction of ingress <paramref name="ingress"/>'s demand served at each site when all ingresses carry
+    /// <paramref name="demandByIngress"/>; a site with no demand gets its cheapest destination in full.
+    /// </summary>
+    public static void Split(
+        NetworkView network,
+        int ingress,
+        ReadOnlySpan<double> demandByIngress,
+        double megabitsPerRequest,
+        double maxUtilization,
+        Span<double> fractionBySite)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        int n = network.SiteCount;
+        var flows = new double[n * n];
+        var demand = demandByIngress.ToArray();
+        if (!(demand[ingress] > 0))
+        {
+            demand[ingress] = 1e-9;
+        }
+
+        Rehome(network, demand, megabitsPerRequest, maxUtilization, new double[n], flows);
+        double total = 0;
+        for (int s = 0; s < n; s++)
+        {
+            total += flows[(ingress * n) + s];
+        }
+
+        for (int s = 0; s < n; s++)
+        {
+            fractionBySite[s] = total > 0 ? flows[(ingress * n) + s] / total : 0;
+        }
+    }
+}
