@@ -129,4 +129,17 @@ public sealed class NetworkScenarioTests
             "name: n\ntrace: t.csv\napps:\n  - { name: api, responseKb: -1 }\n", "n.yaml", ""));
         Assert.Equal("apps[0].responseKb", e.Field);
     }
+
+    [Fact]
+    public void Milan_degraded_degrades_its_two_busiest_sites_and_milan_has_no_events()
+    {
+        _ = TestData.Root;
+        ScenarioSpec spec = BuiltInScenarios.Load("milan-degraded");
+
+        Assert.Equal(["site-0", "site-1"], spec.Network.Select(e => e.Site));
+        Assert.Empty(BuiltInScenarios.Load("milan").Network);
+        Assert.Equal(
+            BuiltInScenarios.Load("milan").Apps.Select(a => a.Profile),
+            spec.Apps.Select(a => a.Profile));
+    }
 }
