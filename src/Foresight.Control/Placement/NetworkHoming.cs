@@ -39,23 +39,24 @@ public static class NetworkHoming
     /// Demand no path has room for stays at the ingress's cheapest site.
     /// </summary>
     /// <param name="flows">When given, [from * sites + to] receives the demand each pair carries.</param>
+    /// <param name="budget">Link bandwidth other apps of the same pass have not planned yet; null starts a fresh one.</param>
     public static void Rehome(
         NetworkView network,
         ReadOnlySpan<double> demandByIngress,
         double megabitsPerRequest,
         double maxUtilization,
         Span<double> demandBySite,
-        double[]? flows = null)
+        double[]? flows = null,
+        LinkBudget? budget = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         int n = network.SiteCount;
+        budget ??= new LinkBudget(network, maxUtilization);
         demandBySite.Clear();
         var remaining = new double[n];
-        var siteRoom = new double[n];
         for (int s = 0; s < n; s++)
         {
             remaining[s] = Math.Max(0, demandByIngress[s]);
-            siteRoom[s] = NetworkView.RoomRps(network.SiteCapacityMbps(s), megabitsPerRequest, maxUtilization);
         }
 
         var cheapest = new int[n];
@@ -67,13 +68,12 @@ public static class NetworkHoming
                 cheapest[from] = to;
             }
 
-            if (remaining[from] <= 0 || siteRoom[to] <= 0)
+            if (remaining[from] <= 0)
             {
                 continue;
             }
 
-            double pathRoom = NetworkView.RoomRps(network.PathCapacityMbps(from, to), megabitsPerRequest, maxUtilization);
-            double take = Math.Min(remaining[from], Math.Min(pathRoom, siteRoom[to]));
+            double take = Math.Min(remaining[from], budget.RoomRps(from, to, megabitsPerRequest));
             if (take <= 0)
             {
                 continue;
@@ -81,7 +81,7 @@ public static class NetworkHoming
 
             demandBySite[to] += take;
             remaining[from] -= take;
-            siteRoom[to] -= take;
+            budget.Use(from, to, take, megabitsPerRequest);
             if (flows is not null)
             {
                 flows[(from * n) + to] += take;
@@ -98,40 +98,6 @@ public static class NetworkHoming
                     flows[(i * n) + cheapest[i]] += remaining[i];
                 }
             }
-        }
-    }
-
-    /// <summary>
-    /// The fraction of ingress <paramref name="ingress"/>'s demand served at each site when all ingresses carry
-    /// <paramref name="demandByIngress"/>; a site with no demand gets its cheapest destination in full.
-    /// </summary>
-    public static void Split(
-        NetworkView network,
-        int ingress,
-        ReadOnlySpan<double> demandByIngress,
-        double megabitsPerRequest,
-        double maxUtilization,
-        Span<double> fractionBySite)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        int n = network.SiteCount;
-        var flows = new double[n * n];
-        var demand = demandByIngress.ToArray();
-        if (!(demand[ingress] > 0))
-        {
-            demand[ingress] = 1e-9;
-        }
-
-        Rehome(network, demand, megabitsPerRequest, maxUtilization, new double[n], flows);
-        double total = 0;
-        for (int s = 0; s < n; s++)
-        {
-            total += flows[(ingress * n) + s];
-        }
-
-        for (int s = 0; s < n; s++)
-        {
-            fractionBySite[s] = total > 0 ? flows[(ingress * n) + s] / total : 0;
         }
     }
 }

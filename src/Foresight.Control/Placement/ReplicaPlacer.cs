@@ -29,6 +29,7 @@ public static class ReplicaPlacer
     /// static topology and gives exactly the other overload's answer.
     /// </summary>
     /// <param name="megabitsPerRequest">The app's request size on the wire (<c>AppProfile.MegabitsPerRequest</c>).</param>
+    /// <param name="budget">Link bandwidth the apps placed before this one in the same pass left; null starts a fresh one.</param>
     public static void Place(
         EdgeTopology topology,
         int total,
@@ -37,13 +38,14 @@ public static class ReplicaPlacer
         ReadOnlySpan<int> fallback,
         Span<int> result,
         NetworkView? network,
-        double megabitsPerRequest)
+        double megabitsPerRequest,
+        LinkBudget? budget = null)
     {
         int sites = topology.SiteCount;
         if (network is not null)
         {
             double[] homed = new double[sites];
-            NetworkHoming.Rehome(network, demandByIngress, megabitsPerRequest, NetworkHoming.DefaultMaxUtilization, homed);
+            NetworkHoming.Rehome(network, demandByIngress, megabitsPerRequest, NetworkHoming.DefaultMaxUtilization, homed, budget: budget);
             demandByIngress = homed;
         }
 

@@ -30,7 +30,8 @@ public static class RoutePlanner
         double maxUtilization,
         double[][] weights,
         NetworkView? network,
-        double megabitsPerRequest)
+        double megabitsPerRequest,
+        LinkBudget? budget = null)
     {
         int sites = topology.SiteCount;
         var remainingDemand = new double[sites];
@@ -62,14 +63,9 @@ public static class RoutePlanner
         }
 
         pairs.Sort();
-        double[]? siteLinkRoom = null;
         if (network is not null)
         {
-            siteLinkRoom = new double[sites];
-            for (int s = 0; s < sites; s++)
-            {
-                siteLinkRoom[s] = NetworkView.RoomRps(network.SiteCapacityMbps(s), megabitsPerRequest, maxUtilization);
-            }
+            budget ??= new LinkBudget(network, maxUtilization);
         }
 
         foreach ((double _, int from, int to) in pairs)
@@ -80,15 +76,15 @@ public static class RoutePlanner
             }
 
             double take = Math.Min(remainingDemand[from], room[to]);
-            if (network is not null)
+            if (budget is not null)
             {
-                take = Math.Min(take, Math.Min(siteLinkRoom![to], NetworkView.RoomRps(network.PathCapacityMbps(from, to), megabitsPerRequest, maxUtilization)));
+                take = Math.Min(take, budget.RoomRps(from, to, megabitsPerRequest));
                 if (take <= 0)
                 {
                     continue;
                 }
 
-                siteLinkRoom[to] -= take;
+                budget.Use(from, to, take, megabitsPerRequest);
             }
 
             weights[from][to] += take;

@@ -180,6 +180,8 @@ public sealed class PlacementReconciler
             existingRoutes[(r.App, r.IngressSiteId)] = r;
         }
 
+        // Apps share the links' bandwidth: one budget for the whole pass.
+        LinkBudget? budget = snapshot.Network is { } network ? new LinkBudget(network, _options.RoutingMaxUtilization) : null;
         for (int a = 0; a < _apps.Count; a++)
         {
             // Order matters for safety: create, shift traffic off what will drain, drain, then stop.
@@ -197,11 +199,11 @@ public sealed class PlacementReconciler
             var serving = byApp[a].Where(i => !leaving.Contains(i.Id)).ToList();
             if (hotSwap)
             {
-                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network);
+                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget);
             }
             else
             {
-                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands, snapshot.Network);
+                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget);
             }
 
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Drain));
@@ -412,7 +414,8 @@ public sealed class PlacementReconciler
         double[] demand,
         Dictionary<(string, string), Route> existing,
         List<ReconcileCommand> commands,
-        NetworkView? network)
+        NetworkView? network,
+        LinkBudget? budget)
     {
         AppProfile app = _apps[a];
         int sites = _topology.SiteCount;
@@ -425,7 +428,7 @@ public sealed class PlacementReconciler
             }
         }
 
-        RoutePlanner.Plan(_topology, demand, capacity, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest);
+        RoutePlanner.Plan(_topology, demand, capacity, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest, budget);
         EmitRoutes(app.Name, existing, commands);
     }
 
@@ -441,7 +444,8 @@ public sealed class PlacementReconciler
         double[] demand,
         Dictionary<(string, string), Route> existing,
         List<ReconcileCommand> commands,
-        NetworkView? network)
+        NetworkView? network,
+        LinkBudget? budget)
     {
         AppProfile app = _apps[a];
         int sites = _topology.SiteCount;
@@ -461,7 +465,7 @@ public sealed class PlacementReconciler
 
         // Prefer Ready instances that stay; failing that, any Ready one; failing that, whatever can serve.
         double[] plan = target.Sum() > 0 ? target : readyAll.Sum() > 0 ? readyAll : servable;
-        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest);
+        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest, budget);
         for (int i = 0; i < sites; i++)
         {
             double total = _weights[i].Sum();

@@ -74,15 +74,6 @@ public sealed class NetworkView
     /// </summary>
     public double CostMs(int from, int to) => RttMs(from, to) + (IsSaturated(from, to) ? SaturatedDelayMs : 0);
 
-    /// <summary>
-    /// Requests per second of <paramref name="megabitsPerRequest"/> each that <paramref name="capacityMbps"/> carries at
-    /// <paramref name="maxUtilization"/>; +∞ when uncapped.
-    /// </summary>
-    public static double RoomRps(double capacityMbps, double megabitsPerRequest, double maxUtilization) =>
-        double.IsPositiveInfinity(capacityMbps) || !(megabitsPerRequest > 0)
-            ? double.PositiveInfinity
-            : capacityMbps * maxUtilization / megabitsPerRequest;
-
     /// <summary>The topology's static conditions: base RTTs, no caps.</summary>
     public static NetworkView Static(EdgeTopology topology)
     {

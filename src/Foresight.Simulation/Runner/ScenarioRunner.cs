@@ -132,6 +132,7 @@ public static class ScenarioRunner
             DurationSeconds = Math.Min(durationSeconds ?? scenario.DurationSeconds, scenario.DurationSeconds),
             TargetUtilization = scenario.TargetUtilization,
             Faults = faults,
+            ObserveNetwork = scenario.Spec.NetworkObserved,
         };
         IReadOnlyList<PolicyRun> runs = Expand(scenario, policies, sweep);
         var results = new PolicyResult[runs.Count];

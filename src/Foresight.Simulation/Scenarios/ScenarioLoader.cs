@@ -20,7 +20,7 @@ public static class ScenarioLoader
         "stepSeconds", "targetUtilization", "sites", "cloud", "rtt", "network", "apps",
     ];
 
-    private static readonly string[] _networkFields = ["events"];
+    private static readonly string[] _networkFields = ["events", "observed"];
     private static readonly string[] _networkEventFields = ["link", "site", "from", "to", "addLatencyMs", "bandwidthMbps"];
 
     private static readonly string[] _siteFields = ["method", "k", "serversPerSite", "cpuPerServer", "ringRadiusKm", "explicit"];
@@ -99,7 +99,9 @@ public static class ScenarioLoader
         SitesSpec sites = ReadSites(top.Mapping("sites", _siteFields));
         CloudSpec cloud = ReadCloud(top.Mapping("cloud", _cloudFields));
         RttModel rtt = ReadRtt(top.Mapping("rtt", _rttFields));
-        IReadOnlyList<NetworkEventSpec> network = ReadNetwork(top.Mapping("network", _networkFields));
+        YamlFields? networkFields = top.Mapping("network", _networkFields);
+        IReadOnlyList<NetworkEventSpec> network = ReadNetwork(networkFields);
+        bool networkObserved = networkFields?.Boolean("observed") ?? true;
         IReadOnlyList<AppSpec> apps = ReadApps(top, context);
 
         return new ScenarioSpec
@@ -120,6 +122,7 @@ public static class ScenarioLoader
             Cloud = cloud,
             Rtt = rtt,
             Network = network,
+            NetworkObserved = networkObserved,
             Apps = apps,
             Origin = new SpecOrigin(fileName, baseDirectory ?? "", context.Lines),
         };

@@ -60,6 +60,12 @@ public sealed record ScenarioSpec
     /// <summary>Scheduled link degradations (<c>network.events</c>); none leaves every link at its base RTT, uncapped.</summary>
     public IReadOnlyList<NetworkEventSpec> Network { get; init; } = [];
 
+    /// <summary>
+    /// Whether policies and routing see the live network (<c>network.observed</c>, default true); false is an ablation
+    /// that places and routes by static distance while the links still degrade.
+    /// </summary>
+    public bool NetworkObserved { get; init; } = true;
+
     public required IReadOnlyList<AppSpec> Apps { get; init; }
 
     /// <summary>Where the spec came from, for error messages and relative paths.</summary>

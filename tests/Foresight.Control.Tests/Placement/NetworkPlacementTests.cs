@@ -146,4 +146,23 @@ public sealed class NetworkPlacementTests
         Route route = plan.Commands.OfType<ReconcileCommand.SetRoute>().Select(c => c.Route).Single(r => r.IngressSiteId == "s0");
         Assert.Equal(["s2"], route.Weights.Where(w => w.Weight > 0).Select(w => w.SiteId));
     }
+
+    [Fact]
+    public void Apps_planned_in_one_pass_share_a_capped_link()
+    {
+        EdgeTopology topology = Line(3);
+        // Site 0's link: 16 Mbit/s at 0.85 holds 170 req/s of 0.08 Mbit, for both apps together.
+        NetworkView network = Degraded(topology, new Dictionary<int, double>(), new Dictionary<int, double> { [0] = 16 });
+        var budget = new LinkBudget(network, 0.85);
+        var first = new[] { new double[3], new double[3], new double[3] };
+        var second = new[] { new double[3], new double[3], new double[3] };
+
+        RoutePlanner.Plan(topology, new double[] { 100, 0, 0 }, new double[] { 1000, 1000, 0 }, 0.85, first, network, 0.08, budget);
+        RoutePlanner.Plan(topology, new double[] { 100, 0, 0 }, new double[] { 1000, 1000, 0 }, 0.85, second, network, 0.08, budget);
+
+        Assert.Equal(100, first[0][0], 6);
+        Assert.Equal(70, second[0][0], 6);
+        Assert.Equal(30, second[0][1], 6);
+        Assert.Equal(0, budget.RoomRps(0, 0, 0.08), 6);
+    }
 }
