@@ -19,7 +19,7 @@ public static class ControllerConfigLoader
     private static readonly string[] AppFields =
     [
         "name", "sites", "query", "siteLabel", "latencySloMs", "serviceTimeMs", "concurrency", "coldStartSeconds", "warmupSeconds",
-        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "requestKb", "responseKb",
+        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds",
     ];
 
     public static ControllerConfig LoadFile(string path)

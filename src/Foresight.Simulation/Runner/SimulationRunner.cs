@@ -131,6 +131,7 @@ public static class SimulationRunner
             Migrations = migrations,
             ScaleEvents = scaleEvents,
             FailoverRequests = m.FailoverRequests.Sum(),
+            LinkDroppedRequests = m.LinkDropped.Sum(),
             WallSeconds = wallSeconds,
             SimulatedSeconds = sim.Now,
             Apps = appResults,
