@@ -13,27 +13,6 @@ public static class NetworkHoming
     /// <summary>Utilisation a capped link is planned to, the same headroom the routes keep on instances.</summary>
     public const double DefaultMaxUtilization = 0.85;
 
-    /// <summary>Live-cost order of every (ingress, destination) pair: cheapest first, ties by index.</summary>
-    public static (double Cost, int From, int To)[] PairsByCost(NetworkView network, Func<int, bool>? destinationAllowed = null)
-    {
-        ArgumentNullException.ThrowIfNull(network);
-        int n = network.SiteCount;
-        var pairs = new List<(double, int, int)>(n * n);
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                if (destinationAllowed is null || destinationAllowed(j))
-                {
-                    pairs.Add((network.CostMs(i, j), i, j));
-                }
-            }
-        }
-
-        pairs.Sort();
-        return [.. pairs];
-    }
-
     /// <summary>
     /// Splits <paramref name="demandByIngress"/> (req/s) over serving sites into <paramref name="demandBySite"/>.
     /// Demand no path has room for stays at the ingress's cheapest site.
@@ -61,7 +40,7 @@ public static class NetworkHoming
 
         var cheapest = new int[n];
         Array.Fill(cheapest, -1);
-        foreach ((double _, int from, int to) in PairsByCost(network))
+        foreach ((double _, int from, int to) in network.PathsByCost)
         {
             if (cheapest[from] < 0)
             {

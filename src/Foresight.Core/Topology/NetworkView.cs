@@ -23,6 +23,7 @@ public sealed class NetworkView
     private readonly double[] _pathCapacityMbps;
     private readonly double[] _siteCapacityMbps;
     private readonly double[] _utilization;
+    private (double Cost, int From, int To)[]? _pathsByCost;
 
     /// <param name="sites">Number of sites.</param>
     /// <param name="rttMs">[from * sites + to] live RTT of the path, ms; at least the topology's base RTT.</param>
@@ -73,6 +74,34 @@ public sealed class NetworkView
     /// plus a full buffer's delay when the path is saturated.
     /// </summary>
     public double CostMs(int from, int to) => RttMs(from, to) + (IsSaturated(from, to) ? SaturatedDelayMs : 0);
+
+    /// <summary>
+    /// Every (ingress, destination) path, cheapest <see cref="CostMs"/> first, ties by index. Computed once per view,
+    /// since every app planned against it walks the same order.
+    /// </summary>
+    public IReadOnlyList<(double Cost, int From, int To)> PathsByCost
+    {
+        get
+        {
+            if (_pathsByCost is null)
+            {
+                int n = SiteCount;
+                var pairs = new (double Cost, int From, int To)[n * n];
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j < n; j++)
+                    {
+                        pairs[(i * n) + j] = (CostMs(i, j), i, j);
+                    }
+                }
+
+                Array.Sort(pairs);
+                _pathsByCost = pairs;
+            }
+
+            return _pathsByCost;
+        }
+    }
 
     /// <summary>The topology's static conditions: base RTTs, no caps.</summary>
     public static NetworkView Static(EdgeTopology topology)
