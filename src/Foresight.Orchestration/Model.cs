@@ -1,3 +1,5 @@
+using Foresight.Core.Topology;
+
 namespace Foresight.Orchestration;
 
 public readonly record struct InstanceId(string Value)
@@ -67,7 +69,14 @@ public sealed record ClusterSnapshot(
     DateTimeOffset Time,
     IReadOnlyList<InstanceInfo> Instances,
     IReadOnlyList<Route> Routes,
-    IReadOnlyList<ServerInfo> Servers);
+    IReadOnlyList<ServerInfo> Servers)
+{
+    /// <summary>
+    /// Live per-path network conditions, when the orchestrator measures them (the simulator does once its scenario
+    /// degrades a link); null means the topology's static RTTs and no bandwidth caps.
+    /// </summary>
+    public NetworkView? Network { get; init; }
+}
 
 /// <summary>An orchestrator operation failed. Transient failures (API timeouts, conflicts) may be retried.</summary>
 public class OrchestratorException : Exception

@@ -20,9 +20,35 @@ public static class ReplicaPlacer
         ReadOnlySpan<double> demandByIngress,
         ReadOnlySpan<int> hostable,
         ReadOnlySpan<int> fallback,
-        Span<int> result)
+        Span<int> result) => Place(topology, total, demandByIngress, hostable, fallback, result, network: null, megabitsPerRequest: 0);
+
+    /// <summary>
+    /// As the other overload, but under live network conditions: each ingress's demand is first moved to the sites the
+    /// network serves it best from (<see cref="NetworkHoming"/>: lowest live RTT, avoiding saturated links, within
+    /// link bandwidth), and the repair looks for room in order of live cost. A null <paramref name="network"/> is the
+    /// static topology and gives exactly the other overload's answer.
+    /// </summary>
+    /// <param name="megabitsPerRequest">The app's request size on the wire (<c>AppProfile.MegabitsPerRequest</c>).</param>
+    /// <param name="budget">Link bandwidth the apps placed before this one in the same pass left; null starts a fresh one.</param>
+    public static void Place(
+        EdgeTopology topology,
+        int total,
+        ReadOnlySpan<double> demandByIngress,
+        ReadOnlySpan<int> hostable,
+        ReadOnlySpan<int> fallback,
+        Span<int> result,
+        NetworkView? network,
+        double megabitsPerRequest,
+        LinkBudget? budget = null)
     {
         int sites = topology.SiteCount;
+        if (network is not null)
+        {
+            double[] homed = new double[sites];
+            NetworkHoming.Rehome(network, demandByIngress, megabitsPerRequest, NetworkHoming.DefaultMaxUtilization, homed, budget: budget);
+            demandByIngress = homed;
+        }
+
         result.Clear();
         if (total <= 0)
         {
@@ -100,9 +126,10 @@ public static class ReplicaPlacer
             }
 
             result[s] = hostable[s];
+            int from = s;
             int[] order = Enumerable.Range(0, sites)
-                .Where(t => t != s)
-                .OrderBy(t => topology.SiteRttMs(s, t))
+                .Where(t => t != from)
+                .OrderBy(t => network?.CostMs(from, t) ?? topology.SiteRttMs(from, t))
                 .ThenBy(t => t)
                 .ToArray();
             foreach (int t in order)

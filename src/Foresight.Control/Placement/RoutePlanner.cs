@@ -15,7 +15,23 @@ public static class RoutePlanner
         ReadOnlySpan<double> demandByIngress,
         ReadOnlySpan<double> capacityBySite,
         double maxUtilization,
-        double[][] weights)
+        double[][] weights) => Plan(topology, demandByIngress, capacityBySite, maxUtilization, weights, network: null, megabitsPerRequest: 0);
+
+    /// <summary>
+    /// As the other overload, but pairs are filled in order of live cost (<see cref="NetworkView.CostMs"/>: RTT plus a
+    /// full buffer's delay on a saturated path) and no path is given more than its links' bandwidth holds at
+    /// <paramref name="maxUtilization"/> (a site's own link is shared by every path into it). A null
+    /// <paramref name="network"/> gives exactly the other overload's answer.
+    /// </summary>
+    public static void Plan(
+        EdgeTopology topology,
+        ReadOnlySpan<double> demandByIngress,
+        ReadOnlySpan<double> capacityBySite,
+        double maxUtilization,
+        double[][] weights,
+        NetworkView? network,
+        double megabitsPerRequest,
+        LinkBudget? budget = null)
     {
         int sites = topology.SiteCount;
         var remainingDemand = new double[sites];
@@ -41,12 +57,17 @@ public static class RoutePlanner
             {
                 if (capacityBySite[j] > 0)
                 {
-                    pairs.Add((topology.SiteRttMs(i, j), i, j));
+                    pairs.Add((network?.CostMs(i, j) ?? topology.SiteRttMs(i, j), i, j));
                 }
             }
         }
 
         pairs.Sort();
+        if (network is not null)
+        {
+            budget ??= new LinkBudget(network, maxUtilization);
+        }
+
         foreach ((double _, int from, int to) in pairs)
         {
             if (remainingDemand[from] <= 0 || room[to] <= 0)
@@ -55,6 +76,17 @@ public static class RoutePlanner
             }
 
             double take = Math.Min(remainingDemand[from], room[to]);
+            if (budget is not null)
+            {
+                take = Math.Min(take, budget.RoomRps(from, to, megabitsPerRequest));
+                if (take <= 0)
+                {
+                    continue;
+                }
+
+                budget.Use(from, to, take, megabitsPerRequest);
+            }
+
             weights[from][to] += take;
             remainingDemand[from] -= take;
             room[to] -= take;
@@ -64,9 +96,19 @@ public static class RoutePlanner
         {
             if (remainingDemand[i] > 0)
             {
+                // Beyond all room: spread by capacity, over paths that are not saturated when there are any.
+                double spread = 0;
                 for (int j = 0; j < sites; j++)
                 {
-                    weights[i][j] += remainingDemand[i] * Math.Max(0, capacityBySite[j]) / totalCapacity;
+                    spread += network is not null && network.IsSaturated(i, j) ? 0 : Math.Max(0, capacityBySite[j]);
+                }
+
+                bool avoid = spread > 0;
+                spread = avoid ? spread : totalCapacity;
+                for (int j = 0; j < sites; j++)
+                {
+                    double c = avoid && network is not null && network.IsSaturated(i, j) ? 0 : Math.Max(0, capacityBySite[j]);
+                    weights[i][j] += remainingDemand[i] * c / spread;
                 }
             }
 

@@ -180,6 +180,8 @@ public sealed class PlacementReconciler
             existingRoutes[(r.App, r.IngressSiteId)] = r;
         }
 
+        // Apps share the links' bandwidth: one budget for the whole pass.
+        LinkBudget? budget = snapshot.Network is { } network ? new LinkBudget(network, _options.RoutingMaxUtilization) : null;
         for (int a = 0; a < _apps.Count; a++)
         {
             // Order matters for safety: create, shift traffic off what will drain, drain, then stop.
@@ -197,11 +199,11 @@ public sealed class PlacementReconciler
             var serving = byApp[a].Where(i => !leaving.Contains(i.Id)).ToList();
             if (hotSwap)
             {
-                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands);
+                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget);
             }
             else
             {
-                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands);
+                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget);
             }
 
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Drain));
@@ -397,7 +399,9 @@ public sealed class PlacementReconciler
         IEnumerable<InstanceInfo> instances,
         double[] demand,
         Dictionary<(string, string), Route> existing,
-        List<ReconcileCommand> commands)
+        List<ReconcileCommand> commands,
+        NetworkView? network,
+        LinkBudget? budget)
     {
         AppProfile app = _apps[a];
         int sites = _topology.SiteCount;
@@ -410,7 +414,7 @@ public sealed class PlacementReconciler
             }
         }
 
-        RoutePlanner.Plan(_topology, demand, capacity, _options.RoutingMaxUtilization, _weights);
+        RoutePlanner.Plan(_topology, demand, capacity, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest, budget);
         EmitRoutes(app.Name, existing, commands);
     }
 
@@ -425,7 +429,9 @@ public sealed class PlacementReconciler
         HashSet<InstanceId> retiring,
         double[] demand,
         Dictionary<(string, string), Route> existing,
-        List<ReconcileCommand> commands)
+        List<ReconcileCommand> commands,
+        NetworkView? network,
+        LinkBudget? budget)
     {
         AppProfile app = _apps[a];
         int sites = _topology.SiteCount;
@@ -445,7 +451,7 @@ public sealed class PlacementReconciler
 
         // Prefer Ready instances that stay; failing that, any Ready one; failing that, whatever can serve.
         double[] plan = target.Sum() > 0 ? target : readyAll.Sum() > 0 ? readyAll : servable;
-        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights);
+        RoutePlanner.Plan(_topology, demand, plan, _options.RoutingMaxUtilization, _weights, network, app.MegabitsPerRequest, budget);
         for (int i = 0; i < sites; i++)
         {
             double total = _weights[i].Sum();

@@ -37,6 +37,17 @@ public sealed record AppProfile
     /// <summary>Time a draining instance keeps serving in-flight work before it may stop.</summary>
     public double DrainSeconds { get; init; } = 5;
 
+    /// <summary>Size of one request on the wire, KB (what a bandwidth cap on a link counts).</summary>
+    public double RequestKb { get; init; } = 1;
+
+    /// <summary>Size of one response on the wire, KB.</summary>
+    public double ResponseKb { get; init; } = 10;
+
+    /// <summary>
+    /// Megabits one request occupies on a full-duplex link: the larger direction, since that one fills first.
+    /// </summary>
+    public double MegabitsPerRequest => Math.Max(RequestKb, ResponseKb) * 8 / 1000;
+
     /// <summary>Requests per second one fully warm instance can serve (c / service time).</summary>
     public double InstanceCapacityRps => Concurrency * 1000.0 / ServiceTimeMs;
 
@@ -96,6 +107,16 @@ public sealed record AppProfile
         if (!(DrainSeconds >= 0) || double.IsInfinity(DrainSeconds))
         {
             return "drainSeconds: must be zero or positive";
+        }
+
+        if (!(RequestKb >= 0) || double.IsInfinity(RequestKb))
+        {
+            return "requestKb: must be zero or positive";
+        }
+
+        if (!(ResponseKb >= 0) || double.IsInfinity(ResponseKb))
+        {
+            return "responseKb: must be zero or positive";
         }
 
         return null;

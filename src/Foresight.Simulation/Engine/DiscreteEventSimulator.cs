@@ -13,15 +13,25 @@ public static class DiscreteEventSimulator
     /// <summary>A fixed instance: its site, workers and per-worker service rate.</summary>
     public sealed record InstanceSpec(int Site, int Workers, double ServiceRatePerWorker);
 
-    public sealed record Result(int Requests, double MeanMs, double P50Ms, double P95Ms, double P99Ms, double SloViolationRate);
+    /// <summary>
+    /// A capped link in front of a site: a FIFO that sends one request at a time, each taking an exponential time of
+    /// mean size / bandwidth (M/M/1), and drops a request that would wait longer than a full buffer.
+    /// </summary>
+    public sealed record LinkSpec(double BandwidthMbps, double MegabitsPerRequest, double BufferMs = 100);
 
+    /// <param name="Requests">Requests served (after the warm-up).</param>
+    /// <param name="Dropped">Requests a full link dropped (after the warm-up).</param>
+    public sealed record Result(int Requests, double MeanMs, double P50Ms, double P95Ms, double P99Ms, double SloViolationRate, int Dropped = 0);
+
+    /// <param name="siteLinks">Capped links in front of sites (by site); requests to other sites cross none.</param>
     public static Result Run(
         IReadOnlyList<FlowSpec> flows,
         IReadOnlyList<InstanceSpec> instances,
         double durationSeconds,
         double warmupSeconds,
         double sloMs,
-        int seed)
+        int seed,
+        IReadOnlyDictionary<int, LinkSpec>? siteLinks = null)
     {
         var random = DeterministicRandom.For(seed, 0xDE5);
         double totalRate = flows.Sum(f => f.RatePerSecond);
@@ -32,9 +42,11 @@ public static class DiscreteEventSimulator
 
         // Each worker's next free time; FCFS per instance means an arrival takes the earliest-free worker.
         var workerFree = instances.Select(i => new double[i.Workers]).ToArray();
+        var linkFree = new Dictionary<int, double>();
         var latencies = new List<double>();
         double t = 0;
         int violations = 0;
+        int dropped = 0;
         while (true)
         {
             t += random.NextExponential(totalRate);
@@ -46,21 +58,36 @@ public static class DiscreteEventSimulator
             FlowSpec flow = Pick(flows, f => f.RatePerSecond, totalRate, ref random);
             double weightSum = flow.Destinations.Sum(d => d.Weight);
             (int site, double _, double rttMs) = Pick(flow.Destinations, d => d.Weight, weightSum, ref random);
+            double arrival = t;
+            if (siteLinks is not null && siteLinks.TryGetValue(site, out LinkSpec? link))
+            {
+                double free = linkFree.GetValueOrDefault(site);
+                double send = Math.Max(t, free);
+                if ((send - t) * 1000 > link.BufferMs)
+                {
+                    dropped += t >= warmupSeconds ? 1 : 0;
+                    continue;
+                }
+
+                arrival = send + random.NextExponential(link.BandwidthMbps / link.MegabitsPerRequest);
+                linkFree[site] = arrival;
+            }
+
             int[] candidates = bySite[site];
             int instance = candidates[(int)(random.NextDouble() * candidates.Length)];
-            double[] free = workerFree[instance];
+            double[] workers = workerFree[instance];
             int worker = 0;
-            for (int w = 1; w < free.Length; w++)
+            for (int w = 1; w < workers.Length; w++)
             {
-                if (free[w] < free[worker])
+                if (workers[w] < workers[worker])
                 {
                     worker = w;
                 }
             }
 
-            double start = Math.Max(t, free[worker]);
+            double start = Math.Max(arrival, workers[worker]);
             double service = random.NextExponential(instances[instance].ServiceRatePerWorker);
-            free[worker] = start + service;
+            workers[worker] = start + service;
             if (t < warmupSeconds)
             {
                 continue;
@@ -82,7 +109,8 @@ public static class DiscreteEventSimulator
             Quantile(0.5),
             Quantile(0.95),
             Quantile(0.99),
-            latencies.Count == 0 ? 0 : (double)violations / latencies.Count);
+            latencies.Count == 0 ? 0 : (double)violations / latencies.Count,
+            dropped);
     }
 
     private static T Pick<T>(IReadOnlyList<T> items, Func<T, double> weight, double total, ref DeterministicRandom random)

@@ -156,7 +156,7 @@ public sealed partial class EdgeSimulator
             servers.Add(new ServerInfo(s.Id, _topology.Sites[s.Site].Id, s.Capacity, s.Allocated, s.Up));
         }
 
-        return new ClusterSnapshot(Clock.GetUtcNow(), instances, routes, servers);
+        return new ClusterSnapshot(Clock.GetUtcNow(), instances, routes, servers) { Network = Network };
     }
 
     /// <summary>Looks up any instance ever created, including stopped ones.</summary>

@@ -21,6 +21,9 @@ public sealed record EngineSetup(
 
     /// <summary>Latency samples drawn per (flow, instance) group and step; more is smoother and slower.</summary>
     public int LatencySamplesPerGroup { get; init; } = 3;
+
+    /// <summary>Scheduled link degradations (the scenario's <c>network:</c> section); none keeps every link at its base RTT, uncapped.</summary>
+    public IReadOnlyList<NetworkEvent> NetworkEvents { get; init; } = [];
 }
 
 /// <summary>
@@ -53,6 +56,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
     private readonly List<SimInstance>[] _routableAtSite;
     private readonly double[] _appConcurrency;
     private readonly double[] _appArrivals;
+    private readonly LiveNetwork? _network;
     private DeterministicRandom _latencyRandom;
     private long _step;
     private long _nextInstance;
@@ -124,6 +128,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         _appConcurrency = new double[_apps.Count];
         _appArrivals = new double[_apps.Count];
         _latencyRandom = DeterministicRandom.For(setup.Seed, 0x1A7E, 7);
+        _network = setup.NetworkEvents.Count > 0 ? new LiveNetwork(_topology, setup.NetworkEvents) : null;
         Metrics = new SimulationMetrics(_apps.Count);
     }
 
@@ -147,6 +152,12 @@ public sealed partial class EdgeSimulator : IOrchestrator
 
     /// <summary>Requests that arrived per app in the last step.</summary>
     public ReadOnlySpan<double> AppArrivals => _appArrivals;
+
+    /// <summary>
+    /// The network as a controller would measure it now (live RTT per path, link bandwidth and utilisation), or null
+    /// while no scheduled degradation is in force (the topology's base RTTs, no caps).
+    /// </summary>
+    public NetworkView? Network => _network is { AnyActive: true } network ? network.View() : null;
 
     public int AppIndex(string app) =>
         _appIndex.TryGetValue(app, out int a) ? a : throw new OrchestratorException($"Unknown app '{app}'.", isTransient: false);
@@ -182,6 +193,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
     {
         double dt = _setup.StepSeconds;
         double t = Now;
+        _network?.Update(t);
         AdvanceLifecycle(t);
         for (int a = 0; a < _apps.Count; a++)
         {
@@ -189,6 +201,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         }
 
         AccountCost(dt);
+        _network?.EndStep();
         Clock.Advance(dt);
         _step++;
         CompleteWaiters();
@@ -415,7 +428,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
                 if (weights[d] > 0 && _routableAtSite[d].Count > 0)
                 {
                     double share = weights[d] / usable;
-                    AddFlow(ingress, d, n * share, rate * share, accessMs);
+                    AddFlow(a, ingress, d, n * share, rate * share, accessMs);
                 }
             }
 
@@ -432,7 +445,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
                     Metrics.FailoverRequests[a] += n;
                 }
 
-                AddFlow(ingress, d, n, rate, accessMs);
+                AddFlow(a, ingress, d, n, rate, accessMs);
                 return;
             }
         }
@@ -442,11 +455,26 @@ public sealed partial class EdgeSimulator : IOrchestrator
         Metrics.Unserved[a] += n;
     }
 
-    private void AddFlow(int ingress, int destination, double requests, double intensity, double accessMs)
+    private void AddFlow(int a, int ingress, int destination, double requests, double intensity, double accessMs)
     {
+        double rtt = accessMs + _topology.SiteRttMs(ingress, destination);
+        if (_network is { AnyActive: true } network)
+        {
+            (double extraMs, double drop) = network.Flow(ingress, destination, intensity, _ingressRate[ingress], _rates, _apps[a].MegabitsPerRequest);
+            rtt += extraMs;
+            if (drop > 0)
+            {
+                // A full link drops before the requests reach an instance.
+                Metrics.AddDropped(a, requests * drop, Now);
+                Metrics.LinkDropped[a] += requests * drop;
+                requests *= 1 - drop;
+                intensity *= 1 - drop;
+            }
+        }
+
         _siteArrivals[destination] += requests;
         _siteIntensity[destination] += intensity;
-        _flows.Add(new Flow(destination, requests, accessMs + _topology.SiteRttMs(ingress, destination)));
+        _flows.Add(new Flow(destination, requests, rtt));
     }
 
     /// <returns>The instance's mean number of requests in the system this step (Little's law).</returns>

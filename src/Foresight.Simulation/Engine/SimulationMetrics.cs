@@ -9,6 +9,7 @@ public sealed class SimulationMetrics
         Dropped = new double[apps];
         Unserved = new double[apps];
         FailoverRequests = new double[apps];
+        LinkDropped = new double[apps];
         SloViolations = new double[apps];
         InstanceSeconds = new double[apps];
         Latency = new LatencyHistogram[apps];
@@ -27,6 +28,9 @@ public sealed class SimulationMetrics
 
     /// <summary>The part of <see cref="Dropped"/> lost because the app had no routable instance at all.</summary>
     public double[] Unserved { get; }
+
+    /// <summary>The part of <see cref="Dropped"/> lost on a network link loaded past its bandwidth.</summary>
+    public double[] LinkDropped { get; }
 
     /// <summary>Requests whose route named no site with a routable instance, sent to the nearest one instead.</summary>
     public double[] FailoverRequests { get; }

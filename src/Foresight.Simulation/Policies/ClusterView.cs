@@ -1,3 +1,4 @@
+using Foresight.Core.Topology;
 using Foresight.Orchestration;
 
 namespace Foresight.Simulation.Policies;
@@ -13,6 +14,7 @@ public sealed class ClusterView
         int apps = context.Apps.Count;
         int sites = context.Topology.SiteCount;
         Snapshot = context.Simulator.Snapshot();
+        Network = context.ObserveNetwork ? Snapshot.Network : null;
         _active = new int[apps][];
         _hostable = new int[apps][];
         var freeCpu = new double[sites];
@@ -51,6 +53,12 @@ public sealed class ClusterView
     }
 
     public ClusterSnapshot Snapshot { get; }
+
+    /// <summary>
+    /// The network as measured now (live RTT per path, link bandwidth and utilisation), or null when it is at its
+    /// static base: what target choice reads instead of static distance.
+    /// </summary>
+    public NetworkView? Network { get; }
 
     /// <summary>Live, non-draining instances of the app per site.</summary>
     public ReadOnlySpan<int> Active(int app) => _active[app];

@@ -39,6 +39,7 @@ public sealed class HpaPolicy : IScalingPolicy
         }
 
         var view = new ClusterView(context);
+        LinkBudget? budget = view.Network is { } network ? new LinkBudget(network, NetworkHoming.DefaultMaxUtilization) : null;
         for (int a = 0; a < context.Apps.Count; a++)
         {
             var pods = new List<PodMetric>();
@@ -52,7 +53,7 @@ public sealed class HpaPolicy : IScalingPolicy
 
             int total = _hpas[a].Reconcile(context.NowSpan, desired.Total(a), pods);
             context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, _demand);
-            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired);
+            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired, view.Network, context.Apps[a].MegabitsPerRequest, budget);
         }
     }
 

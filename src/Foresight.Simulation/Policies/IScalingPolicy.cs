@@ -41,6 +41,9 @@ public sealed class PolicyContext
     /// <summary>The target utilization every policy shares (fairness parity).</summary>
     public double TargetUtilization { get; }
 
+    /// <summary>Whether the policy may read the live network; false is the network-blind ablation.</summary>
+    public bool ObserveNetwork { get; init; } = true;
+
     public double Now => Simulator.Now;
 
     public TimeSpan NowSpan => TimeSpan.FromSeconds(Simulator.Now);

@@ -57,6 +57,7 @@ public sealed class KpaPolicy : IScalingPolicy
         }
 
         var view = new ClusterView(context);
+        LinkBudget? budget = view.Network is { } network ? new LinkBudget(network, NetworkHoming.DefaultMaxUtilization) : null;
         for (int a = 0; a < context.Apps.Count; a++)
         {
             int ready = 0;
@@ -71,7 +72,7 @@ public sealed class KpaPolicy : IScalingPolicy
             _kpas[a] ??= new KpaAlgorithm(OptionsFor(context, a), context.NowSpan, ready);
             int total = _kpas[a]!.Scale(context.NowSpan, ready);
             context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, _demand);
-            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired);
+            _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired, view.Network, context.Apps[a].MegabitsPerRequest, budget);
         }
     }
 }

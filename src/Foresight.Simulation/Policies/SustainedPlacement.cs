@@ -26,12 +26,24 @@ public sealed class SustainedPlacement
 
     public int Relocations { get; private set; }
 
-    public void Update(int app, int total, ReadOnlySpan<double> demand, ReadOnlySpan<int> hostable, double now, DesiredPlacement desired)
+    /// <param name="network">Live network conditions (<see cref="ClusterView.Network"/>); null places by static distance.</param>
+    /// <param name="megabitsPerRequest">The app's request size on the wire, for link bandwidth.</param>
+    /// <param name="budget">Link bandwidth shared by the apps placed in the same decision.</param>
+    public void Update(
+        int app,
+        int total,
+        ReadOnlySpan<double> demand,
+        ReadOnlySpan<int> hostable,
+        double now,
+        DesiredPlacement desired,
+        NetworkView? network = null,
+        double megabitsPerRequest = 0,
+        LinkBudget? budget = null)
     {
         int sites = _topology.SiteCount;
         Span<int> current = stackalloc int[sites];
         desired.ForApp(app).CopyTo(current);
-        ReplicaPlacer.Place(_topology, total, demand, hostable, current, _proposal);
+        ReplicaPlacer.Place(_topology, total, demand, hostable, current, _proposal, network, megabitsPerRequest, budget);
 
         int have = desired.Total(app);
         while (have < total)

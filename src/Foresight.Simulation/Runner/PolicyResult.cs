@@ -29,6 +29,9 @@ public sealed record PolicyResult
     /// <summary>Requests whose route pointed at no serving site and that were failed over to the nearest one.</summary>
     public double FailoverRequests { get; init; }
 
+    /// <summary>The part of <see cref="DroppedRequests"/> lost on network links loaded past their bandwidth (0 without <c>network:</c> events).</summary>
+    public double LinkDroppedRequests { get; init; }
+
     /// <summary>
     /// Forecast error of the policy's predictions over the first 30 s ahead: MASE against seasonal naive (null for
     /// reactive policies and the oracle).

@@ -57,7 +57,10 @@ public static class ScenarioRunner
 
     public static EngineSetup SetupFor(SimulationScenario scenario) =>
         new(scenario.Topology, scenario.Apps, scenario.Demand, scenario.StepSeconds, scenario.Seed,
-            scenario.Demand.WallClockAt(0) ?? DateTimeOffset.UnixEpoch);
+            scenario.Demand.WallClockAt(0) ?? DateTimeOffset.UnixEpoch)
+        {
+            NetworkEvents = scenario.NetworkEvents,
+        };
 
     /// <param name="predictiveForecaster">Builds the forecaster the predictive policies read (composed by the caller), with or without the feedback loop.</param>
     /// <param name="options">Thresholds of the predictive policies (defaults when null).</param>
@@ -129,6 +132,7 @@ public static class ScenarioRunner
             DurationSeconds = Math.Min(durationSeconds ?? scenario.DurationSeconds, scenario.DurationSeconds),
             TargetUtilization = scenario.TargetUtilization,
             Faults = faults,
+            ObserveNetwork = scenario.Spec.NetworkObserved,
         };
         IReadOnlyList<PolicyRun> runs = Expand(scenario, policies, sweep);
         var results = new PolicyResult[runs.Count];

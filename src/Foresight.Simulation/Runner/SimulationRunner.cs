@@ -25,6 +25,12 @@ public sealed record RunSettings
 
     /// <summary>Orchestrator faults to inject; null runs the fault-free path exactly as before.</summary>
     public FaultSettings? Faults { get; init; }
+
+    /// <summary>
+    /// Whether policies and routing see the live network (<see cref="Engine.EdgeSimulator.Network"/>); false is the
+    /// network-blind ablation (<c>network.observed: false</c>), which places and routes by static distance.
+    /// </summary>
+    public bool ObserveNetwork { get; init; } = true;
 }
 
 /// <summary>Runs one policy over one simulated scenario from the shared initial state.</summary>
@@ -125,6 +131,7 @@ public static class SimulationRunner
             Migrations = migrations,
             ScaleEvents = scaleEvents,
             FailoverRequests = m.FailoverRequests.Sum(),
+            LinkDroppedRequests = m.LinkDropped.Sum(),
             WallSeconds = wallSeconds,
             SimulatedSeconds = sim.Now,
             Apps = appResults,

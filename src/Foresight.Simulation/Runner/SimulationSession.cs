@@ -35,7 +35,7 @@ public sealed class SimulationSession
         _settings = settings;
         _policy = policy;
         Simulator = new EdgeSimulator(setup);
-        _context = new PolicyContext(Simulator, settings.TargetUtilization);
+        _context = new PolicyContext(Simulator, settings.TargetUtilization) { ObserveNetwork = settings.ObserveNetwork };
         int apps = setup.Apps.Count;
         int sites = setup.Topology.SiteCount;
 
@@ -150,7 +150,8 @@ public sealed class SimulationSession
             else
             {
                 // In dry-run the plan is only shown, never issued.
-                plan = _reconciler.Plan(Desired, sim.Snapshot(), _routingDemand);
+                ClusterSnapshot snapshot = sim.Snapshot();
+                plan = _reconciler.Plan(Desired, _settings.ObserveNetwork ? snapshot : snapshot with { Network = null }, _routingDemand);
                 if (!DryRun && Resilient is null)
                 {
                     PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();

@@ -3,7 +3,7 @@ using Foresight.Core;
 
 namespace Foresight.Simulation.Scenarios;
 
-/// <summary>The scenarios shipped inside the assembly (Scenarios/BuiltIn/*.yaml), one per trace in the shared data folder plus a regime-change scenario.</summary>
+/// <summary>The scenarios shipped inside the assembly (Scenarios/BuiltIn/*.yaml), one per trace in the shared data folder plus a regime-change and a degraded-network scenario.</summary>
 public static class BuiltInScenarios
 {
     /// <summary>The scenario <c>foresight simulate</c> runs when none is named.</summary>
@@ -15,7 +15,7 @@ public static class BuiltInScenarios
     private static readonly Lazy<IReadOnlyDictionary<string, string>> _resources = new(FindResources);
 
     /// <summary>Built-in scenario names, the default first.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["milan", "bikenyc", "melbourne", "bayarea", "nasa", "melbourne-reopening", "milan-moved"];
+    public static IReadOnlyList<string> Names { get; } = ["milan", "bikenyc", "melbourne", "bayarea", "nasa", "melbourne-reopening", "milan-moved", "milan-degraded"];
 
     public static bool Contains(string name) => _resources.Value.ContainsKey(name);
 

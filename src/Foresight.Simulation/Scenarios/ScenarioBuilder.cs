@@ -2,6 +2,7 @@ using System.Globalization;
 using Foresight.Core;
 using Foresight.Core.Topology;
 using Foresight.Core.Traffic;
+using Foresight.Simulation.Engine;
 using Foresight.Simulation.Topology;
 
 namespace Foresight.Simulation.Scenarios;
@@ -120,8 +121,79 @@ public static class ScenarioBuilder
             TargetUtilization = spec.TargetUtilization,
             Demand = demand,
             RegimeChangeSeconds = regimeChange,
+            NetworkEvents = ResolveNetwork(spec, topology, demand, duration, warnings),
             Warnings = warnings,
         };
+    }
+
+    /// <summary>
+    /// Turns the scenario's <c>network.events</c> into engine events: ids checked against the topology (a source or site
+    /// FROM, a site TO), trace seconds mapped to simulated seconds.
+    /// </summary>
+    internal static IReadOnlyList<NetworkEvent> ResolveNetwork(
+        ScenarioSpec spec, EdgeTopology topology, DemandModel demand, double duration, List<string> warnings)
+    {
+        var events = new List<NetworkEvent>(spec.Network.Count);
+        foreach (NetworkEventSpec e in spec.Network)
+        {
+            LinkKind kind;
+            int from;
+            int to;
+            InvalidInputException Error(string field, string problem) => new(
+                spec.Origin.File, problem, spec.Origin.LineOf($"{e.FieldPath}.{field}") ?? spec.Origin.LineOf(e.FieldPath), $"{e.FieldPath}.{field}");
+            if (e.Site is string siteId)
+            {
+                kind = LinkKind.Site;
+                from = -1;
+                to = SiteOf(siteId, "site");
+            }
+            else
+            {
+                (string a, string b) = ScenarioLoader.ParseLink(e.Link!) ?? throw Error("link", $"'{e.Link}' is not a link FROM->TO");
+                to = SiteOf(b, "link");
+                if (topology.TryGetSiteIndex(a, out int site))
+                {
+                    if (site == to)
+                    {
+                        throw Error("link", $"'{e.Link}' leads from a site to itself; use site: {b} for a site's own link");
+                    }
+
+                    kind = LinkKind.Path;
+                    from = site;
+                }
+                else if (topology.TryGetSourceIndex(a, out int source))
+                {
+                    kind = LinkKind.Source;
+                    from = source;
+                }
+                else
+                {
+                    throw Error("link", $"'{a}' is neither a source nor a site of this scenario (sources such as {Examples(topology.Sources.Select(s => s.Id))}; sites {Examples(topology.Sites.Select(s => s.Id))})");
+                }
+            }
+
+            double start = demand.SimTimeAt(e.From);
+            double end = demand.SimTimeAt(e.To);
+            if (end <= 0 || start >= duration)
+            {
+                warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{e.FieldPath} lies outside the replayed window; it has no effect"));
+            }
+
+            events.Add(new NetworkEvent(kind, from, to, start, end, e.AddLatencyMs, e.BandwidthMbps));
+
+            int SiteOf(string id, string field) => topology.TryGetSiteIndex(id, out int s)
+                ? s
+                : throw Error(field, $"unknown site '{id}'; the sites are {Examples(topology.Sites.Select(x => x.Id))}");
+        }
+
+        return events;
+
+    }
+
+    private static string Examples(IEnumerable<string> ids)
+    {
+        var list = ids.Take(6).ToList();
+        return string.Join(", ", list) + (ids.Skip(6).Any() ? ", …" : "");
     }
 
     private static void CheckValues(TraceTable trace)

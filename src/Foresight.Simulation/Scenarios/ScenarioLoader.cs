@@ -17,8 +17,11 @@ public static class ScenarioLoader
     private static readonly string[] _topFields =
     [
         "name", "description", "trace", "sources", "timeScale", "traceStart", "traceDuration", "regimeChangeAt", "regimeChangeRemap", "seed",
-        "stepSeconds", "targetUtilization", "sites", "cloud", "rtt", "apps",
+        "stepSeconds", "targetUtilization", "sites", "cloud", "rtt", "network", "apps",
     ];
+
+    private static readonly string[] _networkFields = ["events", "observed"];
+    private static readonly string[] _networkEventFields = ["link", "site", "from", "to", "addLatencyMs", "bandwidthMbps"];
 
     private static readonly string[] _siteFields = ["method", "k", "serversPerSite", "cpuPerServer", "ringRadiusKm", "explicit"];
     private static readonly string[] _explicitSiteFields = ["id", "xKm", "yKm", "servers", "cpuPerServer"];
@@ -28,7 +31,7 @@ public static class ScenarioLoader
     private static readonly string[] _appFields =
     [
         "name", "share", "peakRps", "latencySloMs", "serviceTimeMs", "concurrency", "coldStartSeconds", "warmupSeconds",
-        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds",
+        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "requestKb", "responseKb",
     ];
 
     // Bounds past which a value is surely a typo (a day of cold start, a million cores), not a configuration.
@@ -96,6 +99,9 @@ public static class ScenarioLoader
         SitesSpec sites = ReadSites(top.Mapping("sites", _siteFields));
         CloudSpec cloud = ReadCloud(top.Mapping("cloud", _cloudFields));
         RttModel rtt = ReadRtt(top.Mapping("rtt", _rttFields));
+        YamlFields? networkFields = top.Mapping("network", _networkFields);
+        IReadOnlyList<NetworkEventSpec> network = ReadNetwork(networkFields);
+        bool networkObserved = networkFields?.Boolean("observed") ?? true;
         IReadOnlyList<AppSpec> apps = ReadApps(top, context);
 
         return new ScenarioSpec
@@ -115,6 +121,8 @@ public static class ScenarioLoader
             Sites = sites,
             Cloud = cloud,
             Rtt = rtt,
+            Network = network,
+            NetworkObserved = networkObserved,
             Apps = apps,
             Origin = new SpecOrigin(fileName, baseDirectory ?? "", context.Lines),
         };
@@ -270,6 +278,120 @@ public static class ScenarioLoader
             fields.Number("cloudBackhaulMs", NumberRange.NonNegative(10_000)) ?? defaults.CloudBackhaulMs);
     }
 
+    private static IReadOnlyList<NetworkEventSpec> ReadNetwork(YamlFields? fields)
+    {
+        if (fields is null)
+        {
+            return [];
+        }
+
+        IReadOnlyList<YamlNode> items = fields.Sequence("events") ?? [];
+        var events = new List<NetworkEventSpec>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            string path = $"{fields.Child("events")}[{i}]";
+            var e = new YamlFields(fields.Context, items[i], path, _networkEventFields);
+            string? link = e.Text("link")?.Trim();
+            string? site = e.Text("site")?.Trim();
+            if ((link is null) == (site is null))
+            {
+                throw link is null
+                    ? e.Context.Error($"{path}.link", "an event names either a link (\"src-3->site-2\", \"site-1->cloud\") or a site (site: site-2)", e.Line)
+                    : e.Error("site", "give either link or site, not both");
+            }
+
+            if (link is not null && ParseLink(link) is null)
+            {
+                throw e.Error("link", $"'{link}' is not a link; write FROM->TO, e.g. \"src-3->site-2\" or \"site-1->cloud\"");
+            }
+
+            double from = Duration(e, "from", required: true)!.Value;
+            double to = Duration(e, "to", required: true)!.Value;
+            if (!(to > from))
+            {
+                throw e.Error("to", "must be later than from");
+            }
+
+            double? latency = e.Number("addLatencyMs", NumberRange.NonNegative(MaxMs));
+            double? bandwidth = e.Number("bandwidthMbps", NumberRange.Positive(1e9));
+            if (latency is null && bandwidth is null)
+            {
+                throw e.Context.Error($"{path}.addLatencyMs", "an event must set addLatencyMs, bandwidthMbps or both", e.Line);
+            }
+
+            events.Add(new NetworkEventSpec(link, site, from, to, latency ?? 0, bandwidth, path));
+        }
+
+        return events;
+    }
+
+    /// <summary>Splits <c>FROM-&gt;TO</c>; null when it is not of that shape.</summary>
+    internal static (string From, string To)? ParseLink(string text)
+    {
+        int arrow = text.IndexOf("->", StringComparison.Ordinal);
+        if (arrow <= 0 || arrow != text.LastIndexOf("->", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        string from = text[..arrow].Trim();
+        string to = text[(arrow + 2)..].Trim();
+        return from.Length == 0 || to.Length == 0 ? null : (from, to);
+    }
+
+    /// <summary>A trace-time offset: seconds, or units such as <c>2d</c>, <c>2d6h</c>, <c>90m</c>, <c>1h30m15s</c>.</summary>
+    private static double? Duration(YamlFields fields, string name, bool required)
+    {
+        if (fields.Value(name) is YamlScalarNode { Value: { } raw } && !double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+        {
+            return ParseDuration(raw.Trim()) is double seconds && seconds <= 1e12
+                ? seconds
+                : throw fields.Error(name, $"'{raw}' is not a time such as 2d, 2d6h, 90m or 3600 (trace seconds)");
+        }
+
+        return fields.Number(name, NumberRange.NonNegative(1e12), required);
+    }
+
+    internal static double? ParseDuration(string text)
+    {
+        double total = 0;
+        int i = 0;
+        bool any = false;
+        while (i < text.Length)
+        {
+            int start = i;
+            while (i < text.Length && (char.IsAsciiDigit(text[i]) || text[i] == '.'))
+            {
+                i++;
+            }
+
+            if (i == start || i == text.Length
+                || !double.TryParse(text.AsSpan(start, i - start), NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+            {
+                return null;
+            }
+
+            double unit = text[i] switch
+            {
+                'd' => 86_400,
+                'h' => 3600,
+                'm' => 60,
+                's' => 1,
+                _ => double.NaN,
+            };
+            if (double.IsNaN(unit))
+            {
+                return null;
+            }
+
+            total += value * unit;
+            any = true;
+            i++;
+        }
+
+        return any ? total : null;
+    }
+
     private static IReadOnlyList<AppSpec> ReadApps(YamlFields top, YamlContext context)
     {
         if (!top.Has("apps"))
@@ -350,6 +472,8 @@ public static class ScenarioLoader
             MaxInstances = app.Integer("maxInstances", NumberRange.Between(int.MinValue, MaxCount)) ?? d.MaxInstances,
             QueueLimitPerInstance = app.Integer("queueLimitPerInstance", NumberRange.Between(int.MinValue, 100_000_000)) ?? d.QueueLimitPerInstance,
             DrainSeconds = app.Number("drainSeconds", NumberRange.Between(double.MinValue, MaxSeconds)) ?? d.DrainSeconds,
+            RequestKb = app.Number("requestKb", NumberRange.Between(double.MinValue, 1e9)) ?? d.RequestKb,
+            ResponseKb = app.Number("responseKb", NumberRange.Between(double.MinValue, 1e9)) ?? d.ResponseKb,
         };
 
         if (profile.Validate() is { } problem)

@@ -57,6 +57,15 @@ public sealed record ScenarioSpec
 
     public RttModel Rtt { get; init; } = new();
 
+    /// <summary>Scheduled link degradations (<c>network.events</c>); none leaves every link at its base RTT, uncapped.</summary>
+    public IReadOnlyList<NetworkEventSpec> Network { get; init; } = [];
+
+    /// <summary>
+    /// Whether policies and routing see the live network (<c>network.observed</c>, default true); false is an ablation
+    /// that places and routes by static distance while the links still degrade.
+    /// </summary>
+    public bool NetworkObserved { get; init; } = true;
+
     public required IReadOnlyList<AppSpec> Apps { get; init; }
 
     /// <summary>Where the spec came from, for error messages and relative paths.</summary>
@@ -182,6 +191,21 @@ public sealed record CloudSpec
 
     public double CpuPerServer { get; init; } = 64;
 }
+
+/// <summary>
+/// One <c>network.events</c> entry as written: a <see cref="Link"/> (<c>FROM-&gt;TO</c>, FROM a source or site, TO a
+/// site) or a <see cref="Site"/> (its own link), degraded over trace seconds [<see cref="From"/>, <see cref="To"/>).
+/// Ids are checked against the topology once it is built.
+/// </summary>
+/// <param name="FieldPath">Its place in the file (<c>network.events[0]</c>), for error messages.</param>
+public sealed record NetworkEventSpec(
+    string? Link,
+    string? Site,
+    double From,
+    double To,
+    double AddLatencyMs,
+    double? BandwidthMbps,
+    string FieldPath);
 
 /// <summary>An application of the scenario: its profile plus how its traffic is derived from the trace.</summary>
 public sealed record AppSpec

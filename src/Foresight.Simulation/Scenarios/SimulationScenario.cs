@@ -1,5 +1,6 @@
 using Foresight.Core.Apps;
 using Foresight.Core.Topology;
+using Foresight.Simulation.Engine;
 
 namespace Foresight.Simulation.Scenarios;
 
@@ -38,6 +39,9 @@ public sealed class SimulationScenario
 
     /// <summary>Simulated second of the declared regime change (<see cref="ScenarioSpec.RegimeChangeAt"/>), if any.</summary>
     public double? RegimeChangeSeconds { get; init; }
+
+    /// <summary>The scenario's link degradations in simulated seconds, resolved against the topology.</summary>
+    public IReadOnlyList<NetworkEvent> NetworkEvents { get; init; } = [];
 
     /// <summary>Things the user should know: missing readings filled, k clamped, sources laid out on a ring, and so on.</summary>
     public required IReadOnlyList<string> Warnings { get; init; }

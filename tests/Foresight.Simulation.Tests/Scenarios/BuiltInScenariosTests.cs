@@ -10,7 +10,7 @@ public sealed class BuiltInScenariosTests
     [Fact]
     public void Every_trace_in_the_shared_data_has_a_scenario_and_milan_is_the_default()
     {
-        Assert.Equal(["milan", "bikenyc", "melbourne", "bayarea", "nasa", "melbourne-reopening", "milan-moved"], BuiltInScenarios.Names);
+        Assert.Equal(["milan", "bikenyc", "melbourne", "bayarea", "nasa", "melbourne-reopening", "milan-moved", "milan-degraded"], BuiltInScenarios.Names);
         Assert.Equal("milan", BuiltInScenarios.Default);
         Assert.All(BuiltInScenarios.Names, name => Assert.True(BuiltInScenarios.Contains(name), name));
     }

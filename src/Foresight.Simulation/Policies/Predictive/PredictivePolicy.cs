@@ -1,6 +1,7 @@
 using Foresight.Control.Decision;
 using Foresight.Control.Placement;
 using Foresight.Core.Forecasts;
+using Foresight.Core.Topology;
 using Foresight.Orchestration;
 using Foresight.Simulation.Baselines;
 
@@ -92,6 +93,40 @@ public sealed class PredictivePolicy : IScalingPolicy
         }
     }
 
+    /// <summary>
+    /// Moves each ingress site's floor to the sites the network serves its planned demand from
+    /// (<see cref="NetworkHoming"/>), in proportion, rounding each part up so no capacity is lost on the way.
+    /// </summary>
+    internal static void RehomeFloors(NetworkView network, IReadOnlyList<FloorDecision> decisions, double megabitsPerRequest, int[] floor, LinkBudget budget)
+    {
+        int sites = floor.Length;
+        var planned = new double[sites];
+        foreach (FloorDecision d in decisions)
+        {
+            planned[d.Site] = Math.Max(d.PlannedDemand, floor[d.Site] > 0 ? 1e-9 : 0);
+        }
+
+        var flows = new double[sites * sites];
+        NetworkHoming.Rehome(network, planned, megabitsPerRequest, NetworkHoming.DefaultMaxUtilization, new double[sites], flows, budget);
+        var moved = new int[sites];
+        for (int i = 0; i < sites; i++)
+        {
+            double total = 0;
+            for (int s = 0; s < sites; s++)
+            {
+                total += flows[(i * sites) + s];
+            }
+
+            for (int s = 0; s < sites; s++)
+            {
+                double fraction = total > 0 ? flows[(i * sites) + s] / total : (s == i ? 1 : 0);
+                moved[s] += fraction > 1e-9 ? (int)Math.Ceiling((floor[i] * fraction) - 1e-9) : 0;
+            }
+        }
+
+        moved.CopyTo(floor, 0);
+    }
+
     public void Decide(PolicyContext context, DesiredPlacement desired)
     {
         int apps = context.Apps.Count;
@@ -134,6 +169,8 @@ public sealed class PredictivePolicy : IScalingPolicy
 
         if (context.Now >= _nextHpaSync - 1e-9)
         {
+            LinkBudget? budget = view.Network is { } live ? new LinkBudget(live, NetworkHoming.DefaultMaxUtilization) : null;
+
             // The reactive path: exactly the hpa baseline, on the HPA's own sync period.
             for (int a = 0; a < apps; a++)
             {
@@ -155,12 +192,13 @@ public sealed class PredictivePolicy : IScalingPolicy
                 }
 
                 context.Simulator.ObservedIngressRates(a, _settings.PlacementWindowSeconds, demand);
-                _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive);
+                _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive, view.Network, context.Apps[a].MegabitsPerRequest, budget);
             }
 
             _nextHpaSync = context.Now + _hpas[0].Options.SyncPeriod.TotalSeconds;
         }
 
+        LinkBudget? floorBudget = view.Network is { } measured ? new LinkBudget(measured, NetworkHoming.DefaultMaxUtilization) : null;
         for (int a = 0; a < apps; a++)
         {
             LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], forecasts[a], view.Active(a), context.TargetUtilization, options[a]);
@@ -176,11 +214,19 @@ public sealed class PredictivePolicy : IScalingPolicy
                 _floor[a][d.Site] = d.ConfidentRise ? d.Needed : Math.Min(d.Needed, active[d.Site]);
             }
 
+            int[] floor = _floor[a];
+            if (view.Network is { } network)
+            {
+                // Floors are computed where demand enters; the live network decides where it is best served.
+                floor = (int[])floor.Clone();
+                RehomeFloors(network, LastFloors[a], context.Apps[a].MegabitsPerRequest, floor, floorBudget!);
+            }
+
             int max = context.Apps[a].MaxInstances;
             int total = 0;
             for (int s = 0; s < sites; s++)
             {
-                desired[a, s] = Math.Max(_reactive[a, s], _floor[a][s]);
+                desired[a, s] = Math.Max(_reactive[a, s], floor[s]);
                 total += desired[a, s];
             }
 
