@@ -263,6 +263,25 @@ public static class MultiAppPlacer
     {
         int sites = rtt.Length;
 
+        // Groups with replicas at each site (entries may be stale or repeated; readers check x), so finding a replica
+        // to send elsewhere looks at one site's residents, not at every group.
+        var residents = new List<int>[sites];
+        for (int s = 0; s < sites; s++)
+        {
+            residents[s] = [];
+        }
+
+        for (int g = 0; g < groups.Length; g++)
+        {
+            for (int s = 0; s < sites; s++)
+            {
+                if (x[g][s] > 0)
+                {
+                    residents[s].Add(g);
+                }
+            }
+        }
+
         // Every accepted step lowers the cost by more than Epsilon, so this ends; the cap only bounds a pathological case.
         int budget = 64 * (groups.Length + 1) * sites;
         bool improved = true;
@@ -298,7 +317,7 @@ public static class MultiAppPlacer
 
                         if (room[t] >= groups[g].Cpu)
                         {
-                            Move(groups, x, room, g, s, t);
+                            Move(groups, x, room, residents, g, s, t);
                             improved = true;
                             budget--;
                             continue;
@@ -306,11 +325,11 @@ public static class MultiAppPlacer
 
                         // t is full: make room by sending one replica h at t to its best other site u, when h loses
                         // less than g gains (u may be s itself, which g is leaving: a swap).
-                        (int h, int u) = BestEjection(rtt, groups, x, room, g, s, t, gain);
+                        (int h, int u) = BestEjection(rtt, groups, x, room, residents[t], g, s, t, gain);
                         if (h >= 0)
                         {
-                            Move(groups, x, room, h, t, u);
-                            Move(groups, x, room, g, s, t);
+                            Move(groups, x, room, residents, h, t, u);
+                            Move(groups, x, room, residents, g, s, t);
                             improved = true;
                             budget--;
                         }
@@ -320,12 +339,13 @@ public static class MultiAppPlacer
         }
     }
 
-    private static (int Group, int Site) BestEjection(double[][] rtt, Group[] groups, int[][] x, int[] room, int g, int s, int t, double gain)
+    private static (int Group, int Site) BestEjection(
+        double[][] rtt, Group[] groups, int[][] x, int[] room, List<int> atT, int g, int s, int t, double gain)
     {
         (int, int) best = (-1, -1);
         double bestDelta = -Epsilon;
         int sites = rtt.Length;
-        for (int h = 0; h < groups.Length; h++)
+        foreach (int h in atT)
         {
             // After h leaves, g must fit at t.
             if (h == g || x[h][t] == 0 || room[t] + groups[h].Cpu < groups[g].Cpu)
@@ -354,10 +374,14 @@ public static class MultiAppPlacer
         return best;
     }
 
-    private static void Move(Group[] groups, int[][] x, int[] room, int g, int from, int to)
+    private static void Move(Group[] groups, int[][] x, int[] room, List<int>[] residents, int g, int from, int to)
     {
         x[g][from]--;
-        x[g][to]++;
+        if (++x[g][to] == 1)
+        {
+            residents[to].Add(g);
+        }
+
         room[from] += groups[g].Cpu;
         room[to] -= groups[g].Cpu;
     }
