@@ -75,15 +75,15 @@ public sealed record MultiAppPlacement(int[][][] Assignment, double Cost, int Un
 /// <summary>
 /// Greedy multi-app placement with a repair pass, and an exact solver for small cases to measure it against.
 /// <para>
-/// Greedy: replicas go largest first (then heaviest demand share first), each to the lowest-latency site from its
-/// ingress that still has room, so a replica that would over-fill its own site moves to the next-best feasible one.
-/// Placing the largest first makes it complete when replica sizes divide one another (1, 2, 4 cores...): then every
-/// size class sees the same number of free slots whatever the earlier choices were, so greedy places everything
-/// whenever any placement exists (see docs/design/0013-multi-app-placement.md).
+/// Greedy: each replica goes to the lowest-latency site from its ingress that still has room, so a replica that would
+/// over-fill its own site moves to the next-best feasible one. Two orders are tried: heaviest demand share first (cost)
+/// and largest replica first. The second is complete when replica sizes divide one another (1, 2, 4 cores...): every
+/// size class then sees the same number of free slots whatever the earlier choices were, so it places everything
+/// whenever any placement exists (docs/design/0013-multi-app-placement-and-migration-report.md).
 /// </para>
 /// <para>
-/// Repair: single moves to a better site with room and pairwise swaps between sites, while they lower the cost. This
-/// undoes the order-dependence of the first pass (a light replica holding the slot a heavier one from elsewhere needed).
+/// Repair: moves to a nearer site with room, and ejections (one resident of a full nearer site goes to its best other
+/// site, possibly the one being vacated) while they lower the cost. This undoes the order-dependence of the first pass.
 /// </para>
 /// </summary>
 public static class MultiAppPlacer
