@@ -47,29 +47,16 @@ public sealed record PlacementProblem(IReadOnlyList<IReadOnlyList<double>> RttMs
     }
 }
 
-/// <summary>A placement of every app: replicas per (app, ingress it serves, site it runs at).</summary>
-/// <param name="Assignment">[app][ingress][site] replica counts.</param>
+/// <summary>A placement of every app: replicas per (app, site it runs at).</summary>
+/// <param name="Replicas">[app][site] replica counts.</param>
 /// <param name="Cost">Σ demand share × RTT over the placed replicas.</param>
 /// <param name="Unplaced">Replicas that fit nowhere (0 when the placement is feasible).</param>
-public sealed record MultiAppPlacement(int[][][] Assignment, double Cost, int Unplaced)
+public sealed record MultiAppPlacement(int[][] Replicas, double Cost, int Unplaced)
 {
     public bool Feasible => Unplaced == 0;
 
     /// <summary>Replicas of <paramref name="app"/> per site they run at.</summary>
-    public int[] BySite(int app)
-    {
-        int sites = Assignment[app].Length;
-        var result = new int[sites];
-        foreach (int[] row in Assignment[app])
-        {
-            for (int s = 0; s < sites; s++)
-            {
-                result[s] += row[s];
-            }
-        }
-
-        return result;
-    }
+    public int[] BySite(int app) => Replicas[app];
 }
 
 /// <summary>
@@ -102,13 +89,11 @@ public static class MultiAppPlacer
 
         // Two orders: heaviest demand share first (cost), and largest replica first (complete for divisible sizes).
         // The first that places everything at the lower cost wins, so the guarantee of the second is kept.
-        int[] byWeight = Enumerable.Range(0, groups.Length)
-            .OrderByDescending(g => groups[g].Weight).ThenByDescending(g => groups[g].Cpu).ThenBy(g => g).ToArray();
-        int[] bySize = Enumerable.Range(0, groups.Length)
-            .OrderByDescending(g => groups[g].Cpu).ThenByDescending(g => groups[g].Weight).ThenBy(g => g).ToArray();
+        int[] byWeight = Order(groups, (p, q) => Compare(q.Weight, p.Weight, q.Cpu, p.Cpu));
         MultiAppPlacement best = Greedy(problem, groups, rtt, near, byWeight, repair);
-        if (!best.Feasible || groups.Any(g => g.Cpu != groups[0].Cpu))
+        if (!best.Feasible || Array.Exists(groups, g => g.Cpu != groups[0].Cpu))
         {
+            int[] bySize = Order(groups, (p, q) => Compare(q.Cpu, p.Cpu, q.Weight, p.Weight));
             MultiAppPlacement other = Greedy(problem, groups, rtt, near, bySize, repair);
             if (other.Unplaced < best.Unplaced || (other.Unplaced == best.Unplaced && other.Cost < best.Cost - Epsilon))
             {
@@ -119,21 +104,40 @@ public static class MultiAppPlacer
         return best;
     }
 
+    private static int Compare(double first1, double first2, double second1, double second2) =>
+        first1 != first2 ? first1.CompareTo(first2) : second1.CompareTo(second2);
+
+    /// <summary>Group indices sorted by <paramref name="comparison"/>, ties by index (deterministic).</summary>
+    private static int[] Order(Group[] groups, Func<Group, Group, int> comparison)
+    {
+        int[] order = new int[groups.Length];
+        for (int g = 0; g < order.Length; g++)
+        {
+            order[g] = g;
+        }
+
+        Array.Sort(order, (p, q) =>
+        {
+            int c = comparison(groups[p], groups[q]);
+            return c != 0 ? c : p.CompareTo(q);
+        });
+        return order;
+    }
+
     private static MultiAppPlacement Greedy(PlacementProblem problem, Group[] groups, double[][] rtt, int[][] near, int[] order, bool repair)
     {
         int sites = problem.SiteCount;
         var room = problem.CapacityCpu.ToArray();
-        var x = new int[groups.Length][];
+        var x = new Counts(groups.Length, sites);
         int unplaced = 0;
         foreach (int g in order)
         {
             Group group = groups[g];
-            x[g] = new int[sites];
             int left = group.Count;
             foreach (int s in near[group.Ingress])
             {
                 int fit = Math.Min(left, room[s] / group.Cpu);
-                x[g][s] += fit;
+                x[g, s] += fit;
                 room[s] -= fit * group.Cpu;
                 left -= fit;
                 if (left == 0)
@@ -150,7 +154,7 @@ public static class MultiAppPlacer
             Repair(rtt, near, groups, x, room);
         }
 
-        return Build(problem, groups, x, unplaced);
+        return Build(problem.Apps.Count, rtt, groups, x, unplaced);
     }
 
     /// <summary>
@@ -226,18 +230,19 @@ public static class MultiAppPlacer
         }
 
         Search(0, 0);
-        var x = groups.Select(_ => new int[sites]).ToArray();
+        var x = new Counts(groups.Length, sites);
+        double[][] rtt = problem.RttMs.Select(r => r.ToArray()).ToArray();
         if (best is null)
         {
-            return Build(problem, groups, x, items.Count);
+            return Build(problem.Apps.Count, rtt, groups, x, items.Count);
         }
 
         for (int k = 0; k < items.Count; k++)
         {
-            x[items[k]][best[k]]++;
+            x[items[k], best[k]]++;
         }
 
-        return Build(problem, groups, x, 0);
+        return Build(problem.Apps.Count, rtt, groups, x, 0);
     }
 
     /// <summary>The cost of the cheapest placement if capacity were unlimited: a lower bound of the optimum.</summary>
@@ -259,41 +264,62 @@ public static class MultiAppPlacer
         return sum;
     }
 
-    private static void Repair(double[][] rtt, int[][] near, Group[] groups, int[][] x, int[] room)
+    private static void Repair(double[][] rtt, int[][] near, Group[] groups, Counts x, int[] room)
     {
         int sites = rtt.Length;
 
         // Groups with replicas at each site (entries may be stale or repeated; readers check x), so finding a replica
-        // to send elsewhere looks at one site's residents, not at every group.
-        var residents = new List<int>[sites];
-        for (int s = 0; s < sites; s++)
+        // to send elsewhere looks at one site's residents, not at every group. Built on first need: most ticks have
+        // every replica at its nearest site and never need it.
+        List<int>[]? residents = null;
+        List<int>[] Residents()
         {
-            residents[s] = [];
-        }
-
-        for (int g = 0; g < groups.Length; g++)
-        {
-            for (int s = 0; s < sites; s++)
+            if (residents is null)
             {
-                if (x[g][s] > 0)
-                {
-                    residents[s].Add(g);
-                }
-            }
-        }
-
-        // Every accepted step lowers the cost by more than Epsilon, so this ends; the cap only bounds a pathological case.
-        int budget = 64 * (groups.Length + 1) * sites;
-        bool improved = true;
-        while (improved && budget > 0)
-        {
-            improved = false;
-            for (int g = 0; g < groups.Length && budget > 0; g++)
-            {
-                int[] order = near[groups[g].Ingress];
+                residents = new List<int>[sites];
                 for (int s = 0; s < sites; s++)
                 {
-                    if (x[g][s] == 0)
+                    residents[s] = [];
+                }
+
+                for (int g = 0; g < groups.Length; g++)
+                {
+                    for (int s = 0; s < sites; s++)
+                    {
+                        if (x[g, s] > 0)
+                        {
+                            residents[s].Add(g);
+                        }
+                    }
+                }
+            }
+
+            return residents;
+        }
+
+        // Every accepted step lowers the cost by more than Epsilon, so this ends. The work cap keeps a decision tick
+        // bounded when capacity binds everywhere (the repair then stops early, with a feasible placement); small
+        // problems never reach it.
+        long work = 0;
+        long maxWork = Math.Max(1_000_000, 16L * groups.Length);
+        bool improved = true;
+        while (improved && work < maxWork)
+        {
+            improved = false;
+            for (int g = 0; g < groups.Length && work < maxWork; g++)
+            {
+                int[] order = near[groups[g].Ingress];
+                work++;
+                if (x[g, order[0]] == groups[g].Count)
+                {
+                    continue; // all at the nearest site: nothing to gain
+                }
+
+                work += sites;
+
+                for (int s = 0; s < sites; s++)
+                {
+                    if (x[g, s] == 0)
                     {
                         continue;
                     }
@@ -301,7 +327,7 @@ public static class MultiAppPlacer
                     double here = groups[g].Cost(rtt, s);
 
                     // Only sites nearer the ingress than s can improve; most replicas sit at their nearest and skip this.
-                    for (int k = 0; k < sites && x[g][s] > 0; k++)
+                    for (int k = 0; k < sites && x[g, s] > 0; k++)
                     {
                         int t = order[k];
                         double gain = here - groups[g].Cost(rtt, t);
@@ -319,19 +345,17 @@ public static class MultiAppPlacer
                         {
                             Move(groups, x, room, residents, g, s, t);
                             improved = true;
-                            budget--;
                             continue;
                         }
 
                         // t is full: make room by sending one replica h at t to its best other site u, when h loses
                         // less than g gains (u may be s itself, which g is leaving: a swap).
-                        (int h, int u) = BestEjection(rtt, groups, x, room, residents[t], g, s, t, gain);
+                        (int h, int u) = BestEjection(rtt, near, groups, x, room, Residents()[t], g, s, t, gain, ref work);
                         if (h >= 0)
                         {
                             Move(groups, x, room, residents, h, t, u);
                             Move(groups, x, room, residents, g, s, t);
                             improved = true;
-                            budget--;
                         }
                     }
                 }
@@ -340,22 +364,32 @@ public static class MultiAppPlacer
     }
 
     private static (int Group, int Site) BestEjection(
-        double[][] rtt, Group[] groups, int[][] x, int[] room, List<int> atT, int g, int s, int t, double gain)
+        double[][] rtt, int[][] near, Group[] groups, Counts x, int[] room, List<int> atT, int g, int s, int t, double gain, ref long work)
     {
         (int, int) best = (-1, -1);
         double bestDelta = -Epsilon;
-        int sites = rtt.Length;
         foreach (int h in atT)
         {
             // After h leaves, g must fit at t.
-            if (h == g || x[h][t] == 0 || room[t] + groups[h].Cpu < groups[g].Cpu)
+            work++;
+            if (h == g || x[h, t] == 0 || room[t] + groups[h].Cpu < groups[g].Cpu)
             {
                 continue;
             }
 
+            // h loses at least the step to the next site in its RTT order; skip it when that alone outweighs the gain.
             double leave = groups[h].Cost(rtt, t);
-            for (int u = 0; u < sites; u++)
+            int[] order = near[groups[h].Ingress];
+            int next = order[0] == t ? order[1 % order.Length] : order[0];
+            if (groups[h].Cost(rtt, next) - leave - gain >= bestDelta)
             {
+                continue;
+            }
+
+            // h's cheapest other site with room is the first in its RTT order (s gets back the room g leaves).
+            foreach (int u in order)
+            {
+                work++;
                 int free = u == s ? room[u] + groups[g].Cpu : room[u];
                 if (u == t || free < groups[h].Cpu)
                 {
@@ -368,35 +402,33 @@ public static class MultiAppPlacer
                     bestDelta = delta;
                     best = (h, u);
                 }
+
+                break;
             }
         }
 
         return best;
     }
 
-    private static void Move(Group[] groups, int[][] x, int[] room, List<int>[] residents, int g, int from, int to)
+    private static void Move(Group[] groups, Counts x, int[] room, List<int>[]? residents, int g, int from, int to)
     {
-        x[g][from]--;
-        if (++x[g][to] == 1)
+        x[g, from]--;
+        if (++x[g, to] == 1)
         {
-            residents[to].Add(g);
+            residents?[to].Add(g);
         }
 
         room[from] += groups[g].Cpu;
         room[to] -= groups[g].Cpu;
     }
 
-    private static MultiAppPlacement Build(PlacementProblem problem, Group[] groups, int[][] x, int unplaced)
+    private static MultiAppPlacement Build(int apps, double[][] rtt, Group[] groups, Counts x, int unplaced)
     {
-        int sites = problem.SiteCount;
-        var assignment = new int[problem.Apps.Count][][];
-        for (int a = 0; a < assignment.Length; a++)
+        int sites = rtt.Length;
+        var replicas = new int[apps][];
+        for (int a = 0; a < replicas.Length; a++)
         {
-            assignment[a] = new int[sites][];
-            for (int i = 0; i < sites; i++)
-            {
-                assignment[a][i] = new int[sites];
-            }
+            replicas[a] = new int[sites];
         }
 
         double cost = 0;
@@ -404,12 +436,16 @@ public static class MultiAppPlacer
         {
             for (int s = 0; s < sites; s++)
             {
-                assignment[groups[g].App][groups[g].Ingress][s] = x[g][s];
-                cost += x[g][s] * groups[g].Cost(problem, s);
+                int n = x[g, s];
+                if (n != 0)
+                {
+                    replicas[groups[g].App][s] += n;
+                    cost += n * groups[g].Cost(rtt, s);
+                }
             }
         }
 
-        return new MultiAppPlacement(assignment, cost, unplaced);
+        return new MultiAppPlacement(replicas, cost, unplaced);
     }
 
     private static Group[] Groups(PlacementProblem problem)
@@ -451,6 +487,14 @@ public static class MultiAppPlacer
         {
             throw new ArgumentException(error, nameof(problem));
         }
+    }
+
+    /// <summary>Replica counts per (group, site) in one flat array: one allocation for the whole tick.</summary>
+    private sealed class Counts(int groups, int sites)
+    {
+        private readonly int[] _counts = new int[groups * sites];
+
+        public ref int this[int group, int site] => ref _counts[(group * sites) + site];
     }
 
     /// <summary>Replicas of one app that serve one ingress site; each carries <see cref="Weight"/> req/s.</summary>
