@@ -440,6 +440,22 @@ public static class SimulateCommand
                 c is null ? "—" : $"{c.SloViolationRate:P2} / {c.HpaSloViolationRate:P2}",
                 c is null ? "—" : $"{c.MeanLatencyMs:F1} / {c.HpaMeanLatencyMs:F1}",
                 c is null ? "—" : $"{c.LatencySavedMs:F1}");
+            foreach (AppMigrations app in m.ByApp)
+            {
+                WindowComparison? v = app.VsHpa;
+                table.AddRow(
+                    Markup.Escape($"· {app.App}"),
+                    $"{app.Count:N0}",
+                    "",
+                    "",
+                    $"{app.Real:N0}",
+                    $"{app.FalseAlarms:N0}",
+                    "",
+                    app.LeadTimeSeconds.Count == 3 ? $"{app.LeadTimeSeconds[0]:F0} / {app.LeadTimeSeconds[1]:F0} / {app.LeadTimeSeconds[2]:F0}" : "—",
+                    v is null ? "—" : $"{v.SloViolationRate:P2} / {v.HpaSloViolationRate:P2}",
+                    v is null ? "—" : $"{v.MeanLatencyMs:F1} / {v.HpaMeanLatencyMs:F1}",
+                    v is null ? "—" : $"{v.LatencySavedMs:F1}");
+            }
         }
 
         AnsiConsole.Write(table);

@@ -221,6 +221,24 @@ public static class HtmlReport
             }
 
             html.Append("</tr>\n");
+            foreach (AppMigrations app in m.ByApp)
+            {
+                WindowComparison? v = app.VsHpa;
+                html.Append("<tr><th scope=\"row\">").Append(Enc($"· {app.App}")).Append("</th>");
+                foreach (string cell in new[]
+                {
+                    Num(app.Count, "N0"), "", "", Num(app.Real, "N0"), Num(app.FalseAlarms, "N0"), "",
+                    app.LeadTimeSeconds.Count == 3 ? $"{Num(app.LeadTimeSeconds[0], "F0")} / {Num(app.LeadTimeSeconds[1], "F0")} / {Num(app.LeadTimeSeconds[2], "F0")}" : "—",
+                    v is null ? "—" : $"{Num(v.SloViolationRate, "P2")} / {Num(v.HpaSloViolationRate, "P2")}",
+                    v is null ? "—" : $"{Num(v.MeanLatencyMs, "F1")} / {Num(v.HpaMeanLatencyMs, "F1")}",
+                    v is null ? "—" : Num(v.LatencySavedMs, "F1"),
+                })
+                {
+                    html.Append("<td>").Append(Enc(cell)).Append("</td>");
+                }
+
+                html.Append("</tr>\n");
+            }
         }
 
         html.Append("</tbody>\n</table>\n<p class=\"note\">Lead: when the demand entering at the target first rose past the capacity it had ")

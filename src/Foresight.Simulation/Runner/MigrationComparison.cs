@@ -31,18 +31,30 @@ public static class MigrationComparison
         }
 
         // The summary is over the union of the windows per (app, site), so a request counts once however many windows hold it.
+        var perApp = new Dictionary<string, (SiteWindow Mine, SiteWindow Hpa)>(StringComparer.Ordinal);
         SiteWindow sumMine = default;
         SiteWindow sumHpa = default;
-        foreach (var group in events.Where(r => r.RiseAt is not null).GroupBy(r => (App: appIndex(r.App), Site: siteIndex(r.To))))
+        foreach (var group in events.Where(r => r.RiseAt is not null).GroupBy(r => (r.App, r.To)))
         {
+            int app = appIndex(group.Key.App);
+            int site = siteIndex(group.Key.To);
             foreach ((double from, double to) in Union(group.Select(r => (r.RiseAt!.Value, r.RiseAt!.Value + r.WindowSeconds))))
             {
-                sumMine += Window(mine, group.Key.App, group.Key.Site, from, to);
-                sumHpa += Window(hpa, group.Key.App, group.Key.Site, from, to);
+                SiteWindow mineHere = Window(mine, app, site, from, to);
+                SiteWindow hpaHere = Window(hpa, app, site, from, to);
+                sumMine += mineHere;
+                sumHpa += hpaHere;
+                perApp[group.Key.App] = perApp.TryGetValue(group.Key.App, out var sums) ? (sums.Mine + mineHere, sums.Hpa + hpaHere) : (mineHere, hpaHere);
             }
         }
 
-        return report with { AllEvents = events, Events = events.Take(MigrationReport.MaxEvents).ToList(), VsHpa = sumMine.Requests > 0 ? Of(sumMine, sumHpa) : null };
+        return report with
+        {
+            AllEvents = events,
+            Events = events.Take(MigrationReport.MaxEvents).ToList(),
+            VsHpa = sumMine.Requests > 0 ? Of(sumMine, sumHpa) : null,
+            ByApp = AppMigrations.Of(events, app => perApp.TryGetValue(app, out var sums) && sums.Mine.Requests > 0 ? Of(sums.Mine, sums.Hpa) : null),
+        };
     }
 
     /// <summary>This policy's and hpa's statistics over the same window, side by side.</summary>

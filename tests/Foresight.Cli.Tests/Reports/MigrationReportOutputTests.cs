@@ -16,7 +16,7 @@ public sealed class MigrationReportOutputTests
             new("api", null, "site-1", 100, 130, 140, 10, true, 1, 3, 70, 60) { VsHpa = new WindowComparison(600, 0.01, 0.2, 20, 80) },
             new("api", "site-0", "site-2", 200, 230, null, null, false, 2, 3, 140, 60),
         ];
-        return new MigrationReport(2, 1, 1, 1, 1, 0, 1, [10, 10, 10], new WindowComparison(600, 0.01, 0.2, 20, 80), events) { AllEvents = events };
+        return new MigrationReport(2, 1, 1, 1, 1, 0, 1, [10, 10, 10], new WindowComparison(600, 0.01, 0.2, 20, 80), events) { AllEvents = events, ByApp = AppMigrations.Of(events, _ => new WindowComparison(600, 0.01, 0.2, 20, 80)) };
     }
 
     private static SimulationReport Simulation(MigrationReport? migrations) => new()
@@ -59,6 +59,13 @@ public sealed class MigrationReportOutputTests
         }
 
         Assert.Equal(3, m.GetProperty("leadTimeSeconds").GetArrayLength());
+        JsonElement byApp = m.GetProperty("byApp")[0];
+        Assert.Equal("api", byApp.GetProperty("app").GetString());
+        foreach (string field in new[] { "count", "real", "falseAlarms", "leadTimeSeconds", "vsHpa" })
+        {
+            Assert.True(byApp.TryGetProperty(field, out _), $"byApp lacks {field}");
+        }
+
         Assert.False(m.TryGetProperty("allEvents", out _));
         JsonElement vs = m.GetProperty("vsHpa");
         foreach (string field in new[] { "requests", "sloViolationRate", "hpaSloViolationRate", "meanLatencyMs", "hpaMeanLatencyMs", "latencySavedMs", "violationsAvoided" })
@@ -91,6 +98,7 @@ public sealed class MigrationReportOutputTests
         Assert.Contains("<td>10 / 10 / 10</td>", section);
         Assert.Contains("<td>1.00 % / 20.00 %</td>", section);
         Assert.Contains("<td>60.0</td>", section);
+        Assert.Contains("<th scope=\"row\">· api</th>", section);
         Assert.Contains("(spin-up) → site-1", section);
         Assert.Contains("site-0 → site-2", section);
     }

@@ -49,6 +49,7 @@ public sealed class MigrationReportTests
         Assert.Equal(record.RiseAt - record.ReadyAt, record.LeadTimeSeconds);
         Assert.Equal([record.LeadTimeSeconds!.Value, record.LeadTimeSeconds.Value, record.LeadTimeSeconds.Value], report.LeadTimeSeconds);
         Assert.Equal(1, report.Early);
+        Assert.Equal("api", Assert.Single(report.ByApp).App);
     }
 
     [Fact]
@@ -145,6 +146,11 @@ public sealed class MigrationReportTests
         Assert.Equal(900, total.Requests);
         Assert.Equal(30, total.LatencySavedMs, 9);
         Assert.Equal(81, total.ViolationsAvoided, 9);
+
+        AppMigrations app = Assert.Single(compared.ByApp);
+        Assert.Equal(("api", 2, 2, 0), (app.App, app.Count, app.Real, app.FalseAlarms));
+        Assert.Equal(total, app.VsHpa);
+        Assert.Equal([10.0, 10, 10], app.LeadTimeSeconds);
     }
 
     [Theory]

@@ -79,9 +79,31 @@ public sealed record MigrationReport(
 {
     public const int MaxEvents = 200;
 
+    /// <summary>The same counts per app (lead times and the comparison with hpa over that app's windows).</summary>
+    public IReadOnlyList<AppMigrations> ByApp { get; init; } = [];
+
     /// <summary>Every closed record (the JSON keeps only <see cref="Events"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<MigrationRecord> AllEvents { get; init; } = [];
+}
+
+/// <summary>One app's share of a <see cref="MigrationReport"/>.</summary>
+/// <param name="LeadTimeSeconds">[p10, p50, p90] over its real records with a ready time (empty when none).</param>
+public sealed record AppMigrations(string App, int Count, int Real, int FalseAlarms, IReadOnlyList<double> LeadTimeSeconds, WindowComparison? VsHpa)
+{
+    /// <summary>Per app, in order of first appearance, from closed records.</summary>
+    public static IReadOnlyList<AppMigrations> Of(IEnumerable<MigrationRecord> records, Func<string, WindowComparison?>? vsHpa = null) =>
+        records.GroupBy(r => r.App, StringComparer.Ordinal).Select(g =>
+        {
+            var leads = g.Where(r => r.Real && r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value).Order().ToList();
+            return new AppMigrations(
+                g.Key,
+                g.Count(),
+                g.Count(r => r.Real),
+                g.Count(r => !r.Real),
+                leads.Count == 0 ? [] : [MigrationRecorder.Percentile(leads, 0.1), MigrationRecorder.Percentile(leads, 0.5), MigrationRecorder.Percentile(leads, 0.9)],
+                vsHpa?.Invoke(g.Key));
+        }).ToList();
 }
 
 /// <summary>
@@ -205,6 +227,7 @@ public sealed class MigrationRecorder
             all.Take(MigrationReport.MaxEvents).ToList())
         {
             AllEvents = all,
+            ByApp = AppMigrations.Of(all),
         };
     }
 
