@@ -43,6 +43,10 @@ public sealed class SimulateCommandTests : IDisposable
 
             Assert.True(p.GetProperty("requests").GetDouble() > 0);
             Assert.True(p.GetProperty("latencyP99Ms").GetDouble() >= p.GetProperty("latencyP50Ms").GetDouble());
+
+            // The forecast's migrations are reported for the policies that forecast, and only for them.
+            bool forecasts = p.GetProperty("name").GetString() is "predictive" or "oracle";
+            Assert.Equal(forecasts ? JsonValueKind.Object : JsonValueKind.Null, p.GetProperty("predictiveMigrations").ValueKind);
         }
     }
 

@@ -24,6 +24,9 @@ public sealed record EngineSetup(
 
     /// <summary>Scheduled link degradations (the scenario's <c>network:</c> section); none keeps every link at its base RTT, uncapped.</summary>
     public IReadOnlyList<NetworkEvent> NetworkEvents { get; init; } = [];
+
+    /// <summary>Bucket of the per-site latency statistics (<see cref="EdgeSimulator.SiteStats"/>).</summary>
+    public double SiteStatsBucketSeconds { get; init; } = 10;
 }
 
 /// <summary>
@@ -52,6 +55,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
     private readonly double[] _ingressAccessMs;
     private readonly double[] _siteArrivals;
     private readonly double[] _siteIntensity;
+    private readonly double[] _ingressArrivals;
     private readonly List<Flow> _flows = [];
     private readonly List<SimInstance>[] _routableAtSite;
     private readonly double[] _appConcurrency;
@@ -119,6 +123,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         _ingressAccessMs = new double[sites];
         _siteArrivals = new double[sites];
         _siteIntensity = new double[sites];
+        _ingressArrivals = new double[sites];
         _routableAtSite = new List<SimInstance>[sites];
         for (int i = 0; i < sites; i++)
         {
@@ -130,7 +135,11 @@ public sealed partial class EdgeSimulator : IOrchestrator
         _latencyRandom = DeterministicRandom.For(setup.Seed, 0x1A7E, 7);
         _network = setup.NetworkEvents.Count > 0 ? new LiveNetwork(_topology, setup.NetworkEvents) : null;
         Metrics = new SimulationMetrics(_apps.Count);
+        SiteStats = new SiteWindowStats(_apps.Count, sites, setup.SiteStatsBucketSeconds);
     }
+
+    /// <summary>What the users entering at each site saw, per app and time bucket (for per-migration comparisons).</summary>
+    public SiteWindowStats SiteStats { get; }
 
     public SimulatedClock Clock { get; }
 
@@ -304,6 +313,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         Array.Clear(_ingressAccessMs);
         Array.Clear(_siteArrivals);
         Array.Clear(_siteIntensity);
+        Array.Clear(_ingressArrivals);
         IReadOnlyList<int> ingressOf = _topology.IngressSite;
         IReadOnlyList<double> access = _topology.AccessMs;
         for (int s = 0; s < _rates.Length; s++)
@@ -346,6 +356,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
             // intensity itself, because the M/M/c formulas already account for Poisson arrivals.
             DeterministicRandom rng = DeterministicRandom.For(_setup.Seed, _step, a, i);
             double n = rng.NextPoisson(rate * dt);
+            _ingressArrivals[i] = n;
             history.Add(i, n);
             arrivalsTotal += n;
             double accessMs = _ingressAccessMs[i] / rate;
@@ -392,16 +403,32 @@ public sealed partial class EdgeSimulator : IOrchestrator
                 double served = perInstance * inst.AcceptedFraction;
                 if (served <= 0)
                 {
+                    SiteStats.Add(a, flow.Ingress, t, new SiteWindow(0, perInstance, 0, 0));
                     continue;
                 }
 
-                violations += served * inst.SurvivalBeyond(slo - flow.RttMs);
+                double over = served * inst.SurvivalBeyond(slo - flow.RttMs);
+                violations += over;
                 int k = (int)Math.Min(samples, Math.Ceiling(served));
                 double weight = served / k;
+                double latencySum = 0;
                 for (int j = 0; j < k; j++)
                 {
-                    histogram.Add(flow.RttMs + (inst.SampleResponseSeconds(ref _latencyRandom) * 1000), weight);
+                    double ms = flow.RttMs + (inst.SampleResponseSeconds(ref _latencyRandom) * 1000);
+                    histogram.Add(ms, weight);
+                    latencySum += ms * weight;
                 }
+
+                // Requests this instance turned away count against the site they entered at.
+                SiteStats.Add(a, flow.Ingress, t, new SiteWindow(0, over + (perInstance - served), served, latencySum));
+            }
+        }
+
+        for (int i = 0; i < sites; i++)
+        {
+            if (_ingressArrivals[i] > 0)
+            {
+                SiteStats.Add(a, i, t, new SiteWindow(_ingressArrivals[i], 0, 0, 0));
             }
         }
 
@@ -453,6 +480,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         // The app has nothing that can serve: these requests are lost.
         Metrics.AddDropped(a, n, Now);
         Metrics.Unserved[a] += n;
+        SiteStats.Add(a, ingress, Now, new SiteWindow(0, n, 0, 0));
     }
 
     private void AddFlow(int a, int ingress, int destination, double requests, double intensity, double accessMs)
@@ -474,7 +502,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
 
         _siteArrivals[destination] += requests;
         _siteIntensity[destination] += intensity;
-        _flows.Add(new Flow(destination, requests, rtt));
+        _flows.Add(new Flow(ingress, destination, requests, rtt));
     }
 
     /// <returns>The instance's mean number of requests in the system this step (Little's law).</returns>
@@ -521,7 +549,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
         return (0.5 * (backlogBefore + backlogAfter)) + c;
     }
 
-    private readonly record struct Flow(int Destination, double Requests, double RttMs);
+    private readonly record struct Flow(int Ingress, int Destination, double Requests, double RttMs);
 
     private sealed record ReadyWaiter(SimInstance Instance, double Deadline, TaskCompletionSource<InstanceInfo> Completion);
 }

@@ -74,6 +74,17 @@ public sealed record PolicyResult
     [System.Text.Json.Serialization.JsonIgnore]
     public Policies.Predictive.ForecastTrace? ForecastTrace { get; init; }
 
+    /// <summary>
+    /// Each site the forecast raised (pre-emptive spin-ups and migrations): lead times, whether the predicted rise was
+    /// real, and the latency at those sites against hpa in the same run; null for policies without a forecast.
+    /// (<see cref="Migrations"/> stays the count of replicas moved between sites, as the stable contract has it.)
+    /// </summary>
+    public Policies.Predictive.MigrationReport? PredictiveMigrations { get; init; }
+
+    /// <summary>What users entering at each site saw, per app and time bucket; for comparisons across policies, not the JSON.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Engine.SiteWindowStats? SiteStats { get; init; }
+
     /// <summary>Where this run sits in a <c>--sweep</c> (policy, parameter, value); null outside a sweep.</summary>
     public SweepPoint? Sweep { get; init; }
 

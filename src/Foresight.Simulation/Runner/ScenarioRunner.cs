@@ -78,13 +78,13 @@ public static class ScenarioRunner
             predictiveForecaster ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster));
         return name switch
         {
-            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds) { RecordForecastTrace = true },
-            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds) { RecordForecastTrace = true },
+            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
+            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
             "static" => new StaticPolicy(FirstDayPeaks(scenario)) { Name = display },
             "hpa" => new HpaPolicy { Name = display },
             "kpa" => new KpaPolicy { Name = display },
             "oracle" => new PredictivePolicy(display, new OracleForecaster(
-                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds) { RecordForecastTrace = true },
+                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
             _ => throw new ArgumentException($"Unknown policy '{name}'.", nameof(name)),
         };
     }
@@ -146,6 +146,7 @@ public static class ScenarioRunner
             results[i] = scenario.RegimeChangeSeconds is double change ? result with { Regime = Split(scenario, result, change) } : result;
         });
 
+        CompareMigrations(scenario, results);
         return new SimulationReport
         {
             Scenario = scenario.Name,
@@ -162,6 +163,33 @@ public static class ScenarioRunner
             Policies = results,
             WallSeconds = wall.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>
+    /// Puts each predictive run's migrations against hpa's run at the same sites and windows (both replayed the same
+    /// arrivals): per record, and over the union of the windows per (app, site) so overlapping windows count once.
+    /// Runs without an hpa run at the same target utilization are left as they are.
+    /// </summary>
+    public static void CompareMigrations(SimulationScenario scenario, PolicyResult[] results)
+    {
+        for (int i = 0; i < results.Length; i++)
+        {
+            PolicyResult run = results[i];
+            if (run.PredictiveMigrations is not { } report || run.SiteStats is not { } mine)
+            {
+                continue;
+            }
+
+            PolicyResult? hpa = results.FirstOrDefault(r =>
+                r.SiteStats is not null && (r.Sweep?.Policy ?? r.Name) == "hpa"
+                && (r.Sweep is null || run.Sweep is null || (r.Sweep.Parameter == run.Sweep.Parameter && r.Sweep.Value == run.Sweep.Value)));
+            if (hpa?.SiteStats is not { } theirs)
+            {
+                continue;
+            }
+
+            results[i] = run with { PredictiveMigrations = MigrationComparison.Compare(report, scenario, mine, theirs) };
+        }
     }
 
     /// <summary>Simulated seconds before the online forecasters' first fit.</summary>

@@ -52,7 +52,8 @@ public static class SimulationRunner
         }
 
         progress?.Report(1);
-        PolicyResult result = Summarize(policy.Name, session.Simulator, session.Timeline, session.Migrations, session.ScaleEvents, wall.Elapsed.TotalSeconds);
+        PolicyResult result = Summarize(policy.Name, session.Simulator, session.Timeline, session.Migrations, session.ScaleEvents, wall.Elapsed.TotalSeconds)
+            with { SiteStats = session.Simulator.SiteStats };
         if (session.Injector is { } injector)
         {
             result = result with
@@ -67,7 +68,11 @@ public static class SimulationRunner
 
         if (policy is Policies.Predictive.PredictivePolicy predictive)
         {
-            result = result with { ForecastTrace = predictive.BuildForecastTrace(session.Context) };
+            result = result with
+            {
+                ForecastTrace = predictive.BuildForecastTrace(session.Context),
+                PredictiveMigrations = predictive.Migrations?.Build(),
+            };
             if (predictive.ForecastAccuracy is { } accuracy)
             {
                 result = result with { ForecastMase = accuracy.Mase, ForecastCoverage90 = accuracy.Coverage90, Feedback = predictive.FeedbackStatus };

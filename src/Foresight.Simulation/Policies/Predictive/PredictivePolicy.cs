@@ -26,6 +26,7 @@ public sealed class PredictivePolicy : IScalingPolicy
     private int[][] _floor = [];
     private ForecastTraceRecorder? _trace;
     private double[] _traceObserved = [];
+    private MigrationRecorder? _migrations;
 
     public PredictivePolicy(string name, IDemandForecaster forecaster, PredictiveOptions? options = null, ReactiveSettings? settings = null)
     {
@@ -72,6 +73,21 @@ public sealed class PredictivePolicy : IScalingPolicy
 
     /// <summary>The first app's forecasts against the traffic that then arrived, per site (for reports).</summary>
     public ForecastTrace? ForecastTrace { get; private set; }
+
+    /// <summary>Record every site the forecast raises, with its lead time (batch runs; the record grows with the run).</summary>
+    public bool RecordMigrations { get; init; }
+
+    /// <summary>The recorded migrations and spin-ups so far; null unless <see cref="RecordMigrations"/>.</summary>
+    public MigrationRecorder? Migrations => _migrations;
+
+    /// <summary>Seconds after a decision within which the predicted rise must come to count as real: one lead time past the forecast's window.</summary>
+    public static double MigrationExpirySeconds(double leadSeconds, PredictiveOptions options) => (2 * leadSeconds) + options.HoldSeconds;
+
+    /// <summary>
+    /// The comparison window after a rise: the reactive path sees a rise one sync later at the earliest and then needs a
+    /// full lead time to bring capacity up, so two lead times cover the span where acting early can matter (at least one minute).
+    /// </summary>
+    public static double MigrationWindowSeconds(double leadSeconds) => Math.Max(60, 2 * leadSeconds);
 
     /// <summary>Pairs the recorded forecasts with what arrived; call once the run is over.</summary>
     public ForecastTrace? BuildForecastTrace(PolicyContext context) => _trace is null || context.Apps.Count == 0
@@ -142,6 +158,13 @@ public sealed class PredictivePolicy : IScalingPolicy
 
         var view = new ClusterView(context);
         var demand = new double[sites];
+        int[][]? before = null;
+        if (RecordMigrations)
+        {
+            _migrations ??= new MigrationRecorder();
+            before = Enumerable.Range(0, apps).Select(a => desired.ForApp(a).ToArray()).ToArray();
+        }
+
         var forecasts = new Forecast?[apps][];
         var options = new PredictiveOptions[apps];
         for (int a = 0; a < apps; a++)
@@ -250,6 +273,40 @@ public sealed class PredictivePolicy : IScalingPolicy
                 desired[a, best]--;
                 total--;
             }
+
+            if (_migrations is not null)
+            {
+                RecordMigration(context, view, a, before![a], desired, options[a]);
+            }
         }
+    }
+
+    private void RecordMigration(PolicyContext context, ClusterView view, int a, int[] before, DesiredPlacement desired, PredictiveOptions options)
+    {
+        int sites = context.Topology.SiteCount;
+        Span<bool> raised = stackalloc bool[sites];
+        foreach (FloorDecision d in LastFloors[a])
+        {
+            // The forecast raised this site: the count went up, and by more than the reactive path asked for.
+            raised[d.Site] = d.ConfidentRise && desired[a, d.Site] > before[d.Site] && desired[a, d.Site] > _reactive![a, d.Site];
+        }
+
+        var ready = new int[sites];
+        string name = context.Apps[a].Name;
+        foreach (InstanceInfo inst in view.Snapshot.Instances)
+        {
+            if (inst.State == InstanceState.Ready && inst.App == name)
+            {
+                ready[context.Topology.SiteIndex(inst.SiteId)]++;
+            }
+        }
+
+        // Demand over metrics-server's 15 s window: the smoothing the reactive path sees, so one noisy step is no rise.
+        var observed = new double[sites];
+        context.Simulator.ObservedIngressRates(a, 15, observed);
+        double lead = PredictiveFloor.LeadTimeSeconds(context.Apps[a], options);
+        _migrations!.Observe(
+            a, name, context.Topology.Sites.Select(s => s.Id).ToList(), context.Now, raised, before, desired.ForApp(a), view.Active(a), ready, observed,
+            context.Apps[a].InstanceCapacityRps * context.TargetUtilization, MigrationExpirySeconds(lead, options), MigrationWindowSeconds(lead));
     }
 }
