@@ -302,7 +302,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 }
             }
 
-            state.Thresholds.Update(time, state.Decisions.Recent, mase);
+            state.Thresholds.Update(time, state.Decisions.RecentSince(state.Thresholds.LastChange), mase);
         }
 
         Array.Clear(state.BucketSum);
