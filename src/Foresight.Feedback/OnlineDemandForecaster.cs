@@ -182,6 +182,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
     public object Status => GetStatus();
 
+    /// <summary>One app's accuracy, thresholds (with recent changes and why), fallback state and retrain history.</summary>
+    public AppFeedbackStatus GetStatus(int app) => StatusOf(_apps[app]);
+
     public FeedbackStatus GetStatus() => new(
         _options.Feedback,
         _options.RetrainMode == RetrainMode.Deterministic ? "deterministic" : "background",
@@ -302,7 +305,14 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 }
             }
 
-            state.Thresholds.Update(time, state.Decisions.Recent, mase);
+            // The thresholds see only evidence gathered since their last change: the decisions made under them and the
+            // MASE of the forecasts scored since (the rolling MASE swings with a few hundred seconds of data).
+            double? maseSinceChange = state.SinceChangeNaive > 0 ? state.SinceChangeError / state.SinceChangeNaive : null;
+            if (state.Thresholds.Update(time, state.Decisions.RecentSince(state.Thresholds.LastChange), maseSinceChange).Count > 0)
+            {
+                state.SinceChangeError = 0;
+                state.SinceChangeNaive = 0;
+            }
         }
 
         Array.Clear(state.BucketSum);
@@ -397,6 +407,8 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 state.AbsSeasonalError += point.NaiveAbsError;
                 state.Covered += point.In90 ? 1 : 0;
                 state.Scored++;
+                state.SinceChangeError += point.AbsError;
+                state.SinceChangeNaive += point.NaiveAbsError;
                 if (state.AfterSwap is not null)
                 {
                     state.AfterSwap.Error += point.AbsError;
@@ -633,5 +645,10 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         public double Covered { get; set; }
 
         public long Scored { get; set; }
+
+        /// <summary>Absolute and seasonal-naive errors of the points scored since the thresholds last changed.</summary>
+        public double SinceChangeError { get; set; }
+
+        public double SinceChangeNaive { get; set; }
     }
 }

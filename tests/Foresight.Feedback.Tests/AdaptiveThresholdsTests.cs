@@ -14,7 +14,7 @@ public sealed class AdaptiveThresholdsTests
     {
         var t = new AdaptiveThresholds(Options);
 
-        IReadOnlyList<ThresholdChange> changes = t.Update(120, new DecisionCounts(TruePositives: 5, FalsePositives: 15, FalseNegatives: 1), mase: 0.9);
+        IReadOnlyList<ThresholdChange> changes = t.Update(120, new DecisionCounts(TruePositives: 10, FalsePositives: 30, FalseNegatives: 1), mase: 0.9);
 
         ThresholdChange c = Assert.Single(changes);
         Assert.Equal(ThresholdKind.Confidence, c.Threshold);
@@ -67,8 +67,10 @@ public sealed class AdaptiveThresholdsTests
     {
         var t = new AdaptiveThresholds(Options);
 
-        Assert.Empty(t.Update(0, new DecisionCounts(1, 5, 5), mase: 0.9)); // below MinDecisions
+        Assert.Empty(t.Update(0, new DecisionCounts(1, 25, 25), mase: 0.9)); // below MinDecisions (30)
         Assert.Empty(t.Update(1, new DecisionCounts(90, 10, 10), mase: 0.9)); // both at 0.9 ≥ 0.7
+        Assert.Empty(t.Update(1, new DecisionCounts(65, 35, 0), mase: 0.9)); // precision 0.65: inside the band below 0.7
+        Assert.Empty(t.Update(1, new DecisionCounts(10, 30, 60), mase: 0.9)); // both short: a move would trade one for the other
         Assert.Empty(t.Update(2, new DecisionCounts(90, 10, 10), mase: null));
         Assert.Empty(t.History);
     }
@@ -77,9 +79,10 @@ public sealed class AdaptiveThresholdsTests
     public void The_cooldown_spaces_changes_out()
     {
         var t = new AdaptiveThresholds(new AdaptiveThresholdOptions { CooldownSeconds = 60 });
-        var bad = new DecisionCounts(0, 20, 0);
+        var bad = new DecisionCounts(0, 40, 0);
 
         Assert.Single(t.Update(0, bad, null));
+        Assert.Equal(0, t.LastChange);
         Assert.Empty(t.Update(59, bad, null));
         Assert.Single(t.Update(60, bad, null));
         Assert.Equal(0.64, t.Confidence, 12);
@@ -91,7 +94,7 @@ public sealed class AdaptiveThresholdsTests
         var t = new AdaptiveThresholds(Options with { MaxConfidence = 0.65 });
         for (int i = 0; i < 10; i++)
         {
-            t.Update(i, new DecisionCounts(0, 20, 0), null);
+            t.Update(i, new DecisionCounts(0, 40, 0), null);
         }
 
         Assert.Equal(0.65, t.Confidence, 12);
@@ -119,6 +122,71 @@ public sealed class AdaptiveThresholdsTests
         Assert.Throws<ArgumentException>(() => new AdaptiveThresholds(new AdaptiveThresholdOptions { MinShift = 0.6 }));
     }
 
+    [Fact]
+    public void Noise_around_the_targets_does_not_move_the_thresholds()
+    {
+        // Every 5 s two positives and two real shifts are scored, each true with probability 0.7: exactly on target.
+        // Damped, the thresholds see only the decisions made since their last change (as the loop passes them).
+        IReadOnlyList<(double Time, bool Positive, bool Real)> stream = Outcomes(seed: 7, steps: 4_000);
+        var damped = new AdaptiveThresholds();
+        foreach (double time in stream.Select(o => o.Time).Distinct())
+        {
+            damped.Update(time, Count(stream.Where(o => o.Time <= time && o.Time >= damped.LastChange)), mase: 0.9);
+        }
+
+        // The earlier rule (no band, 10 decisions, 60 s apart, the last 500 outcomes) moves over and over on the same data.
+        var undamped = new AdaptiveThresholds(new AdaptiveThresholdOptions { Band = 0, MinDecisions = 10, CooldownSeconds = 60 });
+        var window = new Queue<(double Time, bool Positive, bool Real)>();
+        foreach (IGrouping<double, (double Time, bool Positive, bool Real)> step in stream.GroupBy(o => o.Time))
+        {
+            foreach ((double Time, bool Positive, bool Real) o in step)
+            {
+                window.Enqueue(o);
+                if (window.Count > 500)
+                {
+                    window.Dequeue();
+                }
+            }
+
+            undamped.Update(step.Key, Count(window), mase: 0.9);
+        }
+
+        Assert.True(damped.TotalChanges <= 2, $"{damped.TotalChanges} damped changes");
+        Assert.True(undamped.TotalChanges >= 20, $"{undamped.TotalChanges} undamped changes");
+    }
+
+    /// <summary>Per step, a confident rise (real w.p. 0.7: TP, else FP) and w.p. 0.3 a missed shift (FN): both rates at 0.7.</summary>
+    private static List<(double Time, bool Positive, bool Real)> Outcomes(int seed, int steps)
+    {
+        var rng = new Random(seed);
+        var list = new List<(double, bool, bool)>();
+        for (int i = 0; i < steps; i++)
+        {
+            list.Add((i * 5.0, true, rng.NextDouble() < 0.7)); // a rise: real (TP) or not (FP)
+            list.Add((i * 5.0, false, rng.NextDouble() < 0.3)); // a missed shift (FN) w.p. 0.3: E[TP] = 0.7, E[FN] = 0.3 per step
+        }
+
+        return list;
+    }
+
+    private static DecisionCounts Count(IEnumerable<(double Time, bool Positive, bool Real)> outcomes)
+    {
+        int tp = 0, fp = 0, fn = 0;
+        foreach ((_, bool positive, bool real) in outcomes)
+        {
+            if (positive)
+            {
+                (tp, fp) = real ? (tp + 1, fp) : (tp, fp + 1);
+            }
+            else if (real)
+            {
+                fn++;
+            }
+        }
+
+        return new DecisionCounts(tp, fp, fn);
+    }
+
     [Property(MaxTest = 500)]
     public bool Thresholds_stay_within_bounds_whatever_the_inputs(
         NonNegativeInt[] tp, NonNegativeInt[] fp, NonNegativeInt[] fn, NormalFloat[] mase, PositiveInt confidenceStep, PositiveInt shiftStep, bool cooldown)
@@ -129,6 +197,7 @@ public sealed class AdaptiveThresholdsTests
             ShiftStep = shiftStep.Get / 100.0,
             CooldownSeconds = cooldown ? 30 : 0,
             MinDecisions = 1,
+            Band = cooldown ? 0.1 : 0,
         };
         var t = new AdaptiveThresholds(options);
         int n = Math.Max(Math.Max(tp.Length, fp.Length), Math.Max(fn.Length, mase.Length));

@@ -178,6 +178,14 @@ public sealed class FeedbackLoopTests
         DecisionTotals totals = scorer.Totals;
         Assert.Equal(10, totals.MeanLeadSeconds);
         Assert.Equal(0, totals.LeadShortfalls);
+
+        // Only decisions made at or after a time (the last threshold change) count for the thresholds.
+        scorer.Record(20, [D(1, true)], [1, 1, 1, 1], replicaRps: 10, leadSeconds: 10, holdSeconds: 5);
+        scorer.Observe(35, [5, 5, 5, 5]);
+        Assert.Equal(new DecisionCounts(1, 2, 1), scorer.Recent);
+        Assert.Equal(new DecisionCounts(0, 1, 0), scorer.RecentSince(20));
+        Assert.Equal(new DecisionCounts(0, 0, 0), scorer.RecentSince(20.5));
+        Assert.Equal(scorer.Recent, scorer.RecentSince(double.NegativeInfinity));
     }
 
     [Theory]

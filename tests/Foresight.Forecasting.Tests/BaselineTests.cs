@@ -112,6 +112,74 @@ public sealed class BaselineTests
         Assert.Equal(after, loaded.Predict(24)[0]);
     }
 
+    /// <summary>
+    /// A never-refitted multiplicative ETS, fitted on two days of 5-minute buckets (as the simulator's warm-up fit), then
+    /// streamed 26 more days of which the last 18 follow a different daily shape at 2.5× the level. Before γ was held
+    /// fixed on short fits and the state updates bounded, seed 8 ran away to 800 times the data (1 and 2 did not).
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(8)]
+    public void Ets_never_refitted_stays_finite_and_near_the_data_through_a_regime_change(int seed)
+    {
+        const int m = 288;
+        double[] y = RegimeChange(28 * m, m, changeAt: 10 * m, seed);
+        var model = new EtsForecaster(new EtsOptions { Seasonality = EtsSeasonality.Multiplicative });
+        var step = TimeSpan.FromMinutes(5);
+        model.Fit(new SeriesSet(step, [new Series("s", y[..(2 * m)], DateTimeOffset.UnixEpoch)], seasonLength: m));
+
+        // Two seasons cannot identify γ: it is held at its starting share of 1 - α.
+        EtsParameters p = model.Parameters[0];
+        Assert.Equal(EtsSeasonality.Multiplicative, p.Seasonality);
+        Assert.Equal(0.1 * (1 - p.Alpha), p.Gamma, 12);
+
+        double maxLate = 0;
+        for (int t = 2 * m; t < y.Length; t++)
+        {
+            Forecast f = model.Predict(6)[0];
+            Assert.All(f.Mean, v => Assert.True(double.IsFinite(v) && v >= 0, $"forecast {v} at {t}"));
+            if (t >= 20 * m)
+            {
+                maxLate = Math.Max(maxLate, f.Mean.Max());
+            }
+
+            model.Update(new SeriesSet(step, [new Series("s", [y[t]])], seasonLength: m));
+        }
+
+        Assert.InRange(maxLate / y.Max(), 0.5, 3);
+
+        using var stream = new MemoryStream();
+        model.Save(stream);
+        stream.Position = 0;
+        Assert.Equal(model.Predict(24)[0], ForecasterFile.Load(stream).Predict(24)[0]);
+    }
+
+    /// <summary>Hourly rates (a daily shape with ±15% day-to-day noise) interpolated to m steps a day, plus Poisson-like noise.</summary>
+    private static double[] RegimeChange(int n, int m, int changeAt, int seed)
+    {
+        var rng = new Neural.SplitMix64((ulong)seed);
+        int perHour = m / 24;
+        var hourly = new double[(n / perHour) + 2];
+        for (int k = 0; k < hourly.Length; k++)
+        {
+            bool after = k * perHour >= changeAt;
+            double hour = ((k % 24) + (after ? 9 : 0)) % 24;
+            double shape = 0.05 + Math.Exp(-Math.Pow((hour - 13) / 3.5, 2)) + (0.6 * Math.Exp(-Math.Pow((hour - 19) / 1.5, 2)));
+            hourly[k] = (after ? 2.5 : 1) * 100 * shape * (1 + (0.3 * (rng.NextDouble() - 0.5)));
+        }
+
+        var y = new double[n];
+        for (int t = 0; t < n; t++)
+        {
+            double f = (t % perHour) / (double)perHour;
+            double rate = (hourly[t / perHour] * (1 - f)) + (hourly[(t / perHour) + 1] * f);
+            y[t] = Math.Max(0.01, rate + (Math.Sqrt(rate / 5) * rng.NextGaussian()));
+        }
+
+        return y;
+    }
+
     [Fact]
     public void Seasonal_naive_predicts_the_same_after_save_load_and_whatever_the_update_batches()
     {

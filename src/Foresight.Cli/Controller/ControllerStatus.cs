@@ -59,6 +59,12 @@ public sealed record AppStatus
 
     public string FallbackReason { get; init; } = "";
 
+    /// <summary>
+    /// The feedback loop for this app: rolling accuracy, current thresholds with their recent changes and reasons,
+    /// fallback transitions, decision scores and retrain history (null where the engine has no feedback loop).
+    /// </summary>
+    public Foresight.Feedback.AppFeedbackStatus? Feedback { get; init; }
+
     /// <summary>Cold start + warm-up + margin: how far ahead a decision must look.</summary>
     public double LeadTimeSeconds { get; init; }
 

@@ -101,6 +101,7 @@ public sealed class KubernetesEngine : IControllerEngine
                 SeasonLength = season,
                 HistoryBuckets = Math.Max(4 * season, 2_000),
                 Epoch = time.GetUtcNow(),
+                AppNames = [app.Profile.Name],
             })).ToArray();
         _history = config.Apps.Select(a => new TrafficHistory(a.Sites.Count)).ToArray();
         _decisions = config.Apps.Select(_ => new DecisionLog()).ToArray();
@@ -468,6 +469,7 @@ public sealed class KubernetesEngine : IControllerEngine
             Decisions = _decisions[a].ToList(),
             ReactiveOnly = f.IsReactiveOnly(0),
             FallbackReason = f.IsFitted(0) ? f.FallbackReasons[0] : "warming up: no model fitted yet (the HPAs alone scale)",
+            Feedback = f.GetStatus(0),
             LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(settings.Profile, settings.Options),
             HorizonSeconds = horizon,
             LeadTimeWarning = StatusBuilder.LeadTimeWarning(settings.Profile, settings.Options, horizon),

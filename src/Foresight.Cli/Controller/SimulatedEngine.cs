@@ -221,6 +221,7 @@ public sealed class SimulatedEngine : IControllerEngine
             Decisions = _decisions[a].ToList(),
             ReactiveOnly = reactiveOnly,
             FallbackReason = _forecaster.IsFitted(a) ? _forecaster.FallbackReasons[a] : "warming up: no model fitted yet (reactive only)",
+            Feedback = _forecaster.GetStatus(a),
             LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(app, _policy.Options),
             HorizonSeconds = horizon,
             LeadTimeWarning = StatusBuilder.LeadTimeWarning(app, _policy.Options, horizon),

@@ -24,7 +24,7 @@ public sealed record DecisionTotals(long TruePositives, long FalsePositives, lon
 public sealed class DecisionScorer
 {
     private readonly List<Pending> _pending = [];
-    private readonly Queue<Outcome> _window = new();
+    private readonly Queue<(Outcome Outcome, double DecidedAt)> _window = new();
     private readonly int _windowSize;
     private int _tp;
     private int _fp;
@@ -49,8 +49,33 @@ public sealed class DecisionScorer
         FalseNegative,
     }
 
-    /// <summary>Counts over the most recent scored decisions (what the thresholds adapt to).</summary>
+    /// <summary>Counts over the most recent scored decisions.</summary>
     public DecisionCounts Recent => new(_tp, _fp, _fn);
+
+    /// <summary>
+    /// Counts over the recent scored decisions made at or after <paramref name="decidedAt"/> (what the thresholds adapt
+    /// to: only decisions taken under the current thresholds say anything about them).
+    /// </summary>
+    public DecisionCounts RecentSince(double decidedAt)
+    {
+        int tp = 0, fp = 0, fn = 0;
+        foreach ((Outcome o, double at) in _window)
+        {
+            if (at < decidedAt)
+            {
+                continue;
+            }
+
+            switch (o)
+            {
+                case Outcome.TruePositive: tp++; break;
+                case Outcome.FalsePositive: fp++; break;
+                default: fn++; break;
+            }
+        }
+
+        return new DecisionCounts(tp, fp, fn);
+    }
 
     public DecisionTotals Totals => new(_totalTp, _totalFp, _totalFn, _totalTp > 0 ? _leadSum / _totalTp : null, _shortfalls);
 
@@ -109,28 +134,28 @@ public sealed class DecisionScorer
             _leadSum += lead;
             _shortfalls += lead < p.LeadSeconds ? 1 : 0;
             _totalTp++;
-            Push(Outcome.TruePositive);
+            Push(Outcome.TruePositive, p.DecidedAt);
         }
         else if (p.Rise)
         {
             _totalFp++;
-            Push(Outcome.FalsePositive);
+            Push(Outcome.FalsePositive, p.DecidedAt);
         }
         else if (real)
         {
             _totalFn++;
-            Push(Outcome.FalseNegative);
+            Push(Outcome.FalseNegative, p.DecidedAt);
         }
     }
 
-    private void Push(Outcome o)
+    private void Push(Outcome o, double decidedAt)
     {
         if (_window.Count == _windowSize)
         {
-            Count(_window.Dequeue(), -1);
+            Count(_window.Dequeue().Outcome, -1);
         }
 
-        _window.Enqueue(o);
+        _window.Enqueue((o, decidedAt));
         Count(o, +1);
     }
 

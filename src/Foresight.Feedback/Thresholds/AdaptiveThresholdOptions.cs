@@ -27,8 +27,18 @@ public sealed record AdaptiveThresholdOptions
     /// <summary>Below this recall (real shifts acted on) the controller misses shifts.</summary>
     public double TargetRecall { get; init; } = 0.7;
 
-    /// <summary>Scored decisions needed before precision or recall is trusted.</summary>
-    public int MinDecisions { get; init; } = 10;
+    /// <summary>
+    /// A rate counts as short of its target only below target minus this band, and no move is made while it is inside:
+    /// about one standard error of a rate near 0.7 measured on <see cref="MinDecisions"/> decisions (√(0.7·0.3/30) ≈ 0.08),
+    /// so noise in the measurement does not move the thresholds.
+    /// </summary>
+    public double Band { get; init; } = 0.1;
+
+    /// <summary>
+    /// Scored decisions made under the current thresholds needed before precision (positives) or recall (real shifts) is
+    /// trusted: the usual large-sample minimum for a proportion.
+    /// </summary>
+    public int MinDecisions { get; init; } = 30;
 
     /// <summary>At or above this MASE the forecasts are no better than seasonal naive: be more conservative.</summary>
     public double ConservativeMase { get; init; } = 1.0;
@@ -36,8 +46,11 @@ public sealed record AdaptiveThresholdOptions
     /// <summary>Below this MASE the forecasts are clearly good: the shift threshold may relax towards its minimum.</summary>
     public double RelaxMase { get; init; } = 0.8;
 
-    /// <summary>Seconds between adjustments, so each change can show its effect before the next.</summary>
-    public double CooldownSeconds { get; init; } = 60;
+    /// <summary>
+    /// Minimum seconds between adjustments (dwell), so each change can show its effect before the next: twice the
+    /// longest lead time plus hold of the built-in apps (about 45 s start-up + 60 s warm-up + 30 s hold), rounded up.
+    /// </summary>
+    public double CooldownSeconds { get; init; } = 300;
 
     /// <summary>Changes kept in <see cref="AdaptiveThresholds.History"/> (oldest dropped first).</summary>
     public int HistoryCapacity { get; init; } = 256;
@@ -77,6 +90,11 @@ public sealed record AdaptiveThresholdOptions
         if (!(TargetPrecision is >= 0 and <= 1) || !(TargetRecall is >= 0 and <= 1))
         {
             return !(TargetPrecision is >= 0 and <= 1) ? nameof(TargetPrecision) : nameof(TargetRecall);
+        }
+
+        if (!(Band is >= 0 and < 1))
+        {
+            return nameof(Band);
         }
 
         if (MinDecisions < 1)

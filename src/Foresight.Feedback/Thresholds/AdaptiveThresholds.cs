@@ -8,10 +8,14 @@ namespace Foresight.Feedback.Thresholds;
 /// step at a time and never outside the configured bounds. Rules, in priority order:
 /// <list type="number">
 /// <item>MASE ≥ <c>ConservativeMase</c>: the forecasts are no better than naive, so raise both thresholds.</item>
-/// <item>Precision below target by more than recall is: too many false moves, so raise the confidence threshold.</item>
-/// <item>Recall below target by more than precision is: shifts are missed, so lower the confidence threshold.</item>
+/// <item>Precision short of its target (below it by more than <c>Band</c>) while recall is not: too many false
+/// moves, so raise the confidence threshold.</item>
+/// <item>Recall short while precision is not: shifts are missed, so lower the confidence threshold. When both are
+/// short, moving the threshold trades one for the other and the forecasts are the problem: nothing moves.</item>
 /// <item>MASE &lt; <c>RelaxMase</c>: the forecasts are good, so lower the shift threshold.</item>
 /// </list>
+/// Damping: the caller passes only decisions made since <see cref="LastChange"/> (made under the current
+/// thresholds), each rate needs <c>MinDecisions</c> of them, and changes are at least <c>CooldownSeconds</c> apart.
 /// Every change is returned and kept in <see cref="History"/> with its old and new values, time and reason.
 /// </summary>
 public sealed class AdaptiveThresholds
@@ -37,6 +41,9 @@ public sealed class AdaptiveThresholds
 
     public double Shift { get; private set; }
 
+    /// <summary>Time of the latest change (negative infinity before any): decisions before it were made under other thresholds.</summary>
+    public double LastChange => _lastChange;
+
     /// <summary>Changes made since creation (<see cref="History"/> keeps only the latest).</summary>
     public int TotalChanges { get; private set; }
 
@@ -52,7 +59,7 @@ public sealed class AdaptiveThresholds
 
     /// <summary>Adjusts the thresholds from the latest measurements; returns the changes made (often none).</summary>
     /// <param name="time">Seconds on the caller's clock.</param>
-    /// <param name="decisions">Recent scored decisions.</param>
+    /// <param name="decisions">Scored decisions made since <see cref="LastChange"/>.</param>
     /// <param name="mase">Rolling MASE of the forecasts against seasonal naive, or null while undefined.</param>
     public IReadOnlyList<ThresholdChange> Update(double time, DecisionCounts decisions, double? mase)
     {
@@ -69,8 +76,8 @@ public sealed class AdaptiveThresholds
         var changes = new List<ThresholdChange>(2);
         double? precision = decisions.TruePositives + decisions.FalsePositives >= _options.MinDecisions ? decisions.Precision : null;
         double? recall = decisions.TruePositives + decisions.FalseNegatives >= _options.MinDecisions ? decisions.Recall : null;
-        double precisionGap = precision is double p ? _options.TargetPrecision - p : 0;
-        double recallGap = recall is double r ? _options.TargetRecall - r : 0;
+        bool precisionShort = precision is double p && p < _options.TargetPrecision - _options.Band;
+        bool recallShort = recall is double r && r < _options.TargetRecall - _options.Band;
 
         if (mase is double m && double.IsFinite(m) && m >= _options.ConservativeMase)
         {
@@ -80,12 +87,12 @@ public sealed class AdaptiveThresholds
         }
         else
         {
-            if (precisionGap > 0 && precisionGap >= recallGap)
+            if (precisionShort && !recallShort)
             {
                 Move(changes, time, ThresholdKind.Confidence, +_options.ConfidenceStep,
                     Format($"precision {precision:0.###} < target {_options.TargetPrecision:0.###} over {decisions.TruePositives + decisions.FalsePositives} moves: act less eagerly"));
             }
-            else if (recallGap > 0)
+            else if (recallShort && !precisionShort)
             {
                 Move(changes, time, ThresholdKind.Confidence, -_options.ConfidenceStep,
                     Format($"recall {recall:0.###} < target {_options.TargetRecall:0.###} over {decisions.TruePositives + decisions.FalseNegatives} real shifts: act more readily"));

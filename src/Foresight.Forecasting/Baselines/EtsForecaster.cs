@@ -40,7 +40,9 @@ public sealed record EtsOptions
 /// forecast:       l + (φ + φ² + … + φ^h)·b, combined with the latest seasonal of that phase
 /// </code>
 /// α, β ≤ α, γ ≤ 1 - α and φ ∈ [0.8, 0.98] minimise the in-sample one-step SSE by Nelder–Mead (through sigmoid
-/// transforms, so the bounds always hold). Initial states are classical: the first season's mean, the slope between
+/// transforms, so the bounds always hold); with fewer than three seasons γ cannot be estimated and is held at 0.1·(1 - α).
+/// The multiplicative update is computed from the relative error e/ŷ bounded to [-1, 1] with a positive base, so
+/// a model that streams data for weeks without a refit keeps a positive, bounded state. Initial states are classical: the first season's mean, the slope between
 /// the first two seasons' means, and the detrended first season. Intervals are normal with a per-horizon σ_h: the RMS
 /// of the in-sample h-step errors from the last <see cref="EtsOptions.IntervalOrigins"/> origins.
 /// </summary>
@@ -225,10 +227,15 @@ public sealed class EtsForecaster : IForecaster
             EtsParameters? best = null;
             double bestSse = double.PositiveInfinity;
             int mEff = seasonal ? m : 1;
+            // With fewer than three seasons every seasonal updated in-sample is used again for at most a few one-step
+            // forecasts (none with two seasons), so γ barely moves the SSE and the optimiser leaves it wherever it
+            // wandered; left that way, an unrefitted model on streamed data can oscillate without bound. γ is then held
+            // at the optimiser's own starting value instead of being estimated.
+            bool estimateGamma = y.Length >= 3 * mEff;
             foreach (EtsSeasonality kind in candidates)
             {
                 (double[] u, double sse, _) = NelderMead.Minimize(
-                    x => EtsState.Initial(y, mEff, kind).Run(y, EtsParameters.FromUnconstrained(x, kind, mEff)),
+                    x => EtsState.Initial(y, mEff, kind).Run(y, EtsParameters.FromUnconstrained(x, kind, mEff, estimateGamma)),
                     EtsParameters.InitialUnconstrained(),
                     initialStep: 1.0,
                     maxEvaluations: options.MaxEvaluations,
@@ -236,7 +243,7 @@ public sealed class EtsForecaster : IForecaster
                 if (sse < bestSse || best is null)
                 {
                     bestSse = sse;
-                    best = EtsParameters.FromUnconstrained(u, kind, mEff);
+                    best = EtsParameters.FromUnconstrained(u, kind, mEff, estimateGamma);
                 }
             }
 
@@ -367,13 +374,17 @@ public sealed record EtsParameters(EtsSeasonality Seasonality, int SeasonLength,
 {
     private const double PhiMin = 0.8, PhiMax = 0.98, Eps = 1e-4;
 
-    internal static double[] InitialUnconstrained() => [Logit((0.2 - Eps) / (1 - (2 * Eps))), Logit(0.1), Logit(0.1), Logit((0.9 - PhiMin) / (PhiMax - PhiMin))];
+    /// <summary>γ as a share of 1 - α where the optimiser starts, and where γ stays when the data cannot estimate it.</summary>
+    private const double InitialGammaShare = 0.1;
 
-    internal static EtsParameters FromUnconstrained(double[] u, EtsSeasonality kind, int m)
+    internal static double[] InitialUnconstrained() => [Logit((0.2 - Eps) / (1 - (2 * Eps))), Logit(0.1), Logit(InitialGammaShare), Logit((0.9 - PhiMin) / (PhiMax - PhiMin))];
+
+    /// <param name="estimateGamma">False: γ is fixed at its starting share of 1 - α whatever <paramref name="u"/> says.</param>
+    internal static EtsParameters FromUnconstrained(double[] u, EtsSeasonality kind, int m, bool estimateGamma = true)
     {
         double alpha = Eps + ((1 - (2 * Eps)) * Sigmoid(u[0]));
         double beta = alpha * Sigmoid(u[1]);
-        double gamma = kind == EtsSeasonality.None ? 0 : (1 - alpha) * Sigmoid(u[2]);
+        double gamma = kind == EtsSeasonality.None ? 0 : (1 - alpha) * (estimateGamma ? Sigmoid(u[2]) : InitialGammaShare);
         double phi = PhiMin + ((PhiMax - PhiMin) * Sigmoid(u[3]));
         return new EtsParameters(kind, m, alpha, beta, gamma, phi);
     }
@@ -410,6 +421,16 @@ internal sealed class EtsState
 
     /// <summary>The first index of the series that <see cref="Run"/> filters (earlier ones set the initial state).</summary>
     public int FirstIndex { get; }
+
+    /// <summary>
+    /// Bound on the relative one-step error a multiplicative state update takes in: an observation more than twice its
+    /// forecast moves the state as if it were twice (bounded influence, as in robust Holt-Winters). A real jump is
+    /// still followed, by a factor up to 1 + α per step.
+    /// </summary>
+    private const double MaxRelativeError = 1;
+
+    /// <summary>A damped trend may take the one-step base down to this share of the level, never to zero or below.</summary>
+    private const double MinBaseShare = 1e-3;
 
     private int M => Seasonals.Length;
 
@@ -479,13 +500,22 @@ internal sealed class EtsState
         switch (Kind)
         {
             case EtsSeasonality.Multiplicative:
-                yHat = baseLevel * s;
+            {
+                // The same updates written with the relative error ε = e/ŷ (αe/s = α·base·ε, γe/base = γ·s·ε), with
+                // the base kept positive and ε bounded to [-1, MaxRelativeError]: then level and seasonals stay
+                // positive (each is multiplied by 1 + (α or γ)·ε ≥ 1 - α or 1 - γ) and grow by a bounded factor per
+                // step, so a state that is never refitted cannot run away or change sign after a regime change.
+                double safeBase = Math.Max(baseLevel, Math.Max(MinBaseShare * Math.Abs(Level), 1e-12));
+                double safeSeasonal = Math.Max(s, 1e-12);
+                yHat = safeBase * safeSeasonal;
                 e = y - yHat;
-                double sSafe = Math.Abs(s) < 1e-12 ? 1e-12 : s;
-                Level = baseLevel + (p.Alpha * e / sSafe);
-                Trend = (p.Phi * Trend) + (p.Beta * e / sSafe);
-                Seasonals[Phase] = s + (p.Gamma * e / (Math.Abs(baseLevel) < 1e-12 ? 1e-12 : baseLevel));
+                double eps = Math.Clamp(e / yHat, -1, MaxRelativeError);
+                Level = safeBase * (1 + (p.Alpha * eps));
+                Trend = (p.Phi * Trend) + (p.Beta * safeBase * eps);
+                Seasonals[Phase] = safeSeasonal * (1 + (p.Gamma * eps));
                 break;
+            }
+
             case EtsSeasonality.Additive:
                 yHat = baseLevel + s;
                 e = y - yHat;

@@ -66,6 +66,14 @@ public sealed class ServeTests : IDisposable
         Assert.Equal("api", app.GetProperty("name").GetString());
         Assert.Equal(app.GetProperty("sites").GetArrayLength(), app.GetProperty("placements").GetArrayLength());
         Assert.True(app.GetProperty("forecasts").GetArrayLength() > 0, "the warm-up replay should leave a fitted model");
+
+        // The feedback loop's state per app: accuracy, thresholds with their changes, fallback and retrain history.
+        JsonElement feedback = app.GetProperty("feedback");
+        Assert.Equal("api", feedback.GetProperty("app").GetString());
+        Assert.InRange(feedback.GetProperty("confidenceThreshold").GetDouble(), 0.5, 0.9);
+        Assert.Equal(JsonValueKind.Array, feedback.GetProperty("recentThresholdChanges").ValueKind);
+        Assert.False(string.IsNullOrEmpty(feedback.GetProperty("fallbackReason").GetString()));
+        Assert.True(feedback.GetProperty("recentRetrains").GetArrayLength() >= 1, "the warm-up fit is the first retrain record");
         Assert.Equal(JsonValueKind.Array, JsonDocument.Parse(await http.GetStringAsync("api/journal?limit=5")).RootElement.ValueKind);
         Assert.Equal(JsonValueKind.Array, JsonDocument.Parse(await http.GetStringAsync("api/decisions")).RootElement.ValueKind);
         Assert.Equal(JsonValueKind.Array, JsonDocument.Parse(await http.GetStringAsync("api/forecasts")).RootElement.ValueKind);
