@@ -207,37 +207,10 @@ public static class HtmlReport
         {
             MigrationReport m = p.PredictiveMigrations!;
             WindowComparison? c = m.VsHpa;
-            html.Append("<tr><th scope=\"row\">").Append(Enc(p.Name)).Append("</th>");
-            foreach (string cell in new[]
-            {
-                Num(m.Count, "N0"), Num(m.Moves, "N0"), Num(m.SpinUps, "N0"), Num(m.Real, "N0"), Num(m.FalseAlarms, "N0"), Num(m.Early, "N0"),
-                m.LeadTimeSeconds.Count == 3 ? $"{Num(m.LeadTimeSeconds[0], "F0")} / {Num(m.LeadTimeSeconds[1], "F0")} / {Num(m.LeadTimeSeconds[2], "F0")}" : "—",
-                c is null ? "—" : $"{Num(c.SloViolationRate, "P2")} / {Num(c.HpaSloViolationRate, "P2")}",
-                c is null ? "—" : $"{Num(c.MeanLatencyMs, "F1")} / {Num(c.HpaMeanLatencyMs, "F1")}",
-                c is null ? "—" : Num(c.LatencySavedMs, "F1"),
-            })
-            {
-                html.Append("<td>").Append(Enc(cell)).Append("</td>");
-            }
-
-            html.Append("</tr>\n");
+            MigrationRow(html, p.Name, [Num(m.Count, "N0"), Num(m.Moves, "N0"), Num(m.SpinUps, "N0"), Num(m.Real, "N0"), Num(m.FalseAlarms, "N0"), Num(m.Early, "N0")], m.LeadTimeSeconds, c);
             foreach (AppMigrations app in m.ByApp)
             {
-                WindowComparison? v = app.VsHpa;
-                html.Append("<tr><th scope=\"row\">").Append(Enc($"· {app.App}")).Append("</th>");
-                foreach (string cell in new[]
-                {
-                    Num(app.Count, "N0"), "", "", Num(app.Real, "N0"), Num(app.FalseAlarms, "N0"), "",
-                    app.LeadTimeSeconds.Count == 3 ? $"{Num(app.LeadTimeSeconds[0], "F0")} / {Num(app.LeadTimeSeconds[1], "F0")} / {Num(app.LeadTimeSeconds[2], "F0")}" : "—",
-                    v is null ? "—" : $"{Num(v.SloViolationRate, "P2")} / {Num(v.HpaSloViolationRate, "P2")}",
-                    v is null ? "—" : $"{Num(v.MeanLatencyMs, "F1")} / {Num(v.HpaMeanLatencyMs, "F1")}",
-                    v is null ? "—" : Num(v.LatencySavedMs, "F1"),
-                })
-                {
-                    html.Append("<td>").Append(Enc(cell)).Append("</td>");
-                }
-
-                html.Append("</tr>\n");
+                MigrationRow(html, $"· {app.App}", [Num(app.Count, "N0"), "", "", Num(app.Real, "N0"), Num(app.FalseAlarms, "N0"), ""], app.LeadTimeSeconds, app.VsHpa);
             }
         }
 
@@ -333,6 +306,25 @@ public static class HtmlReport
     private static string Enc(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
             .Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
+
+    /// <summary>One row of the migrations table: counts, lead-time p10/p50/p90 and the comparison with hpa.</summary>
+    private static void MigrationRow(StringBuilder html, string name, IReadOnlyList<string> counts, IReadOnlyList<double> lead, WindowComparison? vsHpa)
+    {
+        html.Append("<tr><th scope=\"row\">").Append(Enc(name)).Append("</th>");
+        IEnumerable<string> cells = counts.Concat(
+        [
+            lead.Count == 3 ? $"{Num(lead[0], "F0")} / {Num(lead[1], "F0")} / {Num(lead[2], "F0")}" : "—",
+            vsHpa is null ? "—" : $"{Num(vsHpa.SloViolationRate, "P2")} / {Num(vsHpa.HpaSloViolationRate, "P2")}",
+            vsHpa is null ? "—" : $"{Num(vsHpa.MeanLatencyMs, "F1")} / {Num(vsHpa.HpaMeanLatencyMs, "F1")}",
+            vsHpa is null ? "—" : Num(vsHpa.LatencySavedMs, "F1"),
+        ]);
+        foreach (string cell in cells)
+        {
+            html.Append("<td>").Append(Enc(cell)).Append("</td>");
+        }
+
+        html.Append("</tr>\n");
+    }
 
     private static string Num(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
