@@ -102,6 +102,9 @@ public sealed class KubernetesEngine : IControllerEngine
                 HistoryBuckets = Math.Max(4 * season, 2_000),
                 Epoch = time.GetUtcNow(),
                 AppNames = [app.Profile.Name],
+
+                // A live tick must never wait for a fit: the retrained model is swapped in once it is ready.
+                RetrainMode = RetrainMode.Background,
             })).ToArray();
         _history = config.Apps.Select(a => new TrafficHistory(a.Sites.Count)).ToArray();
         _decisions = config.Apps.Select(_ => new DecisionLog()).ToArray();
