@@ -10,28 +10,6 @@ using Foresight.Orchestration;
 
 namespace Foresight.Cli.Controller;
 
-/// <summary>Raises and restores an (app, site)'s HPA minReplicas; <see cref="Foresight.Kubernetes.KubernetesOrchestrator"/> implements it.</summary>
-public interface IPredictiveFloors
-{
-    /// <param name="holdUntil">When the floor may be restored; recorded with it so that another leader can restore it.</param>
-    /// <returns>False when no HPA targets the (app, site) workload.</returns>
-    ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken);
-
-    ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken);
-
-    /// <summary>The floor the cluster records for (app, site), whoever raised it; null when no HPA targets the workload.</summary>
-    ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken);
-}
-
-/// <summary>The namespace's MigrationPolicies (and Deployment labels to match them), and their status subresource.</summary>
-public interface IPolicySource
-{
-    Task<PolicyListing> ListAsync(CancellationToken cancellationToken);
-
-    /// <returns>False when the policy no longer exists.</returns>
-    Task<bool> WriteStatusAsync(string name, MigrationPolicyStatus status, CancellationToken cancellationToken);
-}
-
 /// <summary>
 /// The loop against Kubernetes. The cluster's own per-site HPAs are the reactive path and keep scaling; the controller
 /// only raises an HPA's minReplicas (the predictive floor) ahead of a confident predicted rise and restores it once the
@@ -63,10 +41,7 @@ public sealed class KubernetesEngine : IControllerEngine
     private readonly double[][] _restoredAt;
     private readonly bool[][] _deferred;
     private readonly DateTimeOffset?[] _lastRaise;
-    private AppSettings[] _settings;
-    private PolicyResolution? _resolution;
-    private double _policiesReadAt = double.NegativeInfinity;
-    private string? _policyError;
+    private PolicySync? _policies;
     private bool _wasLeading;
     private long _pass;
 
@@ -113,7 +88,6 @@ public sealed class KubernetesEngine : IControllerEngine
         _restoredAt = config.Apps.Select(a => Enumerable.Repeat(double.NegativeInfinity, a.Sites.Count).ToArray()).ToArray();
         _deferred = config.Apps.Select(a => new bool[a.Sites.Count]).ToArray();
         _lastRaise = new DateTimeOffset?[config.Apps.Count];
-        _settings = config.Apps.Select(a => new AppSettings(a.Profile, options, DryRun: false, Safety: null, Policy: null)).ToArray();
     }
 
     /// <summary>
@@ -131,7 +105,9 @@ public sealed class KubernetesEngine : IControllerEngine
     public double PolicyResyncSeconds { get; init; } = 30;
 
     /// <summary>The settings each configured app runs under now (policy or config file), in config order.</summary>
-    public IReadOnlyList<AppSettings> Settings => _settings;
+    public IReadOnlyList<AppSettings> Settings => Sync.Settings;
+
+    private PolicySync Sync => _policies ??= new PolicySync(_config.Apps, _options, Policies, PolicyResyncSeconds, _time);
 
     public string Mode => "kubernetes";
 
@@ -167,7 +143,7 @@ public sealed class KubernetesEngine : IControllerEngine
             _pass++;
         }
 
-        await RefreshPoliciesAsync(now, cancellationToken).ConfigureAwait(false);
+        await Sync.RefreshAsync(now, cancellationToken).ConfigureAwait(false);
         ClusterSnapshot snapshot = await _orchestrator.ObserveAsync(cancellationToken).ConfigureAwait(false);
         var commands = new List<EngineCommand>();
         var statuses = new List<AppStatus>();
@@ -176,7 +152,7 @@ public sealed class KubernetesEngine : IControllerEngine
         for (int a = 0; a < _config.Apps.Count; a++)
         {
             KubernetesApp app = _config.Apps[a];
-            AppSettings settings = _settings[a];
+            AppSettings settings = Sync.Settings[a];
             double[] rates = await _traffic.ObserveAsync(app, cancellationToken).ConfigureAwait(false);
             _forecasters[a].Observe(0, now, rates);
             _history[a].Add(now, rates);
@@ -200,7 +176,7 @@ public sealed class KubernetesEngine : IControllerEngine
 
         if (leading)
         {
-            await WritePolicyStatusAsync(cancellationToken).ConfigureAwait(false);
+            await Sync.WriteStatusAsync(a => _floor[a].Count(f => f > 0), a => _lastRaise[a], cancellationToken).ConfigureAwait(false);
         }
 
         ForecastAccuracy[] accuracy = _forecasters.Select(f => f.Accuracy).ToArray();
@@ -209,7 +185,7 @@ public sealed class KubernetesEngine : IControllerEngine
         double? coverage = points == 0 ? null : accuracy.Where(x => x.Coverage90 is not null).Sum(x => x.Coverage90!.Value * x.ScoredPoints) / points;
         string? message = takeOverError
             ?? (leading ? null : $"standby: '{_leadership!.Identity}' does not hold the lease; observing and forecasting only");
-        message = _policyError is null ? message : message is null ? _policyError : $"{message}; {_policyError}";
+        message = Sync.Error is not { } policyError ? message : message is null ? policyError : $"{message}; {policyError}";
         return new EngineTick(now, statuses, commands, reconcileSeconds, mase is double m && double.IsNaN(m) ? null : mase, coverage, message);
     }
 
@@ -277,67 +253,11 @@ public sealed class KubernetesEngine : IControllerEngine
         }
     }
 
-    private async Task RefreshPoliciesAsync(double now, CancellationToken cancellationToken)
-    {
-        if (Policies is null || now - _policiesReadAt < PolicyResyncSeconds)
-        {
-            return;
-        }
-
-        _policiesReadAt = now;
-        try
-        {
-            PolicyListing listing = await Policies.ListAsync(cancellationToken).ConfigureAwait(false);
-            _resolution = PolicyResolver.Resolve(_config.Apps, _options, listing);
-            _settings = [.. _resolution.Apps];
-            _policyError = listing.Installed ? null : "the MigrationPolicy CRD is not installed; every app uses the config file";
-        }
-        catch (OrchestratorException e)
-        {
-            // Keep the last policies; the next resync tries again.
-            _policyError = $"reading MigrationPolicies failed, keeping the last ones: {e.Message}";
-        }
-    }
-
-    private async Task WritePolicyStatusAsync(CancellationToken cancellationToken)
-    {
-        if (Policies is null || _resolution is null)
-        {
-            return;
-        }
-
-        var apps = _config.Apps.Select(a => a.Profile.Name).ToList();
-        foreach (PolicyOutcome outcome in _resolution.Policies)
-        {
-            var governed = Enumerable.Range(0, apps.Count).Where(a => outcome.Applied.Contains(apps[a])).ToList();
-            int active = governed.Sum(a => _floor[a].Count(f => f > 0));
-            DateTimeOffset? last = governed.Select(a => _lastRaise[a]).Where(t => t is not null).DefaultIfEmpty(null).Max();
-            MigrationPolicyStatus status = PolicyResolver.Status(outcome, apps, active, last, _time.GetUtcNow());
-            if (PolicyResolver.SameStatus(outcome.Policy.Status, status))
-            {
-                continue;
-            }
-
-            try
-            {
-                if (await Policies.WriteStatusAsync(outcome.Name, status, cancellationToken).ConfigureAwait(false))
-                {
-                    // What the policy shows now, so the next tick writes only on a change.
-                    outcome.Policy.Status = status;
-                }
-            }
-            catch (OrchestratorException e)
-            {
-                _policyError = $"writing the status of MigrationPolicy '{outcome.Name}' failed: {e.Message}";
-            }
-        }
-    }
-
     private async ValueTask ApplyFloorsAsync(
         int a, IReadOnlyList<FloorDecision> floors, int[] live, double now, bool dryRun, List<EngineCommand> commands, CancellationToken cancellationToken)
     {
         KubernetesApp app = _config.Apps[a];
-        AppSettings settings = _settings[a];
+        AppSettings settings = Sync.Settings[a];
         double hold = PredictiveFloor.LeadTimeSeconds(settings.Profile, settings.Options) + settings.Options.HoldSeconds;
         var bySite = floors.ToDictionary(d => d.Site);
         for (int s = 0; s < app.Sites.Count; s++)
@@ -459,7 +379,7 @@ public sealed class KubernetesEngine : IControllerEngine
     private AppStatus BuildStatus(int a, Forecast?[] forecasts, int[] live, int[] ready, double now)
     {
         KubernetesApp app = _config.Apps[a];
-        AppSettings settings = _settings[a];
+        AppSettings settings = Sync.Settings[a];
         OnlineDemandForecaster f = _forecasters[a];
         double horizon = f.HorizonSteps * f.StepSeconds;
         return new AppStatus

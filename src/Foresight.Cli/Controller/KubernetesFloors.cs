@@ -2,6 +2,28 @@ using Foresight.Kubernetes;
 
 namespace Foresight.Cli.Controller;
 
+/// <summary>Raises and restores an (app, site)'s HPA minReplicas; <see cref="Foresight.Kubernetes.KubernetesOrchestrator"/> implements it.</summary>
+public interface IPredictiveFloors
+{
+    /// <param name="holdUntil">When the floor may be restored; recorded with it so that another leader can restore it.</param>
+    /// <returns>False when no HPA targets the (app, site) workload.</returns>
+    ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken);
+
+    ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken);
+
+    /// <summary>The floor the cluster records for (app, site), whoever raised it; null when no HPA targets the workload.</summary>
+    ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken);
+}
+
+/// <summary>The namespace's MigrationPolicies (and Deployment labels to match them), and their status subresource.</summary>
+public interface IPolicySource
+{
+    Task<PolicyListing> ListAsync(CancellationToken cancellationToken);
+
+    /// <returns>False when the policy no longer exists.</returns>
+    Task<bool> WriteStatusAsync(string name, MigrationPolicyStatus status, CancellationToken cancellationToken);
+}
+
 /// <summary>The HPA floors of <see cref="KubernetesOrchestrator"/> behind the engine's port.</summary>
 public sealed class KubernetesFloors(KubernetesOrchestrator orchestrator) : IPredictiveFloors
 {
