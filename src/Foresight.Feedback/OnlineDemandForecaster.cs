@@ -106,6 +106,9 @@ public enum RetrainMode
 /// </summary>
 public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaster, IDecisionFeedback
 {
+    /// <summary>Largest scaled error (in naive-error scales) one bucket feeds the drift detector.</summary>
+    public const double MaxDriftError = 3;
+
     /// <summary>Forecast steps ahead that are scored (the first half minute of 5 s buckets).</summary>
     private const int ScoredSteps = 6;
 
@@ -297,7 +300,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
             if (state.Drift is not null && state.ErrorScale > 0 && !double.IsNaN(error))
             {
-                drift = state.Drift.Add(error / state.ErrorScale);
+                // Bounded influence: one burst bucket moves the detector at most MaxDriftError naive scales, so only a
+                // shift sustained over several buckets is drift (bursty traffic otherwise alarms on every spike).
+                drift = state.Drift.Add(Math.Min(error / state.ErrorScale, MaxDriftError));
                 if (drift)
                 {
                     state.DriftAlarms++;

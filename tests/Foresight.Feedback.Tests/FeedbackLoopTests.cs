@@ -73,6 +73,34 @@ public sealed class FeedbackLoopTests
     }
 
     [Fact]
+    public void Isolated_bursts_are_not_drift_but_a_sustained_change_still_is()
+    {
+        // One 5 s bucket at twenty times the level every 200 s: bursty traffic whose character does not change.
+        var noise = new Random(4);
+        var f = new OnlineDemandForecaster(1, 1, () => new SeasonalNaiveForecaster(), new OnlineForecasterOptions
+        {
+            HorizonSteps = 6,
+            WarmupSeconds = 300,
+            RefitEverySeconds = 100_000,
+            SeasonLength = 12,
+            RetrainDelaySeconds = 20,
+        });
+        for (int t = 1; t <= 6000; t++)
+        {
+            double rate = Rate(t - 0.5, noise, changeAt: 4000) * ((t % 200) is >= 100 and < 105 ? 20 : 1);
+            f.Observe(0, t, [rate]);
+            if (t % 5 == 0)
+            {
+                f.Predict(0, 0, t);
+            }
+        }
+
+        var drift = f.RetrainHistory.Where(r => r.Trigger == RetrainTrigger.Drift).ToList();
+        Assert.DoesNotContain(drift, r => r.Time < 4000);
+        Assert.Contains(drift, r => r.Time >= 4000 && r.Time < 4000 + 120);
+    }
+
+    [Fact]
     public void Without_the_feedback_loop_there_is_no_drift_detection_and_no_retraining()
     {
         OnlineDemandForecaster f = Run(feedback: false, ChangeAt, seed: 1);
