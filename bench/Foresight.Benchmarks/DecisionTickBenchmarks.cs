@@ -35,13 +35,7 @@ public class DecisionTickBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var sites = Enumerable.Range(0, Sites).Select(i => new Site($"site-{i}", (i % 10) * 5, (i / 10) * 5)).ToList();
-        _topology = new EdgeTopology(
-            sites,
-            sites.Select(s => new Server($"{s.Id}/0", s.Id, 4096)).ToList(),
-            sites.Select(s => new Source($"src-{s.Id}", s.XKm, s.YKm)).ToList(),
-            Enumerable.Range(0, Sites).ToArray(),
-            new RttModel());
+        _topology = BenchTopology.Grid(Sites);
         var random = new Random(1);
         _apps = Enumerable.Range(0, Apps)
             .Select(a => new AppProfile { Name = $"app-{a}", ServiceTimeMs = 10 + (a % 20), Concurrency = 2, MaxInstances = 500 })

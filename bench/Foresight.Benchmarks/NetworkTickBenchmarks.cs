@@ -27,13 +27,7 @@ public class NetworkTickBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var sites = Enumerable.Range(0, Sites).Select(i => new Site($"site-{i}", (i % 10) * 5, (i / 10) * 5)).ToList();
-        _topology = new EdgeTopology(
-            sites,
-            sites.Select(s => new Server($"{s.Id}/0", s.Id, 4096)).ToList(),
-            sites.Select(s => new Source($"src-{s.Id}", s.XKm, s.YKm)).ToList(),
-            Enumerable.Range(0, Sites).ToArray(),
-            new RttModel());
+        _topology = BenchTopology.Grid(Sites);
         int n = Sites;
         var rtt = new double[n * n];
         var pathCap = Enumerable.Repeat(double.PositiveInfinity, n * n).ToArray();
