@@ -47,6 +47,8 @@ public sealed class MigrationReportTests
         Assert.InRange(record.RiseAt!.Value, 600, 620);
         Assert.True(record.LeadTimeSeconds > 0, $"lead {record.LeadTimeSeconds}");
         Assert.Equal(record.RiseAt - record.ReadyAt, record.LeadTimeSeconds);
+        Assert.Equal(0, report.CatchUps);
+        Assert.Equal(record.LeadTimeSeconds!.Value, report.AnticipatedLeadTimeSeconds[1]);
         Assert.Equal([record.LeadTimeSeconds!.Value, record.LeadTimeSeconds.Value, record.LeadTimeSeconds.Value], report.LeadTimeSeconds);
         Assert.Equal(1, report.Early);
         Assert.Equal("api", Assert.Single(report.ByApp).App);
@@ -113,6 +115,10 @@ public sealed class MigrationReportTests
         Assert.Equal(40, record.ReadyAt);
         Assert.Equal(-30, record.LeadTimeSeconds);
         Assert.Equal(1, recorder.Build().Moves);
+
+        // The rise was under way at the decision: a catch-up, kept out of the anticipated lead times.
+        Assert.Equal(1, recorder.Build().CatchUps);
+        Assert.Empty(recorder.Build().AnticipatedLeadTimeSeconds);
     }
 
     [Fact]

@@ -82,6 +82,15 @@ public sealed record MigrationReport(
     /// <summary>The same counts per app (lead times and the comparison with hpa over that app's windows).</summary>
     public IReadOnlyList<AppMigrations> ByApp { get; init; } = [];
 
+    /// <summary>
+    /// Real ones whose rise was already under way when the forecast raised the site (the demand was past its capacity at
+    /// the decision): catch-ups rather than anticipations; their lead time is negative by construction.
+    /// </summary>
+    public int CatchUps { get; init; }
+
+    /// <summary>Lead-time percentiles [p10, p50, p90] over the real ones that were anticipated (the rise came after the decision).</summary>
+    public IReadOnlyList<double> AnticipatedLeadTimeSeconds { get; init; } = [];
+
     /// <summary>Every closed record (the JSON keeps only <see cref="Events"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<MigrationRecord> AllEvents { get; init; } = [];
@@ -228,7 +237,15 @@ public sealed class MigrationRecorder
         {
             AllEvents = all,
             ByApp = AppMigrations.Of(all),
+            CatchUps = real.Count(r => r.RiseAt <= r.DecidedAt),
+            AnticipatedLeadTimeSeconds = Percentiles(real.Where(r => r.RiseAt > r.DecidedAt && r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value)),
         };
+    }
+
+    private static IReadOnlyList<double> Percentiles(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? [] : [Percentile(sorted, 0.1), Percentile(sorted, 0.5), Percentile(sorted, 0.9)];
     }
 
     /// <summary>Linear interpolation between order statistics (type 7), on a sorted list.</summary>
