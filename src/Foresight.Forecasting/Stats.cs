@@ -3,20 +3,6 @@ namespace Foresight.Forecasting;
 /// <summary>Small numeric helpers shared by the models and metrics.</summary>
 public static class Stats
 {
-    /// <summary>The empirical q-quantile of <paramref name="sorted"/> (ascending), R's type 7 (linear interpolation).</summary>
-    public static double QuantileSorted(ReadOnlySpan<double> sorted, double q)
-    {
-        if (sorted.IsEmpty)
-        {
-            throw new ArgumentException("No values.", nameof(sorted));
-        }
-
-        double h = (sorted.Length - 1) * Math.Clamp(q, 0, 1);
-        int lo = (int)Math.Floor(h);
-        int hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
-    }
-
     /// <summary>The standard normal quantile function (Acklam's rational approximation, relative error below 1.2e-9).</summary>
     public static double NormalQuantile(double p)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Foresight.Core;
 using Foresight.Core.Traffic;
 using Foresight.Ingest.Prometheus;
@@ -14,7 +13,8 @@ namespace Foresight.Cli.Controller;
 /// </summary>
 public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvider time) : ITrafficObserver
 {
-    private readonly ConcurrentDictionary<string, (PrometheusTrafficSource Source, TrafficKey[] Expected, double[] Last)> _apps = new(StringComparer.Ordinal);
+    // Per app: its source, the keys it should report, and each site's last reading. The loop observes one app at a time.
+    private readonly Dictionary<string, (PrometheusTrafficSource Source, TrafficKey[] Expected, double[] Last)> _apps = new(StringComparer.Ordinal);
 
     public PrometheusTrafficObserver(HttpClient http, Uri baseAddress, TimeProvider? time = null)
         : this(new PrometheusClient(http, baseAddress, timeProvider: time), time ?? TimeProvider.System)
@@ -27,12 +27,16 @@ public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvi
     public async ValueTask<double[]> ObserveAsync(KubernetesApp app, CancellationToken cancellationToken)
     {
         string where = $"prometheus query of app '{app.Profile.Name}'";
-        (PrometheusTrafficSource source, TrafficKey[] expected, double[] last) = _apps.GetOrAdd(app.Profile.Name, _ =>
-        (
-            new PrometheusTrafficSource(client, [new PrometheusTrafficQuery(app.Profile.Name, app.Query, app.SiteLabel)], timeProvider: time),
-            app.Sites.Select(s => new TrafficKey(app.Profile.Name, TraceTable.DefaultType, s)).ToArray(),
-            new double[app.Sites.Count]
-        ));
+        if (!_apps.TryGetValue(app.Profile.Name, out var reader))
+        {
+            reader = (
+                new PrometheusTrafficSource(client, [new PrometheusTrafficQuery(app.Profile.Name, app.Query, app.SiteLabel)], timeProvider: time),
+                app.Sites.Select(s => new TrafficKey(app.Profile.Name, TraceTable.DefaultType, s)).ToArray(),
+                new double[app.Sites.Count]);
+            _apps.Add(app.Profile.Name, reader);
+        }
+
+        (PrometheusTrafficSource source, TrafficKey[] expected, double[] last) = reader;
         LiveSnapshot snapshot;
         try
         {
@@ -43,18 +47,16 @@ public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvi
             throw new InvalidInputException(where, e.Message, field: "query", inner: e);
         }
 
-        var rates = (double[])last.Clone();
         foreach (TrafficSample sample in snapshot.Samples)
         {
             int site = app.SiteIndex(sample.Key.Source);
             if (site >= 0)
             {
-                rates[site] = sample.Volume; // other sites are managed elsewhere
+                last[site] = sample.Volume; // other sites are managed elsewhere
             }
         }
 
-        rates.CopyTo(last, 0);
         LastMissing = snapshot.Missing;
-        return rates;
+        return (double[])last.Clone();
     }
 }

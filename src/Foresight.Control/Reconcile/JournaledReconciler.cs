@@ -9,12 +9,15 @@ namespace Foresight.Control.Reconcile;
 
 /// <summary>What one reconcile pass did.</summary>
 /// <param name="Commands">The plan of the pass (issued, or only journaled in dry-run).</param>
-/// <param name="Failed">Commands the orchestrator rejected; the pass stopped at the first and the next one re-plans.</param>
 /// <param name="Error">Why the pass ended early (observe failed, a command failed), or null.</param>
-public sealed record ReconcileOutcome(long Pass, IReadOnlyList<ReconcileCommand> Commands, int Issued, int Failed, bool DryRun, string? Error)
+/// <param name="Issue">How issuing the plan went; null when nothing was issued (dry-run, or the pass ended before).</param>
+public sealed record ReconcileOutcome(long Pass, IReadOnlyList<ReconcileCommand> Commands, bool DryRun, string? Error, IssueOutcome? Issue = null)
 {
-    /// <summary>How issuing ended (which command failed and why), when the pass issued anything.</summary>
-    public IssueOutcome? Issue { get; init; }
+    /// <summary>Commands applied, from the start of the plan.</summary>
+    public int Issued => Issue?.Issued ?? 0;
+
+    /// <summary>Commands the orchestrator rejected (0 or 1): the pass stops at the first and the next one re-plans.</summary>
+    public int Failed => Issue?.Failed is null ? 0 : 1;
 }
 
 /// <summary>How the unfinished intents found in the journal at start-up were resolved.</summary>
@@ -144,7 +147,7 @@ public sealed class JournaledReconciler
             catch (OrchestratorException e)
             {
                 // Nothing new is issued before the old intents are resolved.
-                return new ReconcileOutcome(_journal.LastPass, [], 0, 0, _dryRun, $"recovery failed: {e.Message}");
+                return new ReconcileOutcome(_journal.LastPass, [], _dryRun, $"recovery failed: {e.Message}");
             }
         }
 
@@ -166,7 +169,7 @@ public sealed class JournaledReconciler
         }
         catch (OrchestratorException e)
         {
-            return new ReconcileOutcome(pass, [], 0, 0, _dryRun, $"observe failed: {e.Message}");
+            return new ReconcileOutcome(pass, [], _dryRun, $"observe failed: {e.Message}");
         }
 
         ReconcilePlan plan = _planner.Plan(desired, snapshot, demandByAppIngress);
@@ -178,7 +181,7 @@ public sealed class JournaledReconciler
                 _journal.RecordPlanned(pass, c.App, kind, target, rid, detail, payload);
             }
 
-            return new ReconcileOutcome(pass, plan.Commands, 0, 0, true, null);
+            return new ReconcileOutcome(pass, plan.Commands, DryRun: true, Error: null);
         }
 
         IssueOutcome issue = await CommandIssuer.IssueInOrderAsync(
@@ -196,10 +199,10 @@ public sealed class JournaledReconciler
         {
             // The state is safe: commands are ordered so that any prefix of a plan keeps capacity and routes valid.
             (string kind, string target, _, _, _) = Describe(failed);
-            return new ReconcileOutcome(pass, plan.Commands, issue.Issued, 1, false, $"{kind} {target} failed: {issue.Error!.Message}") { Issue = issue };
+            return new ReconcileOutcome(pass, plan.Commands, DryRun: false, $"{kind} {target} failed: {issue.Error!.Message}", issue);
         }
 
-        return new ReconcileOutcome(pass, plan.Commands, issue.Issued, 0, false, null) { Issue = issue };
+        return new ReconcileOutcome(pass, plan.Commands, DryRun: false, Error: null, issue);
     }
 
     private static (string Kind, string Target, string? RequestId, string Detail, string? Payload) Describe(ReconcileCommand command) => command switch

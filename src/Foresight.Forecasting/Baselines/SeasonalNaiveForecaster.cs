@@ -1,3 +1,4 @@
+using Foresight.Core;
 using Foresight.Core.Forecasts;
 
 namespace Foresight.Forecasting.Baselines;
@@ -241,7 +242,7 @@ public sealed class SeasonalNaiveForecaster : IForecaster
             offsets[k - 1] = new double[levels.Count];
             for (int l = 0; l < levels.Count; l++)
             {
-                offsets[k - 1][l] = residuals.Length == 0 ? 0 : scale * Stats.QuantileSorted(residuals, levels[l]);
+                offsets[k - 1][l] = residuals.Length == 0 ? 0 : scale * EmpiricalQuantile.OfSorted(residuals, levels[l]);
             }
         }
 

@@ -142,10 +142,6 @@ public sealed class SimulationSession
                 {
                     Count(plan, issue);
                 }
-                else
-                {
-                    FailedCommands += outcome.Failed;
-                }
             }
             else
             {

@@ -1,3 +1,4 @@
+using Foresight.Core;
 namespace Foresight.Simulation.Policies.Predictive;
 
 /// <summary>
@@ -104,13 +105,12 @@ public sealed record AppMigrations(string App, int Count, int Real, int FalseAla
     public static IReadOnlyList<AppMigrations> Of(IEnumerable<MigrationRecord> records, Func<string, WindowComparison?>? vsHpa = null) =>
         records.GroupBy(r => r.App, StringComparer.Ordinal).Select(g =>
         {
-            var leads = g.Where(r => r.Real && r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value).Order().ToList();
             return new AppMigrations(
                 g.Key,
                 g.Count(),
                 g.Count(r => r.Real),
                 g.Count(r => !r.Real),
-                leads.Count == 0 ? [] : [MigrationRecorder.Percentile(leads, 0.1), MigrationRecorder.Percentile(leads, 0.5), MigrationRecorder.Percentile(leads, 0.9)],
+                EmpiricalQuantile.Deciles10To90(g.Where(r => r.Real && r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value)),
                 vsHpa?.Invoke(g.Key));
         }).ToList();
 }
@@ -222,7 +222,7 @@ public sealed class MigrationRecorder
     {
         var all = _closed.ToList();
         var real = all.Where(r => r.Real).ToList();
-        var leads = real.Where(r => r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value).Order().ToList();
+        var leads = real.Where(r => r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value).ToList();
         return new MigrationReport(
             _count,
             all.Count(r => r.From is null) + _open.Count(o => o.From is null),
@@ -231,30 +231,15 @@ public sealed class MigrationRecorder
             all.Count(r => !r.Real),
             _open.Count,
             leads.Count(l => l > 0),
-            leads.Count == 0 ? [] : [Percentile(leads, 0.1), Percentile(leads, 0.5), Percentile(leads, 0.9)],
+            EmpiricalQuantile.Deciles10To90(leads),
             null,
             all.Take(MigrationReport.MaxEvents).ToList())
         {
             AllEvents = all,
             ByApp = AppMigrations.Of(all),
             CatchUps = real.Count(r => r.RiseAt <= r.DecidedAt),
-            AnticipatedLeadTimeSeconds = Percentiles(real.Where(r => r.RiseAt > r.DecidedAt && r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value)),
+            AnticipatedLeadTimeSeconds = EmpiricalQuantile.Deciles10To90(real.Where(r => r.RiseAt > r.DecidedAt && r.LeadTimeSeconds is not null).Select(r => r.LeadTimeSeconds!.Value)),
         };
-    }
-
-    private static IReadOnlyList<double> Percentiles(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? [] : [Percentile(sorted, 0.1), Percentile(sorted, 0.5), Percentile(sorted, 0.9)];
-    }
-
-    /// <summary>Linear interpolation between order statistics (type 7), on a sorted list.</summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double q)
-    {
-        double h = (sorted.Count - 1) * q;
-        int lo = (int)Math.Floor(h);
-        int hi = Math.Min(lo + 1, sorted.Count - 1);
-        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
     }
 
     private sealed record Open(
