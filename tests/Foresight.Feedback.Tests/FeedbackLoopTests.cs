@@ -149,7 +149,10 @@ public sealed class FeedbackLoopTests
 
         gate.Set();
         Assert.True(fitted.Wait(TimeSpan.FromSeconds(30)), "the background fit finished");
-        Advance(5); // the next bucket publishes it
+
+        // The model's fit has returned, but its task completes a moment later on the pool: the first bucket after that
+        // publishes it (the 30 s bound only guards against a hang).
+        SpinWait.SpinUntil(() => { Advance(5); return f.ModelOf(0)!.Version > 1; }, TimeSpan.FromSeconds(30));
         Assert.Equal(2, f.ModelOf(0)!.Version);
         RetrainRecord swap = f.RetrainHistory[^1];
         Assert.Equal(RetrainTrigger.Schedule, swap.Trigger);
