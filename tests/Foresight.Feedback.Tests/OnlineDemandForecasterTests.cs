@@ -1,3 +1,4 @@
+using Foresight.Simulation.Oracle;
 using Foresight.Control.Decision;
 using Foresight.Control.Placement;
 using Foresight.Core.Apps;
@@ -5,8 +6,8 @@ using Foresight.Core.Forecasts;
 using Foresight.Core.Topology;
 using Foresight.Forecasting.Baselines;
 using Foresight.Simulation.Engine;
-using Foresight.Simulation.Policies;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies;
+using Foresight.Control.Policies.Predictive;
 
 namespace Foresight.Feedback.Tests;
 
@@ -68,7 +69,7 @@ public sealed class OnlineDemandForecasterTests
                 : new OnlineDemandForecaster(1, 2, () => new SeasonalNaiveForecaster(),
                     new OnlineForecasterOptions { HorizonSteps = 12, WarmupSeconds = 300, RefitEverySeconds = 300, SeasonLength = 76 });
             var policy = new PredictivePolicy("p", forecaster);
-            var context = new PolicyContext(sim, 0.7);
+            var context = SimulatorPolicyContext.For(sim, 0.7);
             var desired = new DesiredPlacement(1, 2);
             desired[0, 0] = 1;
             desired[0, 1] = 1;
@@ -80,7 +81,7 @@ public sealed class OnlineDemandForecasterTests
                 policy.OnStep(context);
                 if (step % 5 == 0)
                 {
-                    policy.Decide(context, desired);
+                    policy.Decide(context, sim.Snapshot(), desired);
                     decisions.Add(desired.ForApp(0).ToArray());
                 }
 

@@ -7,7 +7,7 @@ using Foresight.Core.Topology;
 using Foresight.Core.Traffic;
 using Foresight.Ingest;
 using Foresight.Simulation.Faults;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Runner;
 using Foresight.Simulation.Scenarios;
 using Spectre.Console;

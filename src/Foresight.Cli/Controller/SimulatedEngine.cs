@@ -6,7 +6,7 @@ using Foresight.Core.Forecasts;
 using Foresight.Feedback;
 using Foresight.Orchestration;
 using Foresight.Simulation.Engine;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Runner;
 using Foresight.Simulation.Scenarios;
 

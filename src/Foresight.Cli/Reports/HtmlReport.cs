@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Foresight.Core;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Runner;
 using ScottPlot;
 

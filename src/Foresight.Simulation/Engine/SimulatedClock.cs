@@ -13,7 +13,8 @@ public sealed class SimulatedClock : TimeProvider
     /// <summary>Simulated seconds since <see cref="Epoch"/>.</summary>
     public double Seconds { get; private set; }
 
-    public override DateTimeOffset GetUtcNow() => Epoch.AddSeconds(Seconds);
+    // Rounded to the nearest tick (AddSeconds truncates), so that sums of fractional steps read back as the step they reached.
+    public override DateTimeOffset GetUtcNow() => Epoch.AddTicks((long)Math.Round(Seconds * TimeSpan.TicksPerSecond));
 
     internal void Advance(double seconds) => Seconds += seconds;
 }

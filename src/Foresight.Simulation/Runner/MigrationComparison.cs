@@ -1,5 +1,5 @@
 using Foresight.Simulation.Engine;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Scenarios;
 
 namespace Foresight.Simulation.Runner;

@@ -72,14 +72,14 @@ public sealed record PolicyResult
 
     /// <summary>The first app's forecast bands against actual traffic per site (predictive policies); for reports, not the JSON.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public Policies.Predictive.ForecastTrace? ForecastTrace { get; init; }
+    public Control.Policies.Predictive.ForecastTrace? ForecastTrace { get; init; }
 
     /// <summary>
     /// Each site the forecast raised (pre-emptive spin-ups and migrations): lead times, whether the predicted rise was
     /// real, and the latency at those sites against hpa in the same run; null for policies without a forecast.
     /// (<see cref="Migrations"/> stays the count of replicas moved between sites, as the stable contract has it.)
     /// </summary>
-    public Policies.Predictive.MigrationReport? PredictiveMigrations { get; init; }
+    public Control.Policies.Predictive.MigrationReport? PredictiveMigrations { get; init; }
 
     /// <summary>What users entering at each site saw, per app and time bucket; for comparisons across policies, not the JSON.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -1,7 +1,8 @@
+using Foresight.Simulation.Oracle;
 using Foresight.Control.Decision;
 using Foresight.Simulation.Engine;
-using Foresight.Simulation.Policies;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Scenarios;
 
 namespace Foresight.Simulation.Runner;

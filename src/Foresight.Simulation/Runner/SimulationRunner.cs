@@ -5,7 +5,7 @@ using Foresight.Control.Reconcile;
 using Foresight.Orchestration;
 using Foresight.Simulation.Engine;
 using Foresight.Simulation.Faults;
-using Foresight.Simulation.Policies;
+using Foresight.Control.Policies;
 
 namespace Foresight.Simulation.Runner;
 
@@ -66,7 +66,7 @@ public static class SimulationRunner
             };
         }
 
-        if (policy is Policies.Predictive.PredictivePolicy predictive)
+        if (policy is Control.Policies.Predictive.PredictivePolicy predictive)
         {
             result = result with
             {

@@ -5,7 +5,7 @@ using Foresight.Control.Reconcile;
 using Foresight.Orchestration;
 using Foresight.Simulation.Engine;
 using Foresight.Simulation.Faults;
-using Foresight.Simulation.Policies;
+using Foresight.Control.Policies;
 
 namespace Foresight.Simulation.Runner;
 
@@ -35,7 +35,7 @@ public sealed class SimulationSession
         _settings = settings;
         _policy = policy;
         Simulator = new EdgeSimulator(setup);
-        _context = new PolicyContext(Simulator, settings.TargetUtilization) { ObserveNetwork = settings.ObserveNetwork };
+        _context = SimulatorPolicyContext.For(Simulator, settings.TargetUtilization, settings.ObserveNetwork);
         int apps = setup.Apps.Count;
         int sites = setup.Topology.SiteCount;
 
@@ -116,7 +116,7 @@ public sealed class SimulationSession
         if (now >= _nextDecision - 1e-9)
         {
             DesiredPlacement before = Desired.Clone();
-            _policy.Decide(_context, Desired);
+            _policy.Decide(_context, sim.Snapshot(), Desired);
             (int moved, int scaled) = PlacementDiff.Count(before, Desired);
             Migrations += moved;
             ScaleEvents += scaled;

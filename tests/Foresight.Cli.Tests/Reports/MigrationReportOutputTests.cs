@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Foresight.Cli.Commands;
 using Foresight.Cli.Reports;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Runner;
 
 namespace Foresight.Cli.Tests.Reports;

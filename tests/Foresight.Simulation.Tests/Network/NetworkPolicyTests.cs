@@ -1,8 +1,9 @@
+using Foresight.Simulation.Oracle;
 using Foresight.Core.Apps;
 using Foresight.Core.Topology;
 using Foresight.Simulation.Engine;
-using Foresight.Simulation.Policies;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Runner;
 using Foresight.Simulation.Tests.Engine;
 

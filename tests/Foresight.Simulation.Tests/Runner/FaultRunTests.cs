@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Time.Testing;
 using Foresight.Core.Apps;
 using Foresight.Core.Topology;
-using Foresight.Simulation.Baselines;
-using Foresight.Simulation.Policies;
+using Foresight.Control.Policies.Baselines;
+using Foresight.Control.Policies;
 using Foresight.Simulation.Engine;
 using Foresight.Simulation.Faults;
 using Foresight.Simulation.Runner;

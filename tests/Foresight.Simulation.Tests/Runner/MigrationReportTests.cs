@@ -1,8 +1,9 @@
+using Foresight.Simulation.Oracle;
 using Foresight.Control.Decision;
 using Foresight.Core.Apps;
 using Foresight.Core.Topology;
 using Foresight.Simulation.Engine;
-using Foresight.Simulation.Policies.Predictive;
+using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Runner;
 using Foresight.Simulation.Tests.Engine;
 
@@ -60,7 +61,7 @@ public sealed class MigrationReportTests
         EngineSetup setup = KnownShift();
         var settings = new RunSettings { DurationSeconds = 60 };
 
-        Assert.Null(SimulationRunner.Run(setup, settings, new Foresight.Simulation.Policies.HpaPolicy()).PredictiveMigrations);
+        Assert.Null(SimulationRunner.Run(setup, settings, new Foresight.Control.Policies.HpaPolicy()).PredictiveMigrations);
         var quiet = new PredictivePolicy("p", new OracleForecaster(setup.Demand, setup.Topology, setup.Epoch, 5, 20));
         Assert.Null(SimulationRunner.Run(setup, settings, quiet).PredictiveMigrations);
     }
@@ -176,7 +177,7 @@ public sealed class MigrationReportTests
     public void Site_statistics_count_every_arrival_at_its_ingress_site()
     {
         EngineSetup setup = KnownShift();
-        PolicyResult result = SimulationRunner.Run(setup, new RunSettings { DurationSeconds = 300 }, new Foresight.Simulation.Policies.HpaPolicy());
+        PolicyResult result = SimulationRunner.Run(setup, new RunSettings { DurationSeconds = 300 }, new Foresight.Control.Policies.HpaPolicy());
 
         SiteWindowStats stats = result.SiteStats!;
         double total = stats.Window(0, 0, 0, 400).Requests + stats.Window(0, 1, 0, 400).Requests;

@@ -1,9 +1,9 @@
 using Foresight.Core.Apps;
 using Foresight.Core.Topology;
 using Foresight.Orchestration;
-using Foresight.Simulation.Baselines;
+using Foresight.Control.Policies.Baselines;
 using Foresight.Simulation.Engine;
-using Foresight.Simulation.Policies;
+using Foresight.Control.Policies;
 using Foresight.Simulation.Runner;
 using Foresight.Simulation.Tests.Engine;
 
@@ -36,7 +36,7 @@ public sealed class PolicyRunTests
     public void Baselines_keep_their_upstream_defaults_and_share_target_and_bounds()
     {
         EngineSetup setup = ShiftingDemand();
-        var context = new PolicyContext(new EdgeSimulator(setup), 0.7);
+        var context = SimulatorPolicyContext.For(new EdgeSimulator(setup), 0.7);
 
         HpaOptions hpa = HpaPolicy.OptionsFor(context, 0);
         Assert.Equal(hpa with { TargetUtilization = 0.7, MinReplicas = 1, MaxReplicas = 30 }, hpa);
@@ -71,7 +71,7 @@ public sealed class PolicyRunTests
         var sim = new EdgeSimulator(setup);
         sim.CreateReadyInstance("api", "site-0");
         var policy = new HpaPolicy();
-        var context = new PolicyContext(sim, 0.7);
+        var context = SimulatorPolicyContext.For(sim, 0.7);
         var desired = new Foresight.Control.Placement.DesiredPlacement(1, 2);
         desired[0, 0] = 1;
         var reconciler = new Foresight.Control.Reconcile.PlacementReconciler(setup.Topology, setup.Apps);
@@ -80,7 +80,7 @@ public sealed class PolicyRunTests
         {
             if (step % 15 == 0)
             {
-                policy.Decide(context, desired);
+                policy.Decide(context, sim.Snapshot(), desired);
             }
 
             if (step % 5 == 0)
