@@ -14,6 +14,7 @@ namespace Foresight.Orchestration;
 /// <item>Drain on a draining or stopped instance succeeds. Stop on an already stopped instance succeeds.</item>
 /// <item>A failed instance stays visible (with its reason) until it is stopped; stopping it cleans it up.</item>
 /// <item>Observe lists every instance that is not Stopped.</item>
+/// <item>Where an autoscaler owns a site's replica count (<see cref="ClusterSnapshot.Autoscaled"/>), the controller only sets its floor.</item>
 /// <item>Operations on an unknown instance throw <see cref="InstanceNotFoundException"/>.</item>
 /// <item>Transient failures throw <see cref="OrchestratorException"/> with <see cref="OrchestratorException.IsTransient"/> set;
 /// callers retry them.</item>
@@ -42,4 +43,13 @@ public interface IOrchestrator
 
     /// <summary>Reads the current state of instances, routes and servers.</summary>
     ValueTask<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets the minimum replica count of an autoscaled (app, site) (one listed in <see cref="ClusterSnapshot.Autoscaled"/>)
+    /// and returns the floor now in force: never below the autoscaler's own minimum nor above its maximum, and
+    /// <paramref name="minReplicas"/> at or below the own minimum restores it. Idempotent. An orchestrator that lists
+    /// no autoscaled sites need not implement it.
+    /// </summary>
+    ValueTask<int> SetFloorAsync(string app, string siteId, int minReplicas, CancellationToken cancellationToken) =>
+        throw new OrchestratorException($"No autoscaler manages '{app}' at '{siteId}' in this cluster.", isTransient: false);
 }

@@ -76,7 +76,20 @@ public sealed record ClusterSnapshot(
     /// degrades a link); null means the topology's static RTTs and no bandwidth caps.
     /// </summary>
     public NetworkView? Network { get; init; }
+
+    /// <summary>
+    /// The (app, site) workloads whose replica count an autoscaler owns (a Kubernetes HPA). There the controller never
+    /// adds or removes instances itself: it states "at least N here" through <see cref="IOrchestrator.SetFloorAsync"/>,
+    /// and the autoscaler stays the reactive path. Empty for the simulated cluster.
+    /// </summary>
+    public IReadOnlyList<AutoscaledSite> Autoscaled { get; init; } = [];
 }
+
+/// <summary>An (app, site) workload scaled by an autoscaler.</summary>
+/// <param name="UserMinReplicas">The autoscaler's own minimum, as its owner set it.</param>
+/// <param name="Floor">The minimum in force now: <paramref name="UserMinReplicas"/>, or higher while the controller raised it.</param>
+/// <param name="MaxReplicas">The autoscaler's maximum; a floor never exceeds it.</param>
+public sealed record AutoscaledSite(string App, string SiteId, int UserMinReplicas, int Floor, int MaxReplicas);
 
 /// <summary>An orchestrator operation failed. Transient failures (API timeouts, conflicts) may be retried.</summary>
 public class OrchestratorException : Exception

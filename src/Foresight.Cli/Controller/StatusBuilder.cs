@@ -71,6 +71,7 @@ public static class StatusBuilder
         ReconcileCommand.SetRoute r => new EngineCommand(
             r.App, "set-route", $"{r.Route.App}@{r.Route.IngressSiteId}",
             string.Join(" ", r.Route.Weights.Select(w => $"{w.SiteId}={w.Weight:G4}")), outcome, error),
+        ReconcileCommand.SetFloor f => new EngineCommand(f.App, "set-floor", $"{f.App}@{f.SiteId}", $"minReplicas {f.Was} -> {f.MinReplicas}", outcome, error),
         _ => new EngineCommand(command.App, command.GetType().Name, "", "", outcome, error),
     };
 }

@@ -104,6 +104,9 @@ public sealed class ResilientOrchestrator : IOrchestrator
     public ValueTask<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken) =>
         Execute(ct => _inner.ObserveAsync(ct), "observe", cancellationToken);
 
+    public ValueTask<int> SetFloorAsync(string app, string siteId, int minReplicas, CancellationToken cancellationToken) =>
+        Execute(ct => _inner.SetFloorAsync(app, siteId, minReplicas, ct), $"floor {app}@{siteId}", cancellationToken);
+
     private async ValueTask Execute(Func<CancellationToken, ValueTask> call, string what, CancellationToken cancellationToken) =>
         await Execute(
             async ct =>

@@ -7,4 +7,5 @@ public static class JournalKinds
     public const string Drain = "drain";
     public const string Stop = "stop";
     public const string Route = "route";
+    public const string Floor = "set-floor";
 }

@@ -35,6 +35,9 @@ public static class CommandIssuer
             case ReconcileCommand.SetRoute r:
                 await orchestrator.SetRouteAsync(r.Route, cancellationToken).ConfigureAwait(false);
                 return null;
+            case ReconcileCommand.SetFloor f:
+                int floor = await orchestrator.SetFloorAsync(f.App, f.SiteId, f.MinReplicas, cancellationToken).ConfigureAwait(false);
+                return floor == f.MinReplicas ? $"floor {floor}" : $"floor {floor} (asked {f.MinReplicas}; the autoscaler's bounds hold)";
             default:
                 throw new InvalidOperationException($"Unknown command {command}.");
         }

@@ -102,6 +102,11 @@ public sealed class JournaledReconciler
                         Route? observed = snapshot.Routes.FirstOrDefault(r => r.App == e.App && r.IngressSiteId == e.Target);
                         Resolve(e, observed is not null && observed.Weights.SequenceEqual(DecodeWeights(e.Payload)));
                         break;
+                    case JournalKinds.Floor:
+                        AutoscaledSite? site = snapshot.Autoscaled.FirstOrDefault(x => x.App == e.App && x.SiteId == e.Target);
+                        Resolve(e, site is not null && e.Payload is not null
+                            && site.Floor == Math.Clamp(int.Parse(e.Payload, System.Globalization.CultureInfo.InvariantCulture), site.UserMinReplicas, site.MaxReplicas));
+                        break;
                     default:
                         _journal.MarkRolledBack(e.Seq, "unknown kind");
                         rolledBack++;
@@ -212,6 +217,8 @@ public sealed class JournaledReconciler
         ReconcileCommand.Stop s => (JournalKinds.Stop, s.Instance.Value, null, s.Detail.Length > 0 ? $"{s.Reason}: {s.Detail}" : s.Reason.ToString(), null),
         ReconcileCommand.SetRoute r => (JournalKinds.Route, r.Route.IngressSiteId, null,
             string.Join(", ", r.Route.Weights.Select(w => $"{w.SiteId}={w.Weight}")), JsonSerializer.Serialize(r.Route.Weights.Select(w => new[] { w.SiteId, w.Weight.ToString("R", System.Globalization.CultureInfo.InvariantCulture) }))),
+        ReconcileCommand.SetFloor f => (JournalKinds.Floor, f.SiteId, null, $"minReplicas {f.Was} -> {f.MinReplicas}",
+            f.MinReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         _ => throw new InvalidOperationException($"Unknown command {command}."),
     };
 

@@ -189,12 +189,13 @@ public sealed class PlacementReconciler
             bool hotSwap = _options.StrategyFor(_apps[a].Name) == MigrationStrategy.HotSwap;
             double[]? carried = hotSwap ? CarriedWeight(_apps[a].Name, snapshot.Routes) : null;
             var retiring = new HashSet<InstanceId>();
-            PlanApp(a, desired, byApp[a], snapshot.Time, appCommands, carried, retiring);
+            AutoscaledSite?[] autoscaled = AutoscaledSites(_apps[a].Name, snapshot.Autoscaled);
+            PlanApp(a, desired, byApp[a], snapshot.Time, appCommands, carried, retiring, autoscaled);
             var leaving = appCommands
                 .Select(c => c switch { ReconcileCommand.Drain d => d.Instance, ReconcileCommand.Stop s => s.Instance, _ => default })
                 .Where(id => id.Value is not null)
                 .ToHashSet();
-            commands.AddRange(appCommands.Where(c => c is ReconcileCommand.SpinUp));
+            commands.AddRange(appCommands.Where(c => c is ReconcileCommand.SpinUp or ReconcileCommand.SetFloor));
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Stop { Reason: StopReason.NotServing }));
             var serving = byApp[a].Where(i => !leaving.Contains(i.Id)).ToList();
             if (hotSwap)
@@ -229,7 +230,8 @@ public sealed class PlacementReconciler
         DateTimeOffset now,
         List<ReconcileCommand> commands,
         double[]? carriedWeight,
-        HashSet<InstanceId> retiring)
+        HashSet<InstanceId> retiring,
+        AutoscaledSite?[] autoscaled)
     {
         AppProfile app = _apps[a];
         string name = app.Name;
@@ -245,6 +247,13 @@ public sealed class PlacementReconciler
 
         foreach (InstanceInfo inst in instances)
         {
+            // Where an autoscaler owns the count, the instances are its to start, stop and replace; they still serve.
+            bool owned = _topology.TryGetSiteIndex(inst.SiteId, out int at) && autoscaled[at] is not null;
+            if (owned && inst.State == InstanceState.Draining)
+            {
+                continue;
+            }
+
             if (inst.State == InstanceState.Draining)
             {
                 double drainedFor = (now - inst.StateSince).TotalSeconds;
@@ -257,7 +266,7 @@ public sealed class PlacementReconciler
                 continue;
             }
 
-            if (StartupTimedOut(app, inst, now) is string why)
+            if (!owned && StartupTimedOut(app, inst, now) is string why)
             {
                 // Replaced below: it no longer counts as active, so the missing capacity is re-created this pass.
                 commands.Add(new ReconcileCommand.Stop(name, inst.Id, StopReason.StartupTimeout, why));
@@ -289,6 +298,18 @@ public sealed class PlacementReconciler
 
         for (int s = 0; s < active.Length; s++)
         {
+            if (autoscaled[s] is { } scaled)
+            {
+                // "At least N here": the autoscaler adds the instances, and removes them once the floor comes down.
+                int floor = Math.Clamp(desired[a, s], scaled.UserMinReplicas, scaled.MaxReplicas);
+                if (floor != scaled.Floor)
+                {
+                    commands.Add(new ReconcileCommand.SetFloor(name, scaled.SiteId, floor, scaled.Floor));
+                }
+
+                continue;
+            }
+
             int missing = desired[a, s] - active[s].Count;
             for (int k = 0; k < missing && allowed > 0; k++, allowed--)
             {
@@ -306,7 +327,7 @@ public sealed class PlacementReconciler
         for (int s = 0; s < active.Length; s++)
         {
             int extra = active[s].Count - desired[a, s];
-            if (extra > 0)
+            if (extra > 0 && autoscaled[s] is null)
             {
                 surplus.AddRange(active[s]
                     .OrderBy(i => RemovalRank(i.State))
@@ -342,6 +363,21 @@ public sealed class PlacementReconciler
                     break;
             }
         }
+    }
+
+    /// <summary>The app's autoscaled sites by site index (null where the controller scales the site itself).</summary>
+    private AutoscaledSite?[] AutoscaledSites(string app, IReadOnlyList<AutoscaledSite> all)
+    {
+        var bySite = new AutoscaledSite?[_topology.SiteCount];
+        foreach (AutoscaledSite site in all)
+        {
+            if (site.App == app && _topology.TryGetSiteIndex(site.SiteId, out int s))
+            {
+                bySite[s] = site;
+            }
+        }
+
+        return bySite;
     }
 
     private string? StartupTimedOut(AppProfile app, InstanceInfo inst, DateTimeOffset now)

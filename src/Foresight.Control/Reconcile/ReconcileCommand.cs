@@ -12,6 +12,9 @@ public abstract record ReconcileCommand(string App)
     public sealed record Stop(string InstanceApp, InstanceId Instance, StopReason Reason, string Detail = "") : ReconcileCommand(InstanceApp);
 
     public sealed record SetRoute(Route Route) : ReconcileCommand(Route.App);
+
+    /// <summary>At least <paramref name="MinReplicas"/> at an autoscaled site; the autoscaler adds and removes the instances.</summary>
+    public sealed record SetFloor(string FloorApp, string SiteId, int MinReplicas, int Was) : ReconcileCommand(FloorApp);
 }
 
 public enum StopReason

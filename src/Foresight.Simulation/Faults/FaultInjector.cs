@@ -90,6 +90,9 @@ public sealed class FaultInjector : IOrchestrator
 
     public ValueTask<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken) => _sim.ObserveAsync(cancellationToken);
 
+    public ValueTask<int> SetFloorAsync(string app, string siteId, int minReplicas, CancellationToken cancellationToken) =>
+        ((IOrchestrator)_sim).SetFloorAsync(app, siteId, minReplicas, cancellationToken);
+
     private void MaybeApiError(string operation)
     {
         if (_settings.ApiErrorRate > 0 && _random.NextDouble() < _settings.ApiErrorRate)

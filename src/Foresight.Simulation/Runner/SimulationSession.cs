@@ -1,5 +1,6 @@
 using Foresight.Control.Faults;
 using Foresight.Control.Journal;
+using Foresight.Control.Loop;
 using Foresight.Control.Placement;
 using Foresight.Control.Reconcile;
 using Foresight.Orchestration;
@@ -16,35 +17,22 @@ namespace Foresight.Simulation.Runner;
 /// </summary>
 public sealed class SimulationSession
 {
-    private readonly RunSettings _settings;
-    private readonly IScalingPolicy _policy;
-    private readonly PolicyContext _context;
-    private readonly PlacementReconciler _reconciler;
-    private readonly JournaledReconciler? _journaled;
-    private readonly JournaledReconciler? _journaledDryRun;
-    private readonly double[][] _routingDemand;
+    private readonly ControlLoop _loop;
     private readonly List<TimelineSample> _timeline = [];
-    private double _nextDecision;
-    private double _nextReconcile;
     private double _nextTimeline;
 
     /// <param name="journal">When given, every reconcile command is written to it before it is issued (and a journal
     /// left unfinished by an earlier run is resolved first); otherwise commands go straight to the simulator.</param>
     public SimulationSession(EngineSetup setup, RunSettings settings, IScalingPolicy policy, ReconcileJournal? journal = null)
     {
-        _settings = settings;
-        _policy = policy;
         Simulator = new EdgeSimulator(setup);
-        _context = SimulatorPolicyContext.For(Simulator, settings.TargetUtilization, settings.ObserveNetwork);
-        int apps = setup.Apps.Count;
-        int sites = setup.Topology.SiteCount;
-
-        Desired = InitialPlacement.Compute(setup, settings.TargetUtilization);
-        for (int a = 0; a < apps; a++)
+        PolicyContext context = SimulatorPolicyContext.For(Simulator, settings.TargetUtilization, settings.ObserveNetwork);
+        DesiredPlacement initial = InitialPlacement.Compute(setup, settings.TargetUtilization);
+        for (int a = 0; a < setup.Apps.Count; a++)
         {
-            for (int s = 0; s < sites; s++)
+            for (int s = 0; s < setup.Topology.SiteCount; s++)
             {
-                for (int k = 0; k < Desired[a, s]; k++)
+                for (int k = 0; k < initial[a, s]; k++)
                 {
                     Simulator.CreateReadyInstance(setup.Apps[a].Name, setup.Topology.Sites[s].Id);
                 }
@@ -58,33 +46,41 @@ public sealed class SimulationSession
             ? null
             : new ResilientOrchestrator(Injector, Simulator.Clock, new OrchestratorRetryOptions { BaseDelay = TimeSpan.Zero, AttemptTimeout = null });
         ReconcilerOptions? options = Injector is null ? null : new ReconcilerOptions { StartupTimeoutFactor = 3 };
-        _reconciler = new PlacementReconciler(setup.Topology, setup.Apps, options);
+        IOrchestrator target = (IOrchestrator?)Resilient ?? Simulator;
+        JournaledReconciler? journaled = null;
+        JournaledReconciler? journaledDryRun = null;
         if (journal is not null)
         {
-            IOrchestrator target = (IOrchestrator?)Resilient ?? Simulator;
-            _journaled = new JournaledReconciler(setup.Topology, setup.Apps, target, journal, options);
-            _journaledDryRun = new JournaledReconciler(setup.Topology, setup.Apps, target, journal, options, dryRun: true);
+            journaled = new JournaledReconciler(setup.Topology, setup.Apps, target, journal, options);
+            journaledDryRun = new JournaledReconciler(setup.Topology, setup.Apps, target, journal, options, dryRun: true);
         }
-        _routingDemand = new double[apps][];
-        for (int a = 0; a < apps; a++)
+
+        var loopOptions = new ControlLoopOptions
         {
-            _routingDemand[a] = new double[sites];
-        }
+            ReconcilePeriodSeconds = settings.ReconcilePeriodSeconds,
+            RoutingWindowSeconds = settings.RoutingWindowSeconds,
+            ObserveNetwork = settings.ObserveNetwork,
+            Reconciler = options,
+        };
+        _loop = new ControlLoop(policy, context, target, initial, loopOptions, journaled, journaledDryRun);
     }
 
     public EdgeSimulator Simulator { get; }
 
-    public IScalingPolicy Policy => _policy;
+    public IScalingPolicy Policy => _loop.Policy;
 
     /// <summary>What the policy sees (for policies that summarise their run at the end).</summary>
-    public PolicyContext Context => _context;
+    public PolicyContext Context => _loop.Context;
+
+    /// <summary>The controller loop this session drives, the same one <c>foresight run</c> drives.</summary>
+    public ControlLoop Loop => _loop;
 
     /// <summary>The policy's latest desired placement (updated in place).</summary>
-    public DesiredPlacement Desired { get; }
+    public DesiredPlacement Desired => _loop.Desired;
 
-    public int Migrations { get; private set; }
+    public int Migrations => _loop.Migrations;
 
-    public int ScaleEvents { get; private set; }
+    public int ScaleEvents => _loop.ScaleEvents;
 
     public IReadOnlyList<TimelineSample> Timeline => _timeline;
 
@@ -104,61 +100,23 @@ public sealed class SimulationSession
     public int FailedCommands { get; private set; }
 
     /// <summary>When set, reconcile passes are planned but not applied (the controller's dry-run).</summary>
-    public bool DryRun { get; set; }
+    public bool DryRun
+    {
+        get => _loop.DryRun;
+        set => _loop.DryRun = value;
+    }
 
     /// <summary>Advances one simulated step. Returns the reconcile plan when a reconcile pass ran in this step.</summary>
     public ReconcilePlan? Step()
     {
         EdgeSimulator sim = Simulator;
         double now = sim.Now;
-        _policy.OnStep(_context);
-        bool decided = false;
-        if (now >= _nextDecision - 1e-9)
+
+        // Every call below completes synchronously in simulated time.
+        ControlTick tick = _loop.TickAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        if (tick.Issue is { } issue)
         {
-            DesiredPlacement before = Desired.Clone();
-            _policy.Decide(_context, sim.Snapshot(), Desired);
-            (int moved, int scaled) = PlacementDiff.Count(before, Desired);
-            Migrations += moved;
-            ScaleEvents += scaled;
-            _nextDecision = now + _policy.DecisionPeriodSeconds;
-            decided = true;
-        }
-
-        ReconcilePlan? plan = null;
-        if (decided || now >= _nextReconcile - 1e-9)
-        {
-            for (int a = 0; a < _routingDemand.Length; a++)
-            {
-                sim.ObservedIngressRates(a, _settings.RoutingWindowSeconds, _routingDemand[a]);
-            }
-
-            if (_journaled is not null)
-            {
-                // Intent first: each command is in the journal before it reaches the simulator.
-                JournaledReconciler reconciler = DryRun ? _journaledDryRun! : _journaled;
-                ReconcileOutcome outcome = reconciler.ReconcileAsync(Desired, _routingDemand, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                plan = new ReconcilePlan(outcome.DryRun ? outcome.Commands : outcome.Commands.Take(outcome.Issued).ToList());
-                if (outcome.Issue is { } issue)
-                {
-                    Count(plan, issue);
-                }
-            }
-            else
-            {
-                // In dry-run the plan is only shown, never issued.
-                ClusterSnapshot snapshot = sim.Snapshot();
-                plan = _reconciler.Plan(Desired, _settings.ObserveNetwork ? snapshot : snapshot with { Network = null }, _routingDemand);
-                if (!DryRun && Resilient is null)
-                {
-                    PlacementReconciler.ApplyAsync(plan, sim, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-                }
-                else if (!DryRun)
-                {
-                    ApplyTolerant(plan, Resilient!);
-                }
-            }
-
-            _nextReconcile = now + _settings.ReconcilePeriodSeconds;
+            Count(tick.Plan!, issue);
         }
 
         if (now >= _nextTimeline - 1e-9)
@@ -169,17 +127,7 @@ public sealed class SimulationSession
 
         Injector?.Advance();
         sim.Step();
-        return plan;
-    }
-
-    /// <summary>
-    /// Issues the plan in order and ends the pass at the first command that still fails after retries: any prefix of
-    /// a plan is safe (create, route, drain, stop), and the next pass re-plans from the observed state.
-    /// </summary>
-    private void ApplyTolerant(ReconcilePlan plan, IOrchestrator orchestrator)
-    {
-        IssueOutcome issue = CommandIssuer.IssueInOrderAsync(plan.Commands, orchestrator, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        Count(new ReconcilePlan(plan.Commands.Take(issue.Issued).ToList()), issue);
+        return tick.Plan;
     }
 
     /// <summary>The fault counters, the same for the journaled and the direct path.</summary>

@@ -57,6 +57,12 @@ internal sealed class FaultyOrchestrator(IOrchestrator inner) : IOrchestrator
         return inner.ObserveAsync(ct);
     }
 
+    public ValueTask<int> SetFloorAsync(string app, string siteId, int minReplicas, CancellationToken ct)
+    {
+        Throw("floor");
+        return inner.SetFloorAsync(app, siteId, minReplicas, ct);
+    }
+
     private void Throw(string operation)
     {
         Calls.Add(operation);

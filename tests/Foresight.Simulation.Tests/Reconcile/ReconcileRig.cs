@@ -37,6 +37,9 @@ internal sealed class KillSwitch(IOrchestrator inner, int killAt, bool afterIssu
 
     public ValueTask<ClusterSnapshot> ObserveAsync(CancellationToken ct) => inner.ObserveAsync(ct);
 
+    public ValueTask<int> SetFloorAsync(string app, string siteId, int minReplicas, CancellationToken ct) =>
+        Mutate(() => inner.SetFloorAsync(app, siteId, minReplicas, ct));
+
     private async ValueTask Mutate(Func<ValueTask> call) => await Mutate(async () => { await call(); return 0; });
 
     private async ValueTask<T> Mutate<T>(Func<ValueTask<T>> call)
