@@ -98,11 +98,17 @@ public sealed class ControlLoop
     public IReadOnlyList<double[]> RoutingDemand => _routingDemand;
 
     /// <summary>Runs the stages that are due now. Call once per metrics sample.</summary>
-    public async ValueTask<ControlTick> TickAsync(CancellationToken cancellationToken)
+    /// <param name="act">False: observe only (a replica that does not hold the lease keeps its forecasts warm).</param>
+    public async ValueTask<ControlTick> TickAsync(CancellationToken cancellationToken, bool act = true)
     {
         await _context.Metrics.RefreshAsync(cancellationToken).ConfigureAwait(false);
         double now = _context.Now;
         _policy.OnStep(_context);
+        if (!act)
+        {
+            return new ControlTick(null, false, null, null);
+        }
+
         bool decided = false;
         string? error = null;
         if (now >= _nextDecision - 1e-9)

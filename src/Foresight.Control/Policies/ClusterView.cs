@@ -18,11 +18,13 @@ public sealed class ClusterView
         _active = new int[apps][];
         _hostable = new int[apps][];
         var freeCpu = new double[sites];
+        var knownCpu = new bool[sites];
         foreach (ServerInfo server in Snapshot.Servers)
         {
-            if (server.Up && context.Topology.TryGetSiteIndex(server.SiteId, out int site))
+            if (context.Topology.TryGetSiteIndex(server.SiteId, out int site))
             {
-                freeCpu[site] += server.CpuCores - server.CpuAllocated;
+                freeCpu[site] += server.Up ? server.CpuCores - server.CpuAllocated : 0;
+                knownCpu[site] |= server.CpuCores > 0;
             }
         }
 
@@ -48,10 +50,18 @@ public sealed class ClusterView
             for (int s = 0; s < sites; s++)
             {
                 // Pending instances hold no CPU yet, so they are not added back on top of the free CPU.
-                _hostable[a][s] = (int)Math.Floor((freeCpu[s] + 1e-9) / cpu) + _active[a][s] - PendingAt(a, s, context);
+                _hostable[a][s] = knownCpu[s]
+                    ? (int)Math.Floor((freeCpu[s] + 1e-9) / cpu) + _active[a][s] - PendingAt(a, s, context)
+                    : UnknownCapacity;
             }
         }
     }
+
+    /// <summary>
+    /// What a site can hold when the cluster does not report its CPU (a Kubernetes node's capacity is the scheduler's
+    /// business): the app's own maximum bounds it instead.
+    /// </summary>
+    public const int UnknownCapacity = int.MaxValue / 4;
 
     public ClusterSnapshot Snapshot { get; }
 

@@ -41,8 +41,26 @@ public sealed record ReconcilerOptions
     /// <summary>Hot-swap: the largest share of an ingress site's traffic moved per reconcile pass.</summary>
     public double HotSwapStep { get; init; } = 0.25;
 
+    /// <summary>
+    /// Per-app overrides (a Kubernetes MigrationPolicy's strategy, safety limits and dry-run), read on every pass so
+    /// that an edited policy takes effect at once. Null, or null for an app: these options.
+    /// </summary>
+    public Func<string, AppReconcileOverrides?>? ForApp { get; init; }
+
     public MigrationStrategy StrategyFor(string app) =>
-        StrategyByApp is not null && StrategyByApp.TryGetValue(app, out MigrationStrategy s) ? s : Strategy;
+        ForApp?.Invoke(app)?.Strategy is MigrationStrategy o ? o
+        : StrategyByApp is not null && StrategyByApp.TryGetValue(app, out MigrationStrategy s) ? s : Strategy;
+
+    /// <summary>These options with an app's overrides applied.</summary>
+    public ReconcilerOptions For(string app) => ForApp?.Invoke(app) is not { } o
+        ? this
+        : this with
+        {
+            MaxSurge = o.MaxSurge ?? MaxSurge,
+            MaxConcurrentMigrations = o.MaxConcurrentMigrations ?? MaxConcurrentMigrations,
+            CooldownSeconds = o.CooldownSeconds ?? CooldownSeconds,
+            HotSwapStep = o.HotSwapStep ?? HotSwapStep,
+        };
 
     /// <summary>Returns the name of the first invalid option, or null.</summary>
     public string? Validate()
@@ -86,6 +104,16 @@ public sealed record ReconcilerOptions
         return HotSwapStep is > 0 and <= 1 ? null : nameof(HotSwapStep);
     }
 }
+
+/// <summary>One app's reconcile settings where they differ from <see cref="ReconcilerOptions"/>; null fields keep the defaults.</summary>
+/// <param name="DryRun">Plan nothing for the app: its instances, floors and routes are left as they are.</param>
+public sealed record AppReconcileOverrides(
+    bool DryRun = false,
+    MigrationStrategy? Strategy = null,
+    double? HotSwapStep = null,
+    int? MaxSurge = null,
+    int? MaxConcurrentMigrations = null,
+    double? CooldownSeconds = null);
 
 public enum MigrationStrategy
 {
@@ -163,7 +191,7 @@ public sealed class PlacementReconciler
                 continue;
             }
 
-            if (inst.State == InstanceState.Failed)
+            if (inst.State == InstanceState.Failed && _options.ForApp?.Invoke(inst.App) is not { DryRun: true })
             {
                 // Clean up; the missing capacity is re-created below because failed instances do not count.
                 commands.Add(new ReconcileCommand.Stop(inst.App, inst.Id, StopReason.Failed, inst.FailureReason ?? ""));
@@ -184,13 +212,19 @@ public sealed class PlacementReconciler
         LinkBudget? budget = snapshot.Network is { } network ? new LinkBudget(network, _options.RoutingMaxUtilization) : null;
         for (int a = 0; a < _apps.Count; a++)
         {
+            ReconcilerOptions options = _options.For(_apps[a].Name);
+            if (_options.ForApp?.Invoke(_apps[a].Name) is { DryRun: true })
+            {
+                continue;
+            }
+
             // Order matters for safety: create, shift traffic off what will drain, drain, then stop.
             var appCommands = new List<ReconcileCommand>();
             bool hotSwap = _options.StrategyFor(_apps[a].Name) == MigrationStrategy.HotSwap;
             double[]? carried = hotSwap ? CarriedWeight(_apps[a].Name, snapshot.Routes) : null;
             var retiring = new HashSet<InstanceId>();
             AutoscaledSite?[] autoscaled = AutoscaledSites(_apps[a].Name, snapshot.Autoscaled);
-            PlanApp(a, desired, byApp[a], snapshot.Time, appCommands, carried, retiring, autoscaled);
+            PlanApp(a, desired, byApp[a], snapshot.Time, appCommands, carried, retiring, autoscaled, options);
             var leaving = appCommands
                 .Select(c => c switch { ReconcileCommand.Drain d => d.Instance, ReconcileCommand.Stop s => s.Instance, _ => default })
                 .Where(id => id.Value is not null)
@@ -200,7 +234,7 @@ public sealed class PlacementReconciler
             var serving = byApp[a].Where(i => !leaving.Contains(i.Id)).ToList();
             if (hotSwap)
             {
-                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget);
+                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget, options.HotSwapStep);
             }
             else
             {
@@ -231,7 +265,8 @@ public sealed class PlacementReconciler
         List<ReconcileCommand> commands,
         double[]? carriedWeight,
         HashSet<InstanceId> retiring,
-        AutoscaledSite?[] autoscaled)
+        AutoscaledSite?[] autoscaled,
+        ReconcilerOptions options)
     {
         AppProfile app = _apps[a];
         string name = app.Name;
@@ -286,12 +321,12 @@ public sealed class PlacementReconciler
         // Create first, within the surge and concurrency limits.
         int activeCount = active.Sum(l => l.Count);
         int allowed = int.MaxValue;
-        if (_options.MaxSurge is int surge)
+        if (options.MaxSurge is int surge)
         {
             allowed = Math.Min(allowed, keep + surge - activeCount);
         }
 
-        if (_options.MaxConcurrentMigrations is int concurrent)
+        if (options.MaxConcurrentMigrations is int concurrent)
         {
             allowed = Math.Min(allowed, concurrent - notReady);
         }
@@ -318,9 +353,9 @@ public sealed class PlacementReconciler
             }
         }
 
-        bool coolingDown = _options.CooldownSeconds > 0
+        bool coolingDown = options.CooldownSeconds > 0
             && _lastChange(name) is DateTimeOffset last
-            && (now - last).TotalSeconds < _options.CooldownSeconds;
+            && (now - last).TotalSeconds < options.CooldownSeconds;
 
         // Then remove surplus, cheapest first: not yet serving, then warming, then the newest ready ones.
         var surplus = new List<InstanceInfo>();
@@ -467,7 +502,8 @@ public sealed class PlacementReconciler
         Dictionary<(string, string), Route> existing,
         List<ReconcileCommand> commands,
         NetworkView? network,
-        LinkBudget? budget)
+        LinkBudget? budget,
+        double hotSwapStep)
     {
         AppProfile app = _apps[a];
         int sites = _topology.SiteCount;
@@ -520,7 +556,7 @@ public sealed class PlacementReconciler
                 distance += Math.Abs(_weights[i][j] - now[j]) / 2;
             }
 
-            double step = distance > _options.HotSwapStep ? _options.HotSwapStep / distance : 1;
+            double step = distance > hotSwapStep ? hotSwapStep / distance : 1;
             for (int j = 0; j < sites; j++)
             {
                 _weights[i][j] = now[j] + (step * (_weights[i][j] - now[j]));

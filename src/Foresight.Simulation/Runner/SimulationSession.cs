@@ -99,6 +99,9 @@ public sealed class SimulationSession
     /// <summary>Commands that still failed after retries; each ended its pass.</summary>
     public int FailedCommands { get; private set; }
 
+    /// <summary>What the loop did in the last step.</summary>
+    public ControlTick? LastTick { get; private set; }
+
     /// <summary>When set, reconcile passes are planned but not applied (the controller's dry-run).</summary>
     public bool DryRun
     {
@@ -114,6 +117,7 @@ public sealed class SimulationSession
 
         // Every call below completes synchronously in simulated time.
         ControlTick tick = _loop.TickAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        LastTick = tick;
         if (tick.Issue is { } issue)
         {
             Count(tick.Plan!, issue);

@@ -65,6 +65,9 @@ public sealed class PredictivePolicy : IScalingPolicy
 
     public PredictiveOptions Options => _options;
 
+    /// <summary>Per-app thresholds (a MigrationPolicy's), read on every decision; null, or null for an app: <see cref="Options"/>.</summary>
+    public Func<int, PredictiveOptions?>? OptionsForApp { get; init; }
+
     /// <summary>
     /// Keep every decision's forecast for the report's bands. Batch runs turn it on; a live controller leaves it off,
     /// since the record grows with the run.
@@ -170,7 +173,8 @@ public sealed class PredictivePolicy : IScalingPolicy
         for (int a = 0; a < apps; a++)
         {
             // The feedback loop may have moved the confidence and shift thresholds for this app.
-            options[a] = _feedback?.OptionsFor(a, _options) ?? _options;
+            PredictiveOptions own = OptionsForApp?.Invoke(a) ?? _options;
+            options[a] = _feedback?.OptionsFor(a, own) ?? own;
             forecasts[a] = new Forecast?[sites];
             for (int s = 0; s < sites; s++)
             {

@@ -1,0 +1,281 @@
+using Foresight.Control.Decision;
+using Foresight.Control.Loop;
+using Foresight.Control.Placement;
+using Foresight.Control.Policies.Predictive;
+using Foresight.Control.Reconcile;
+using Foresight.Core.Apps;
+using Foresight.Core.Forecasts;
+using Foresight.Feedback;
+using Foresight.Orchestration;
+
+namespace Foresight.Cli.Controller;
+
+/// <summary>How the engine's clock moves a cluster: the simulator steps through simulated time, a real cluster runs one pass per tick.</summary>
+public interface ILoopDriver : IAsyncDisposable
+{
+    /// <summary>Seconds since the controller's epoch, on the cluster's clock.</summary>
+    double Now { get; }
+
+    /// <summary>Runs the loop for <paramref name="elapsed"/> wall time; returns every tick it ran, in order.</summary>
+    /// <param name="act">False: observe and forecast only (not the leader).</param>
+    ValueTask<IReadOnlyList<ControlTick>> AdvanceAsync(ControlLoop loop, TimeSpan elapsed, bool act, CancellationToken cancellationToken);
+
+    /// <summary>A note for the status (for example, that a scenario has ended), or null.</summary>
+    string? Message { get; }
+}
+
+/// <summary>What a cluster adds around the loop (Kubernetes: MigrationPolicies and their status); optional.</summary>
+public interface IEngineExtension
+{
+    /// <summary>Before the loop runs; returns a problem to show in the status, or null.</summary>
+    ValueTask<string?> BeforeTickAsync(double now, bool leading, CancellationToken cancellationToken);
+
+    /// <summary>After the loop ran (the leader writes what the cluster should show).</summary>
+    ValueTask<string?> AfterTickAsync(double now, bool leading, ClusterSnapshot cluster, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The one controller engine: the <see cref="ControlLoop"/> running the <c>predictive</c> policy and the (journaled)
+/// reconciler against whichever cluster its ports lead to, plus the status it publishes every tick. Simulated and
+/// Kubernetes mode differ only in the ports, the <see cref="ILoopDriver"/> and an optional <see cref="IEngineExtension"/>.
+/// </summary>
+public sealed class ControllerEngine : IControllerEngine
+{
+    private readonly ControlLoop _loop;
+    private readonly PredictivePolicy _policy;
+    private readonly OnlineDemandForecaster _forecaster;
+    private readonly IOrchestrator _orchestrator;
+    private readonly ILoopDriver _driver;
+    private readonly IReadOnlyList<string> _siteIds;
+    private readonly TrafficHistory[] _history;
+    private readonly DecisionLog[] _decisions;
+    private readonly bool[][] _risePending;
+    private readonly IAsyncDisposable? _owned;
+    private bool _wasLeading;
+
+    public ControllerEngine(
+        string mode,
+        ControlLoop loop,
+        PredictivePolicy policy,
+        OnlineDemandForecaster forecaster,
+        IOrchestrator orchestrator,
+        ILoopDriver driver,
+        IAsyncDisposable? owned = null)
+    {
+        Mode = mode;
+        _loop = loop;
+        _policy = policy;
+        _forecaster = forecaster;
+        _orchestrator = orchestrator;
+        _driver = driver;
+        _owned = owned;
+        _siteIds = loop.Context.Topology.Sites.Select(s => s.Id).ToList();
+        int apps = loop.Context.Apps.Count;
+        _history = Enumerable.Range(0, apps).Select(_ => new TrafficHistory(_siteIds.Count)).ToArray();
+        _decisions = Enumerable.Range(0, apps).Select(_ => new DecisionLog()).ToArray();
+        _risePending = Enumerable.Range(0, apps).Select(_ => new bool[_siteIds.Count]).ToArray();
+    }
+
+    public string Mode { get; }
+
+    public ICommandJournal? Journal { get; init; }
+
+    /// <summary>Which replica may act; null: this one always does.</summary>
+    public ILeadership? Leadership { get; init; }
+
+    public IEngineExtension? Extension { get; init; }
+
+    public ControlLoop Loop => _loop;
+
+    public PredictivePolicy Policy => _policy;
+
+    public IReadOnlyList<AppProfile> Apps => _loop.Context.Apps;
+
+    /// <summary>Samples the observed traffic into the status history (for warm-up replays before the first tick).</summary>
+    public void SampleHistory(double windowSeconds)
+    {
+        var rates = new double[_siteIds.Count];
+        for (int a = 0; a < _history.Length; a++)
+        {
+            _loop.Context.Metrics.IngressRates(a, Math.Max(windowSeconds, _loop.Context.Metrics.SampleSeconds), rates);
+            _history[a].Add(_driver.Now, rates);
+        }
+    }
+
+    public async ValueTask<EngineTick> TickAsync(TimeSpan elapsed, bool dryRun, CancellationToken cancellationToken)
+    {
+        bool leading = Leadership is null || await Leadership.TryLeadAsync(cancellationToken).ConfigureAwait(false);
+        var messages = new List<string>();
+        if (!leading)
+        {
+            messages.Add($"standby: '{Leadership!.Identity}' does not hold the lease; observing and forecasting only");
+        }
+        else if (!_wasLeading && Leadership is not null)
+        {
+            messages.Add($"'{Leadership.Identity}' holds the lease: resolving what the journal left unfinished, then reconciling");
+        }
+
+        _wasLeading = leading;
+        double from = _driver.Now;
+        if (Extension is not null && await Extension.BeforeTickAsync(from, leading, cancellationToken).ConfigureAwait(false) is { } before)
+        {
+            messages.Add(before);
+        }
+
+        DesiredPlacement desiredBefore = _loop.Desired.Clone();
+        _loop.DryRun = dryRun;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp(); // measures our own cost, not cluster time
+        IReadOnlyList<ControlTick> ticks = await _driver.AdvanceAsync(_loop, elapsed, leading, cancellationToken).ConfigureAwait(false);
+        double reconcileSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var commands = new List<EngineCommand>();
+        ControlTick? lastPlanned = null;
+        foreach (ControlTick tick in ticks)
+        {
+            if (tick.Plan is null)
+            {
+                continue;
+            }
+
+            if (dryRun)
+            {
+                lastPlanned = tick;
+                continue;
+            }
+
+            commands.AddRange(tick.Plan.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "applied")));
+            if (tick.Issue?.Failed is { } failed)
+            {
+                commands.Add(StatusBuilder.ToEngineCommand(failed, "failed", tick.Issue.Error?.Message));
+            }
+        }
+
+        // Unapplied plans repeat every pass; the latest one is what would be done now.
+        if (lastPlanned?.Plan is { } plan)
+        {
+            commands.AddRange(plan.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
+        }
+
+        if (ticks.LastOrDefault(t => t.Error is not null)?.Error is { } error)
+        {
+            messages.Add(error);
+        }
+
+        double now = _driver.Now;
+        if (now > from)
+        {
+            SampleHistory(now - from);
+        }
+
+        ClusterSnapshot cluster = await _orchestrator.ObserveAsync(cancellationToken).ConfigureAwait(false);
+        if (Extension is not null && await Extension.AfterTickAsync(now, leading, cluster, cancellationToken).ConfigureAwait(false) is { } after)
+        {
+            messages.Add(after);
+        }
+
+        if (_driver.Message is { } note)
+        {
+            messages.Add(note);
+        }
+
+        foreach (string warning in _loop.Context.Metrics.Warnings)
+        {
+            messages.Add(warning);
+        }
+
+        var statuses = new List<AppStatus>(Apps.Count);
+        for (int a = 0; a < Apps.Count; a++)
+        {
+            (int[] live, int[] ready) = StatusBuilder.CountServing(cluster, Apps[a].Name, _siteIds.Count, SiteIndex);
+            RecordDecisions(a, desiredBefore, live, now);
+            statuses.Add(BuildStatus(a, live, ready, now));
+        }
+
+        ForecastAccuracy accuracy = _forecaster.Accuracy;
+        string? message = messages.Count == 0 ? null : string.Join("; ", messages);
+        return new EngineTick(now, statuses, commands, reconcileSeconds, accuracy.Mase, accuracy.Coverage90, message);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _driver.DisposeAsync().ConfigureAwait(false);
+        if (_owned is not null)
+        {
+            await _owned.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private int SiteIndex(string siteId) => _loop.Context.Topology.TryGetSiteIndex(siteId, out int s) ? s : -1;
+
+    private void RecordDecisions(int a, DesiredPlacement before, int[] active, double now)
+    {
+        string app = Apps[a].Name;
+        IReadOnlyList<FloorDecision>? floors = _policy.LastFloors.Length > a ? _policy.LastFloors[a] : null;
+        var fresh = new List<Decision>();
+        if (floors is not null)
+        {
+            foreach (FloorDecision d in floors)
+            {
+                // A confident rise is a decision when it starts, not on every tick it lasts.
+                if (d.ConfidentRise && !_risePending[a][d.Site] && d.Needed > active[d.Site])
+                {
+                    fresh.Add(new Decision(now, app, _siteIds[d.Site], "raise-floor", active[d.Site], d.Needed, d.Confidence, StatusBuilder.FloorReason(d, active[d.Site])));
+                }
+
+                _risePending[a][d.Site] = d.ConfidentRise;
+            }
+        }
+
+        for (int s = 0; s < _siteIds.Count; s++)
+        {
+            int was = before[a, s];
+            int want = _loop.Desired[a, s];
+            if (was == want)
+            {
+                continue;
+            }
+
+            int floor = _policy.FloorAt(a, s);
+            string reason = want > was && floor >= want
+                ? "predictive floor (the forecast needs it before the load arrives)"
+                : "reactive path (HPA on observed load)";
+            double? confidence = floors?.FirstOrDefault(d => d.Site == s) is { } f && want > was && floor >= want ? f.Confidence : null;
+            fresh.Add(new Decision(now, app, _siteIds[s], want > was ? "scale-up" : "scale-down", was, want, confidence, reason));
+        }
+
+        _decisions[a].Add(fresh);
+    }
+
+    private AppStatus BuildStatus(int a, int[] live, int[] ready, double now)
+    {
+        AppProfile app = Apps[a];
+        int sites = _siteIds.Count;
+        var bands = new List<ForecastBand>();
+        for (int s = 0; s < sites; s++)
+        {
+            if (_forecaster.Predict(a, s, now) is Forecast f)
+            {
+                bands.Add(StatusBuilder.Band(_siteIds[s], f, now, _forecaster.StepSeconds));
+            }
+        }
+
+        PredictiveOptions options = _policy.OptionsForApp?.Invoke(a) ?? _policy.Options;
+        double horizon = _forecaster.HorizonSteps * _forecaster.StepSeconds;
+        return new AppStatus
+        {
+            Name = app.Name,
+            Sites = _siteIds,
+            Forecasts = bands,
+            Actual = _history[a].Series(_siteIds),
+            Placements = Enumerable.Range(0, sites)
+                .Select(s => new SitePlacement(_siteIds[s], _loop.Desired[a, s], live[s], ready[s], _policy.FloorAt(a, s)))
+                .ToList(),
+            Decisions = _decisions[a].ToList(),
+            ReactiveOnly = _forecaster.IsReactiveOnly(a),
+            FallbackReason = _forecaster.IsFitted(a) ? _forecaster.FallbackReasons[a] : "warming up: no model fitted yet (reactive only)",
+            Feedback = _forecaster.GetStatus(a),
+            LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(app, options),
+            HorizonSeconds = horizon,
+            LeadTimeWarning = StatusBuilder.LeadTimeWarning(app, options, horizon),
+        };
+    }
+}
