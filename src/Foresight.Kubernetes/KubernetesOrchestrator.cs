@@ -49,6 +49,9 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _appliedServices = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InstanceState> _furthest = new(StringComparer.Ordinal);
     private readonly HashSet<string> _sites;
+
+    // Deployment name -> (app, site): a Deployment named <app>-<site> is that workload, labelled by us or not.
+    private readonly Dictionary<string, (string App, string Site)> _workloads = new(StringComparer.Ordinal);
     private Caches? _caches;
 
     public KubernetesOrchestrator(IKubernetes client, KubernetesOrchestratorOptions options, TimeProvider? timeProvider = null)
@@ -67,6 +70,13 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         _manifests = new Manifests(options);
         _api = new KubeApi(options.RequestTimeout);
         _sites = new HashSet<string>(options.Sites, StringComparer.Ordinal);
+        foreach (string app in options.Apps.Keys.Order(StringComparer.Ordinal))
+        {
+            foreach (string site in options.Sites)
+            {
+                _workloads.TryAdd(Names.Workload(app, site), (app, site));
+            }
+        }
     }
 
     /// <summary>A client from a kubeconfig file, or the in-cluster service account when <paramref name="kubeconfigPath"/> is null and it runs in a pod.</summary>
@@ -273,10 +283,15 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         }
         else
         {
+            // Label the newly weighted sites' pods before the Service selects by the label, and unlabel the others after,
+            // so that no pod of an unweighted site is ever selected.
             string json = JsonSerializer.Serialize(weights.ToDictionary(w => w.Site, w => w.Weight), s_weightsJson);
+            IReadOnlySet<string> via = ViaSites(weights);
+            await LabelViaAsync(c, route.App, route.IngressSiteId, via, unlabelOthers: false, cancellationToken).ConfigureAwait(false);
             V1Service desired = _manifests.IngressService(route.App, route.IngressSiteId, weights, json);
             V1Service applied = await ApplyServiceAsync(desired, cancellationToken).ConfigureAwait(false);
             c.Services.Upsert(applied);
+            await LabelViaAsync(c, route.App, route.IngressSiteId, via, unlabelOthers: true, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -394,10 +409,20 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         }
 
         IReadOnlyList<Route> routes = c.Mode == TrafficMode.GatewayApi ? GatewayRoutes(c) : SelectorRoutes(c);
-        var servers = c.Pods.List()
-            .Where(p => !string.IsNullOrEmpty(p.Spec?.NodeName) && p.Metadata.Labels?.ContainsKey(Names.SiteLabel) == true)
-            .GroupBy(p => p.Spec.NodeName)
-            .Select(g => new ServerInfo(g.Key, g.First().Metadata.Labels[Names.SiteLabel], 0, g.Sum(CpuRequest), Up: true))
+        if (c.Mode == TrafficMode.ServiceSelector)
+        {
+            // Pods that started since a route was set join its Service only through their via label.
+            foreach (Route r in routes)
+            {
+                await LabelViaAsync(c, r.App, r.IngressSiteId, ViaSites(IntegerWeights(r.Weights)), unlabelOthers: true, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var servers = LocateAll(c)
+            .Where(l => !string.IsNullOrEmpty(l.Pod?.Spec?.NodeName))
+            .DistinctBy(l => l.Pod!.Metadata.Name, StringComparer.Ordinal)
+            .GroupBy(l => l.Pod!.Spec.NodeName)
+            .Select(g => new ServerInfo(g.Key, g.First().Site, 0, g.Sum(l => CpuRequest(l.Pod!)), Up: true))
             .OrderBy(s => s.Id, StringComparer.Ordinal)
             .ToList();
         return new ClusterSnapshot(_time.GetUtcNow(), instances.OrderBy(i => i.Id.Value, StringComparer.Ordinal).ToList(), routes, servers);
@@ -411,6 +436,15 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
     /// Returns false when no HPA targets the Deployment.
     /// </summary>
     public async ValueTask<bool> SetPredictiveFloorAsync(
+        string app, string site, int minReplicas, DateTimeOffset? holdUntil, CancellationToken cancellationToken) =>
+        await RaisePredictiveFloorAsync(app, site, minReplicas, holdUntil, cancellationToken).ConfigureAwait(false) is not null;
+
+    /// <summary>
+    /// As <see cref="SetPredictiveFloorAsync(string, string, int, DateTimeOffset?, CancellationToken)"/>, returning the
+    /// minReplicas now in force: less than <paramref name="minReplicas"/> when the HPA's maxReplicas capped it, more when
+    /// the HPA's own minimum is higher. Null when no HPA targets the Deployment.
+    /// </summary>
+    public async ValueTask<int?> RaisePredictiveFloorAsync(
         string app, string site, int minReplicas, DateTimeOffset? holdUntil, CancellationToken cancellationToken)
     {
         RequireWorkload(app, site);
@@ -418,11 +452,10 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         V2HorizontalPodAutoscaler? hpa = FindHpa(c, Names.Workload(app, site));
         if (hpa is null)
         {
-            return false;
+            return null;
         }
 
-        await SetFloorAsync(hpa, minReplicas, holdUntil, cancellationToken).ConfigureAwait(false);
-        return true;
+        return await SetFloorAsync(hpa, minReplicas, holdUntil, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc cref="SetPredictiveFloorAsync(string, string, int, DateTimeOffset?, CancellationToken)"/>
@@ -440,7 +473,8 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
             return false;
         }
 
-        await PatchHpaAsync(hpa, fresh => OriginalMin(fresh) is int original ? new FloorPatch(original, null, null) : null, cancellationToken).ConfigureAwait(false);
+        // The user's minimum now, not necessarily the one recorded when the floor went up (see UserMin).
+        await PatchHpaAsync(hpa, fresh => UserMin(fresh) is int own ? new FloorPatch(own, null, null) : null, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -460,7 +494,7 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         }
 
         int min = hpa.Spec.MinReplicas ?? 1;
-        if (OriginalMin(hpa) is not int original)
+        if (UserMin(hpa) is not int original)
         {
             return new PredictiveFloorState(min, null, null, null);
         }
@@ -557,11 +591,38 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         pods.FirstOrDefault(p => p.Metadata.Labels?.TryGetValue(Names.InstanceLabel, out string? v) == true && v == entry.Id)
         ?? (entry.Pod is null ? null : pods.FirstOrDefault(p => p.Metadata.Name == entry.Pod));
 
-    private IEnumerable<V1Pod> PodsOf(Caches c, string app, string site) =>
-        c.Pods.List().Where(p => p.Metadata.Labels is { } l
+    /// <summary>
+    /// The pods of the (app, site) workload: those its Deployment's ReplicaSets own (a user's Deployment labels its pods
+    /// as it likes), and those carrying our app and site labels.
+    /// </summary>
+    private static IEnumerable<V1Pod> PodsOf(Caches c, string app, string site)
+    {
+        string deployment = Names.Workload(app, site);
+        return c.Pods.List().Where(p => OwnedBy(p, deployment) || (p.Metadata.Labels is { } l
             && l.TryGetValue(Names.AppLabel, out string? a) && a == app
-            && l.TryGetValue(Names.SiteLabel, out string? s) && s == site);
+            && l.TryGetValue(Names.SiteLabel, out string? s) && s == site));
+    }
 
+    /// <summary>
+    /// Whether a ReplicaSet of <paramref name="deployment"/> controls the pod: the Deployment controller names its
+    /// ReplicaSets <c>&lt;deployment&gt;-&lt;pod-template-hash&gt;</c> and labels their pods with that hash.
+    /// </summary>
+    internal static bool OwnedBy(V1Pod pod, string deployment)
+    {
+        if (pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true) is not { Kind: "ReplicaSet" } owner
+            || owner.Name is not { } rs || rs.Length <= deployment.Length + 1 || !rs.StartsWith(deployment + "-", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        string hash = rs[(deployment.Length + 1)..];
+        return pod.Metadata.Labels?.TryGetValue("pod-template-hash", out string? h) == true ? h == hash : !hash.Contains('-', StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The (app, site) a Deployment is the workload of: by its name <c>&lt;app&gt;-&lt;site&gt;</c>, whether we created it
+    /// (our labels) or the user did (adopted as it is: the README's setup of one Deployment and HPA per site).
+    /// </summary>
     private (string App, string Site)? WorkloadOf(V1Deployment deployment)
     {
         IDictionary<string, string>? labels = deployment.Metadata.Labels;
@@ -571,8 +632,11 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
             return (app, site);
         }
 
-        return null;
+        return _workloads.TryGetValue(deployment.Metadata.Name, out var workload) ? workload : null;
     }
+
+    private static bool IsOurs(V1Deployment deployment) =>
+        deployment.Metadata.Labels?.TryGetValue(Names.ManagedByLabel, out string? by) == true && by == Names.ManagedByValue;
 
     private IReadOnlyList<Route> GatewayRoutes(Caches c)
     {
@@ -640,8 +704,28 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
     private static V2HorizontalPodAutoscaler? FindHpa(Caches c, string deployment) =>
         c.Hpas.List().FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } t && t.Name == deployment);
 
-    private static int? OriginalMin(V2HorizontalPodAutoscaler hpa) =>
-        hpa.Metadata.Annotations?.TryGetValue(Names.OriginalMinReplicasAnnotation, out string? v) == true
+    private static int? OriginalMin(V2HorizontalPodAutoscaler hpa) => IntAnnotation(hpa, Names.OriginalMinReplicasAnnotation);
+
+    private static int? RecordedFloor(V2HorizontalPodAutoscaler hpa) => IntAnnotation(hpa, Names.FloorAnnotation);
+
+    /// <summary>
+    /// The user's own minReplicas while a floor is raised (null when none is): the recorded original, unless minReplicas
+    /// is no longer the floor we wrote. Then the user changed it (say, re-applied their HPA, which keeps our annotations)
+    /// and their value is the minimum to keep and to restore, never the older one recorded.
+    /// </summary>
+    private static int? UserMin(V2HorizontalPodAutoscaler hpa)
+    {
+        if (OriginalMin(hpa) is not int original)
+        {
+            return null;
+        }
+
+        int min = hpa.Spec.MinReplicas ?? 1;
+        return RecordedFloor(hpa) is int floor && floor != min ? min : original;
+    }
+
+    private static int? IntAnnotation(V2HorizontalPodAutoscaler hpa, string key) =>
+        hpa.Metadata.Annotations?.TryGetValue(key, out string? v) == true
         && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : null;
 
     private static InstanceRegistry Registry(V1Deployment deployment) =>
@@ -757,6 +841,7 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         deployment ??= await _api.GetOrNullAsync($"get Deployment {name}",
             ct => _client.AppsV1.ReadNamespacedDeploymentAsync(name, _options.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
 
+        // Created when missing; re-templated only when ours: a Deployment the user made (adopted by its name) keeps theirs.
         V1Deployment desired = _manifests.Deployment(app, site, replicas: 0);
         if (deployment is null)
         {
@@ -773,7 +858,8 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
                     ct => _client.AppsV1.ReadNamespacedDeploymentAsync(name, _options.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
             }
         }
-        else if ((deployment.Metadata.Annotations?.TryGetValue(Names.TemplateHashAnnotation, out string? hash) == true ? hash : null) != desired.Metadata.Annotations[Names.TemplateHashAnnotation])
+        else if (IsOurs(deployment)
+                 && (deployment.Metadata.Annotations?.TryGetValue(Names.TemplateHashAnnotation, out string? hash) == true ? hash : null) != desired.Metadata.Annotations[Names.TemplateHashAnnotation])
         {
             V1Deployment shape = _manifests.Deployment(app, site, replicas: null);
             deployment = await _api.CallAsync($"apply Deployment {name}", ct => _client.AppsV1.PatchNamespacedDeploymentAsync(
@@ -877,22 +963,28 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
     private async Task SetFloorAsync(V2HorizontalPodAutoscaler hpa, int minReplicas, CancellationToken cancellationToken) =>
         await SetFloorAsync(hpa, minReplicas, holdUntil: null, cancellationToken).ConfigureAwait(false);
 
-    private async Task SetFloorAsync(V2HorizontalPodAutoscaler hpa, int minReplicas, DateTimeOffset? holdUntil, CancellationToken cancellationToken) =>
+    /// <returns>The minReplicas in force afterwards.</returns>
+    private async Task<int> SetFloorAsync(V2HorizontalPodAutoscaler hpa, int minReplicas, DateTimeOffset? holdUntil, CancellationToken cancellationToken)
+    {
+        int written = 0;
         await PatchHpaAsync(hpa, fresh =>
         {
-            int original = OriginalMin(fresh) ?? fresh.Spec.MinReplicas ?? 1;
+            int original = UserMin(fresh) ?? fresh.Spec.MinReplicas ?? 1;
             int floor = Math.Min(Math.Max(minReplicas, original), fresh.Spec.MaxReplicas);
+            written = floor;
             string? hold = holdUntil is { } h ? Stamp(h) : null;
-            bool same = floor == (fresh.Spec.MinReplicas ?? 1) && OriginalMin(fresh) is not null
+            bool same = floor == (fresh.Spec.MinReplicas ?? 1) && OriginalMin(fresh) == original && RecordedFloor(fresh) == floor
                 && (hold is null || fresh.Metadata.Annotations?.TryGetValue(Names.HoldUntilAnnotation, out string? had) == true && had == hold);
             return same ? null : new FloorPatch(floor, original, hold);
         }, cancellationToken).ConfigureAwait(false);
+        return written;
+    }
 
     /// <summary>After a stop: one replica less of floor, and the HPA's own minReplicas back once the floor reaches it.</summary>
     private async Task LowerFloorAsync(V2HorizontalPodAutoscaler hpa, CancellationToken cancellationToken) =>
         await PatchHpaAsync(hpa, fresh =>
         {
-            if (OriginalMin(fresh) is not int original)
+            if (UserMin(fresh) is not int original)
             {
                 return null;
             }
@@ -966,6 +1058,33 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         _appliedServices[key] = shape;
     }
 
+    /// <summary>The sites whose pods carry the via label of a selector-mode route: none when one site alone is weighted (the Service pins it).</summary>
+    private static IReadOnlySet<string> ViaSites(IReadOnlyList<(string Site, int Weight)> weights)
+    {
+        var positive = weights.Where(w => w.Weight > 0).Select(w => w.Site).ToHashSet(StringComparer.Ordinal);
+        return positive.Count == 1 ? new HashSet<string>(StringComparer.Ordinal) : positive;
+    }
+
+    /// <summary>Puts the via label of (app, ingress) on the live pods of <paramref name="sites"/>, and takes it off the others' if asked.</summary>
+    private async Task LabelViaAsync(Caches c, string app, string ingress, IReadOnlySet<string> sites, bool unlabelOthers, CancellationToken cancellationToken)
+    {
+        string key = Names.ViaLabel(ingress);
+        var pods = LocateAll(c)
+            .Where(l => l.App == app && l.Pod is { Metadata.DeletionTimestamp: null })
+            .DistinctBy(l => l.Pod!.Metadata.Name, StringComparer.Ordinal)
+            .ToList();
+        foreach (Located loc in pods)
+        {
+            bool want = sites.Contains(loc.Site);
+            bool has = loc.Pod!.Metadata.Labels?.TryGetValue(key, out string? v) == true && v == "true";
+            if (want != has && (want || unlabelOthers))
+            {
+                var patch = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { [key] = want ? "true" : null } } };
+                await PatchPodAsync(c, loc.Pod.Metadata.Name, patch, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
     private Task<V1Service> ApplyServiceAsync(V1Service desired, CancellationToken cancellationToken) =>
         _api.CallAsync($"apply Service {desired.Metadata.Name}", ct => _client.CoreV1.PatchNamespacedServiceAsync(
             new V1Patch(desired, V1Patch.PatchType.ApplyPatch), desired.Metadata.Name, _options.Namespace,
@@ -1015,24 +1134,26 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
         TimeSpan ttl = _options.WriteVisibility;
         var list = new List<IStartable>
         {
+            // Pods and Deployments unfiltered: a user's own <app>-<site> Deployment (and its pods) carries none of our
+            // labels, yet is the workload of (app, site) (see WorkloadOf and PodsOf).
             new Startable<V1Pod>(new ResourceCache<V1Pod>("pods",
                 async ct =>
                 {
-                    V1PodList l = await _api.CallAsync("list Pods", t => _client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: managed, cancellationToken: t), ct)
+                    V1PodList l = await _api.CallAsync("list Pods", t => _client.CoreV1.ListNamespacedPodAsync(ns, cancellationToken: t), ct)
                         .ConfigureAwait(false);
                     return (l.Items, l.Metadata?.ResourceVersion);
                 },
-                (rv, onError, ct) => _client.CoreV1.WatchListNamespacedPodAsync(ns, allowWatchBookmarks: true, labelSelector: managed,
+                (rv, onError, ct) => _client.CoreV1.WatchListNamespacedPodAsync(ns, allowWatchBookmarks: true,
                     resourceVersion: rv, onError: onError, cancellationToken: ct),
                 _time, ttl)),
             new Startable<V1Deployment>(new ResourceCache<V1Deployment>("deployments",
                 async ct =>
                 {
                     V1DeploymentList l = await _api.CallAsync("list Deployments",
-                        t => _client.AppsV1.ListNamespacedDeploymentAsync(ns, labelSelector: managed, cancellationToken: t), ct).ConfigureAwait(false);
+                        t => _client.AppsV1.ListNamespacedDeploymentAsync(ns, cancellationToken: t), ct).ConfigureAwait(false);
                     return (l.Items, l.Metadata?.ResourceVersion);
                 },
-                (rv, onError, ct) => _client.AppsV1.WatchListNamespacedDeploymentAsync(ns, allowWatchBookmarks: true, labelSelector: managed,
+                (rv, onError, ct) => _client.AppsV1.WatchListNamespacedDeploymentAsync(ns, allowWatchBookmarks: true,
                     resourceVersion: rv, onError: onError, cancellationToken: ct),
                 _time, ttl)),
             new Startable<V1Service>(new ResourceCache<V1Service>("services",

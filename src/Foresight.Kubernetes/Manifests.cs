@@ -181,8 +181,10 @@ public sealed class Manifests
     }
 
     /// <summary>
-    /// Selector-mode ingress Service: selects the serving pods of the heaviest site, or of the whole app when several
-    /// sites carry weight. The requested weights are kept in an annotation, since a Service cannot weight.
+    /// Selector-mode ingress Service: selects the serving pods of the one weighted site, or, when several sites (or none)
+    /// carry weight, the serving pods labelled <see cref="Names.ViaLabel"/> of this ingress, which the adapter keeps on
+    /// exactly the weighted sites' pods (none for an all-zero route). The requested weights are kept in an annotation,
+    /// since a Service cannot weight.
     /// </summary>
     public V1Service IngressService(string app, string ingressSite, IReadOnlyList<(string Site, int Weight)> weights, string weightsJson)
     {
@@ -191,6 +193,10 @@ public sealed class Manifests
         if (positive.Count == 1)
         {
             selector[Names.SiteLabel] = positive[0].Site;
+        }
+        else
+        {
+            selector[Names.ViaLabel(ingressSite)] = "true";
         }
 
         return new V1Service

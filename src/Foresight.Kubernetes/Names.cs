@@ -25,6 +25,13 @@ public static class Names
     public const string StoppedAnnotation = "foresight.dev/stopped-at";
     public const string TemplateHashAnnotation = "foresight.dev/template-hash";
 
+    /// <summary>
+    /// On a pod: "true" while the selector-mode ingress Service of traffic entering at <paramref name="ingressSite"/>
+    /// spans several sites and weights the pod's site. A Service selector can only match labels by equality, so this
+    /// per-ingress label is how one selects exactly the weighted sites.
+    /// </summary>
+    public static string ViaLabel(string ingressSite) => $"via.foresight.dev/{ingressSite}";
+
     /// <summary>On a selector-mode ingress Service: the requested weights as JSON (Services cannot weight).</summary>
     public const string WeightsAnnotation = "foresight.dev/weights";
 

@@ -64,6 +64,47 @@ public sealed class HpaTests
         Assert.Contains(first.Id, (await f.Kube.ObserveAsync(s_none)).Instances.Select(i => i.Id));
     }
 
+    [Fact]
+    public async Task Restore_never_goes_below_a_minimum_the_user_re_applied_while_a_floor_was_raised()
+    {
+        await using var f = new KubernetesFixture();
+        AddHpa(f, "shop-edge-a", min: 1, max: 10);
+        AddHpa(f, "shop-edge-b", min: 1, max: 10);
+        Assert.True(await f.Kube.SetPredictiveFloorAsync("shop", "edge-a", 3, s_none));
+        Assert.True(await f.Kube.SetPredictiveFloorAsync("shop", "edge-b", 3, s_none));
+
+        // The user re-applies their HPAs with minReplicas 2: a client-side apply keeps annotations it does not know,
+        // so the HPAs still say original 1, floor 3.
+        foreach (string hpa in new[] { "shop-edge-a", "shop-edge-b" })
+        {
+            f.Server.Mutate("horizontalpodautoscalers", hpa, h => h["spec"]!["minReplicas"] = 2);
+        }
+
+        await f.SyncAsync();
+        Assert.Equal((2, "1"), Floor(f, "shop-edge-a"));
+
+        // Restored at once: the user's 2 stays.
+        Assert.True(await f.Kube.RestorePredictiveFloorAsync("shop", "edge-a", s_none));
+        Assert.Equal((2, null), Floor(f, "shop-edge-a"));
+
+        // Raised again first: the user's 2 is the minimum to keep, and to restore.
+        Assert.True(await f.Kube.SetPredictiveFloorAsync("shop", "edge-b", 5, s_none));
+        Assert.Equal((5, "2"), Floor(f, "shop-edge-b"));
+        Assert.True(await f.Kube.RestorePredictiveFloorAsync("shop", "edge-b", s_none));
+        Assert.Equal((2, null), Floor(f, "shop-edge-b"));
+    }
+
+    [Fact]
+    public async Task A_floor_above_maxReplicas_reports_the_value_written()
+    {
+        await using var f = new KubernetesFixture();
+        AddHpa(f, "shop-edge-a", min: 2, max: 6);
+
+        Assert.Equal(6, await f.Kube.RaisePredictiveFloorAsync("shop", "edge-a", 9, holdUntil: null, s_none));
+        Assert.Equal(2, await f.Kube.RaisePredictiveFloorAsync("shop", "edge-a", 1, holdUntil: null, s_none));
+        Assert.Null(await f.Kube.RaisePredictiveFloorAsync("shop", "edge-b", 3, holdUntil: null, s_none));
+    }
+
     private static void AddHpa(KubernetesFixture f, string deployment, int min, int max) =>
         f.Server.Create("horizontalpodautoscalers", new JsonObject
         {
@@ -85,9 +126,9 @@ public sealed class HpaTests
             },
         });
 
-    private static (int Min, string? Original) Floor(KubernetesFixture f)
+    private static (int Min, string? Original) Floor(KubernetesFixture f, string name = "shop-edge-a")
     {
-        JsonObject hpa = f.Server.Get("horizontalpodautoscalers", "shop-edge-a")!;
+        JsonObject hpa = f.Server.Get("horizontalpodautoscalers", name)!;
         return (hpa["spec"]!["minReplicas"]!.GetValue<int>(), hpa["metadata"]!["annotations"]?[Names.OriginalMinReplicasAnnotation]?.GetValue<string>());
     }
 }

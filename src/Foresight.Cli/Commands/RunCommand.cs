@@ -71,6 +71,14 @@ public static class RunCommand
         output.WriteLine(
             $"{status.Tick} tick(s), {status.SkippedTicks} skipped, last tick {status.TickDurationMs:F1} ms, " +
             $"{(status.DryRun ? "dry-run (nothing applied)" : "applied")}, mode {status.Mode}");
+
+        // A run that never completed a tick did nothing it was asked to: say so in the exit code (2 when the cause is bad input).
+        if (status.Tick > 0 && loop.FailedTicks == status.Tick && loop.LastFailure is { } failure)
+        {
+            output.WriteLine($"every tick failed; the last: {status.Message}");
+            return failure is InvalidInputException ? ExitCodes.BadInput : ExitCodes.InternalError;
+        }
+
         return ExitCodes.Ok;
     }
 

@@ -23,6 +23,8 @@ public sealed class ControllerLoop : BackgroundService
     private ControllerStatus _status;
     private long _ticks;
     private long _skipped;
+    private long _failed;
+    private Exception? _lastFailure;
     private long _lastTickTimestamp;
     private volatile bool _paused;
     private volatile bool _dryRun;
@@ -57,6 +59,12 @@ public sealed class ControllerLoop : BackgroundService
     public ControllerStatus Status => Volatile.Read(ref _status);
 
     public ICommandJournal Journal => _journal;
+
+    /// <summary>Ticks that ended in an error so far.</summary>
+    public long FailedTicks => Interlocked.Read(ref _failed);
+
+    /// <summary>The error of the latest failed tick.</summary>
+    public Exception? LastFailure => Volatile.Read(ref _lastFailure);
 
     public TimeSpan Period => _period;
 
@@ -150,6 +158,12 @@ public sealed class ControllerLoop : BackgroundService
 
             foreach (AppStatus app in result.Apps)
             {
+                foreach (ObservationWarning w in app.Warnings)
+                {
+                    _metrics?.RecordObservationWarning(app.Name, w.Reason);
+                    _logger.LogWarning("Traffic of {App}{Site}: {Warning}", app.Name, w.Site is null ? "" : $" at {w.Site}", w.Message);
+                }
+
                 foreach (Decision d in app.Decisions.Where(d => d.Time > previous.EngineSeconds))
                 {
                     _metrics?.RecordDecision(d.App, d.Kind);
@@ -184,6 +198,8 @@ public sealed class ControllerLoop : BackgroundService
         {
             // The loop must survive a failing orchestrator or data source; the next tick re-reads everything.
             _metrics?.RecordFailedTick();
+            Interlocked.Increment(ref _failed);
+            Volatile.Write(ref _lastFailure, e);
             string message = e is InvalidInputException ? e.Message : $"{e.GetType().Name}: {e.Message}";
             _logger.LogError(e, "Tick {Tick} failed: {Error}", tick, message);
             Publish(previous with

@@ -23,6 +23,7 @@ public sealed class ControllerMetrics : IDisposable
     private readonly Counter<long> _commands;
     private readonly Counter<long> _skipped;
     private readonly Counter<long> _failedTicks;
+    private readonly Counter<long> _observationWarnings;
 
     public ControllerMetrics(Func<ControllerStatus> status, IMeterFactory? factory = null)
     {
@@ -33,6 +34,8 @@ public sealed class ControllerMetrics : IDisposable
         _commands = _meter.CreateCounter<long>("foresight.migrations", "{command}", "Orchestrator commands (spin-up, drain, stop, route, floor), by kind and outcome.");
         _skipped = _meter.CreateCounter<long>("foresight.ticks.skipped", "{tick}", "Ticks skipped because the previous tick ran late.");
         _failedTicks = _meter.CreateCounter<long>("foresight.ticks.failed", "{tick}", "Ticks that ended in an error.");
+        _observationWarnings = _meter.CreateCounter<long>(
+            "foresight.observation.warnings", "{warning}", "Traffic observations taken with a gap (no_series: the query matched nothing), by app and reason.");
         _meter.CreateObservableGauge("foresight.forecast.error", () => Gauge(status().ForecastMase), "1", "Forecast MASE against seasonal naive (below 1 beats it).");
         _meter.CreateObservableGauge("foresight.forecast.coverage", () => Gauge(status().ForecastCoverage90), "1", "Share of observations inside the 90% forecast interval.");
         _meter.CreateObservableGauge(
@@ -53,6 +56,9 @@ public sealed class ControllerMetrics : IDisposable
     }
 
     public void RecordFailedTick() => _failedTicks.Add(1);
+
+    public void RecordObservationWarning(string app, string reason) =>
+        _observationWarnings.Add(1, new KeyValuePair<string, object?>("app", app), new KeyValuePair<string, object?>("reason", reason));
 
     public void RecordDecision(string app, string kind) =>
         _decisions.Add(1, new KeyValuePair<string, object?>("app", app), new KeyValuePair<string, object?>("kind", kind));

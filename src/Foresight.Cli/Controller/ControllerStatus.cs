@@ -72,7 +72,15 @@ public sealed record AppStatus
 
     /// <summary>Set when the forecast horizon is shorter than the lead time, so a shift cannot be met warm.</summary>
     public string? LeadTimeWarning { get; init; }
+
+    /// <summary>What was wrong with this tick's traffic observation (empty when nothing was).</summary>
+    public IReadOnlyList<ObservationWarning> Warnings { get; init; } = [];
 }
+
+/// <summary>A traffic observation that was taken with a gap, so the rates it gave may be wrong.</summary>
+/// <param name="Reason">no_series (the query matched no series for any site: traffic taken as the last readings, 0 at first), missing_site, or non_finite.</param>
+/// <param name="Site">The site concerned; null for the whole app.</param>
+public sealed record ObservationWarning(string Reason, string? Site, string Message);
 
 public sealed record ForecastBand(string Site, IReadOnlyList<double> Times, IReadOnlyList<double> P05, IReadOnlyList<double> P50, IReadOnlyList<double> P95);
 

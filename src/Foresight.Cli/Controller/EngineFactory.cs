@@ -68,7 +68,7 @@ public static class EngineFactory
         var lease = new LeaseElector(client, k.Namespace, k.LeaseName, LeaseIdentity(), time);
         ReconcileJournal? journal = OpenJournal(config, time);
         return new KubernetesEngine(
-            k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http, journal), new LeaseLeadership(lease))
+            k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http, journal, lease, time), new LeaseLeadership(lease))
         {
             Journal = journal is null ? null : new SqliteCommandJournal(journal),
             Policies = new KubernetesPolicies(new MigrationPolicyClient(client, k.Namespace)),
@@ -89,10 +89,26 @@ public static class EngineFactory
         public Task<bool> TryLeadAsync(CancellationToken cancellationToken) => lease.TryAcquireOrRenewAsync(cancellationToken);
     }
 
-    private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http, ReconcileJournal? journal) : IAsyncDisposable
+    private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http, ReconcileJournal? journal, LeaseElector lease, TimeProvider time) : IAsyncDisposable
     {
+        /// <summary>How long a shutdown (SIGTERM, Ctrl+C) waits for the API server to take the lease back.</summary>
+        private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
+
         public async ValueTask DisposeAsync()
         {
+            // Give the lease up, so that the other replica takes over now rather than after the lease expires.
+            using (var giveUp = new CancellationTokenSource(ReleaseTimeout, time))
+            {
+                try
+                {
+                    await lease.ReleaseAsync(giveUp.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is Foresight.Orchestration.OrchestratorException or OperationCanceledException or HttpRequestException)
+                {
+                    // The API server is unreachable: the lease then expires on its own.
+                }
+            }
+
             await orchestrator.DisposeAsync().ConfigureAwait(false);
             http.Dispose();
             journal?.Dispose();

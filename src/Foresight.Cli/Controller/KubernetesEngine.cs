@@ -37,6 +37,7 @@ public sealed class KubernetesEngine : IControllerEngine
     private readonly TrafficHistory[] _history;
     private readonly DecisionLog[] _decisions;
     private readonly int[][] _floor;
+    private readonly int[][] _requested;
     private readonly double[][] _holdUntil;
     private readonly double[][] _restoredAt;
     private readonly bool[][] _deferred;
@@ -84,6 +85,7 @@ public sealed class KubernetesEngine : IControllerEngine
         _history = config.Apps.Select(a => new TrafficHistory(a.Sites.Count)).ToArray();
         _decisions = config.Apps.Select(_ => new DecisionLog()).ToArray();
         _floor = config.Apps.Select(a => new int[a.Sites.Count]).ToArray();
+        _requested = config.Apps.Select(a => new int[a.Sites.Count]).ToArray();
         _holdUntil = config.Apps.Select(a => new double[a.Sites.Count]).ToArray();
         _restoredAt = config.Apps.Select(a => Enumerable.Repeat(double.NegativeInfinity, a.Sites.Count).ToArray()).ToArray();
         _deferred = config.Apps.Select(a => new bool[a.Sites.Count]).ToArray();
@@ -216,11 +218,13 @@ public sealed class KubernetesEngine : IControllerEngine
                 {
                     // Without a recorded hold (an older version, or a spin-up's floor) the floor may go once no rise is predicted.
                     _floor[a][s] = floor;
+                    _requested[a][s] = floor;
                     _holdUntil[a][s] = state.HoldUntil is { } h ? now + Math.Max(0, (h - utcNow).TotalSeconds) : now;
                 }
                 else
                 {
                     _floor[a][s] = 0;
+                    _requested[a][s] = 0;
                     _holdUntil[a][s] = 0;
                 }
             }
@@ -265,7 +269,8 @@ public sealed class KubernetesEngine : IControllerEngine
             string site = app.Sites[s];
             string target = $"{app.Profile.Name}@{site}";
             bool rise = bySite.TryGetValue(s, out FloorDecision? d) && d.ConfidentRise;
-            if (rise && d!.Needed > _floor[a][s])
+            // A need the HPA's maxReplicas already capped (requested above the floor written) is not asked for again.
+            if (rise && d!.Needed > Math.Max(_floor[a][s], _requested[a][s]))
             {
                 int needed = d.Needed;
                 if (settings.Safety is { } safety)
@@ -295,13 +300,18 @@ public sealed class KubernetesEngine : IControllerEngine
                 DateTimeOffset holdUntil = _time.GetUtcNow() + TimeSpan.FromSeconds(hold);
                 string reason = StatusBuilder.FloorReason(d, live[s]);
                 var payload = new JsonObject { ["site"] = site, ["floor"] = needed, ["holdUntil"] = holdUntil.ToString("O", CultureInfo.InvariantCulture) };
-                (string outcome, string? error) = await IssueAsync(app.Profile.Name, "set-floor", target, $"minReplicas {needed}: {reason}", payload, dryRun,
-                    () => _floors.SetPredictiveFloorAsync(app.Profile.Name, site, needed, holdUntil, cancellationToken)).ConfigureAwait(false);
-                commands.Add(new EngineCommand(app.Profile.Name, "set-floor", target, $"minReplicas {needed}: {reason}", outcome, error));
+                int? written = null;
+                (string outcome, string? error, string detail) = await IssueAsync(app.Profile.Name, "set-floor", target, $"minReplicas {needed}: {reason}", payload, dryRun,
+                    async () => (written = await _floors.SetPredictiveFloorAsync(app.Profile.Name, site, needed, holdUntil, cancellationToken).ConfigureAwait(false)) is not null,
+                    () => written < needed ? $"minReplicas {written} (capped at the HPA's maxReplicas; {needed} needed): {reason}" : null).ConfigureAwait(false);
+                commands.Add(new EngineCommand(app.Profile.Name, "set-floor", target, detail, outcome, error));
                 if (outcome != "failed")
                 {
-                    _decisions[a].Add([new Decision(now, app.Profile.Name, site, "raise-floor", _floor[a][s], needed, d.Confidence, reason)]);
-                    _floor[a][s] = dryRun ? _floor[a][s] : needed;
+                    int floor = written ?? needed;
+                    string why = floor < needed ? $"{reason}; capped at the HPA's maxReplicas {floor}" : reason;
+                    _decisions[a].Add([new Decision(now, app.Profile.Name, site, "raise-floor", _floor[a][s], floor, d.Confidence, why)]);
+                    _floor[a][s] = dryRun ? _floor[a][s] : floor;
+                    _requested[a][s] = dryRun ? _requested[a][s] : needed;
                     _lastRaise[a] = dryRun ? _lastRaise[a] : _time.GetUtcNow();
                 }
             }
@@ -312,13 +322,14 @@ public sealed class KubernetesEngine : IControllerEngine
             else if (_floor[a][s] > 0 && now >= _holdUntil[a][s])
             {
                 var payload = new JsonObject { ["site"] = site };
-                (string outcome, string? error) = await IssueAsync(app.Profile.Name, "restore-floor", target, "the predicted peak has passed", payload, dryRun,
+                (string outcome, string? error, _) = await IssueAsync(app.Profile.Name, "restore-floor", target, "the predicted peak has passed", payload, dryRun,
                     () => _floors.RestorePredictiveFloorAsync(app.Profile.Name, site, cancellationToken)).ConfigureAwait(false);
                 commands.Add(new EngineCommand(app.Profile.Name, "restore-floor", target, "the predicted peak has passed", outcome, error));
                 if (outcome != "failed")
                 {
                     _decisions[a].Add([new Decision(now, app.Profile.Name, site, "restore-floor", _floor[a][s], 0, null, "predicted peak passed; the HPA's own minReplicas is back")]);
                     _floor[a][s] = 0;
+                    _requested[a][s] = 0;
                     _restoredAt[a][s] = now;
                 }
             }
@@ -346,14 +357,17 @@ public sealed class KubernetesEngine : IControllerEngine
         return active >= safety.MaxConcurrentMigrations ? $"{active} site(s) already have a raised floor (maxConcurrentMigrations {safety.MaxConcurrentMigrations})" : null;
     }
 
-    /// <summary>Journals the intent, issues it, then records the outcome; a crash in between leaves the intent for <see cref="TakeOverAsync"/>.</summary>
-    private async ValueTask<(string Outcome, string? Error)> IssueAsync(
-        string app, string kind, string target, string detail, JsonObject payload, bool dryRun, Func<ValueTask<bool>> action)
+    /// <summary>
+    /// Journals the intent, issues it, then records the outcome; a crash in between leaves the intent for <see cref="TakeOverAsync"/>.
+    /// <paramref name="applied"/> describes what was done when it differs from the intent (a capped floor), for the journal and the report.
+    /// </summary>
+    private async ValueTask<(string Outcome, string? Error, string Detail)> IssueAsync(
+        string app, string kind, string target, string detail, JsonObject payload, bool dryRun, Func<ValueTask<bool>> action, Func<string?>? applied = null)
     {
         if (dryRun)
         {
             Journal?.Planned(_pass, app, kind, target, detail, payload.ToJsonString());
-            return ("planned", null);
+            return ("planned", null, detail);
         }
 
         long? seq = Journal?.Intent(_pass, app, kind, target, detail, payload.ToJsonString());
@@ -368,12 +382,20 @@ public sealed class KubernetesEngine : IControllerEngine
             result = ("failed", e.Message);
         }
 
+        string? done = result.Item2 is null ? applied?.Invoke() : null;
         if (seq is long n)
         {
-            Journal!.Resolve(n, result.Item2);
+            if (done is not null)
+            {
+                Journal!.MarkDone(n, $"written: {done}");
+            }
+            else
+            {
+                Journal!.Resolve(n, result.Item2);
+            }
         }
 
-        return result;
+        return (result.Item1, result.Item2, done ?? detail);
     }
 
     private AppStatus BuildStatus(int a, Forecast?[] forecasts, int[] live, int[] ready, double now)
@@ -396,6 +418,7 @@ public sealed class KubernetesEngine : IControllerEngine
             LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(settings.Profile, settings.Options),
             HorizonSeconds = horizon,
             LeadTimeWarning = StatusBuilder.LeadTimeWarning(settings.Profile, settings.Options, horizon),
+            Warnings = _traffic.Warnings(app.Profile.Name),
         };
     }
 }

@@ -6,8 +6,11 @@ namespace Foresight.Cli.Controller;
 public interface IPredictiveFloors
 {
     /// <param name="holdUntil">When the floor may be restored; recorded with it so that another leader can restore it.</param>
-    /// <returns>False when no HPA targets the (app, site) workload.</returns>
-    ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken);
+    /// <returns>
+    /// The minReplicas written (below <paramref name="minReplicas"/> when the HPA's maxReplicas caps it); null when no
+    /// HPA targets the (app, site) workload.
+    /// </returns>
+    ValueTask<int?> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken);
 
     ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken);
 
@@ -27,8 +30,8 @@ public interface IPolicySource
 /// <summary>The HPA floors of <see cref="KubernetesOrchestrator"/> behind the engine's port.</summary>
 public sealed class KubernetesFloors(KubernetesOrchestrator orchestrator) : IPredictiveFloors
 {
-    public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken) =>
-        orchestrator.SetPredictiveFloorAsync(app, site, minReplicas, holdUntil, cancellationToken);
+    public ValueTask<int?> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken) =>
+        orchestrator.RaisePredictiveFloorAsync(app, site, minReplicas, holdUntil, cancellationToken);
 
     public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken) =>
         orchestrator.RestorePredictiveFloorAsync(app, site, cancellationToken);

@@ -15,6 +15,7 @@ public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvi
 {
     // Per app: its source, the keys it should report, and each site's last reading. The loop observes one app at a time.
     private readonly Dictionary<string, (PrometheusTrafficSource Source, TrafficKey[] Expected, double[] Last)> _apps = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<ObservationWarning>> _warnings = new(StringComparer.Ordinal);
 
     public PrometheusTrafficObserver(HttpClient http, Uri baseAddress, TimeProvider? time = null)
         : this(new PrometheusClient(http, baseAddress, timeProvider: time), time ?? TimeProvider.System)
@@ -57,6 +58,33 @@ public sealed class PrometheusTrafficObserver(PrometheusClient client, TimeProvi
         }
 
         LastMissing = snapshot.Missing;
+        _warnings[app.Profile.Name] = Warn(app, snapshot);
         return (double[])last.Clone();
+    }
+
+    public IReadOnlyList<ObservationWarning> Warnings(string app) => _warnings.GetValueOrDefault(app) ?? [];
+
+    /// <summary>
+    /// A query that matches no series for any configured site reads as no traffic at all, which is rarely true: most
+    /// often the query or its site label is wrong. Said once for the app; a site missing alone is said per site.
+    /// </summary>
+    private static IReadOnlyList<ObservationWarning> Warn(KubernetesApp app, LiveSnapshot snapshot)
+    {
+        var missing = snapshot.Missing.Where(m => m.Source is null || app.SiteIndex(m.Source) >= 0).ToList();
+        if (missing.Count == 0)
+        {
+            return [];
+        }
+
+        bool none = !snapshot.Samples.Any(s => app.SiteIndex(s.Key.Source) >= 0);
+        if (none)
+        {
+            return [new ObservationWarning("no_series", null,
+                $"the query matched no series for any of the sites ({string.Join(", ", app.Sites)}) by label '{app.SiteLabel}': traffic is taken as the last readings (0 before any); check the query and siteLabel")];
+        }
+
+        return missing.Where(m => m.Source is not null).Select(m => new ObservationWarning(
+            m.Reason.StartsWith("the sample is", StringComparison.Ordinal) ? "non_finite" : "missing_site", m.Source,
+            $"site '{m.Source}': {m.Reason}; its last reading is kept")).ToList();
     }
 }

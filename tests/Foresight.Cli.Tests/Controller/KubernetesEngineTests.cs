@@ -32,7 +32,7 @@ public sealed class KubernetesEngineTests
             return ValueTask.FromResult(new ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], [], []));
         }
 
-        public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
+        public ValueTask<int?> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
         {
             if (NextFloorError is { } e)
             {
@@ -42,7 +42,7 @@ public sealed class KubernetesEngineTests
 
             Calls.Add($"set {app}@{site} {minReplicas}");
             RaisedAt.Add(time.GetUtcNow());
-            return ValueTask.FromResult(true);
+            return ValueTask.FromResult<int?>(minReplicas);
         }
 
         public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)

@@ -161,7 +161,7 @@ public sealed class KubernetesFloorHandoverTests
     /// </summary>
     private sealed class CrashingFloors(IPredictiveFloors inner, bool writeFirst) : IPredictiveFloors
     {
-        public async ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
+        public async ValueTask<int?> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
         {
             if (minReplicas <= 1)
             {

@@ -228,10 +228,10 @@ public sealed class KubernetesPolicyTests
             return ValueTask.FromResult(new Foresight.Orchestration.ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], [], []));
         }
 
-        public ValueTask<bool> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
+        public ValueTask<int?> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
         {
             Timed.Add((time.GetUtcNow(), $"set {app}@{site} {minReplicas}"));
-            return ValueTask.FromResult(true);
+            return ValueTask.FromResult<int?>(minReplicas);
         }
 
         public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)

@@ -1,0 +1,67 @@
+using System.Text.Json.Nodes;
+using Foresight.Orchestration;
+
+namespace Foresight.Kubernetes.Tests;
+
+/// <summary>
+/// A user's own Deployment named <c>&lt;app&gt;-&lt;site&gt;</c> is the workload of (app, site), whatever its labels:
+/// its pods are the instances there (the setup the README describes, with the user's own HPAs).
+/// </summary>
+public sealed class AdoptionTests
+{
+    private static readonly CancellationToken s_none = CancellationToken.None;
+
+    [Fact]
+    public async Task A_users_own_Deployment_named_app_site_is_adopted_without_our_labels()
+    {
+        await using var f = new KubernetesFixture();
+        f.Server.Create("deployments", UserDeployment("shop-edge-a", "edge-a", replicas: 2, selector: ("app", "shop")));
+        f.Server.Create("deployments", UserDeployment("billing", "edge-a", replicas: 1, selector: ("app", "billing")));
+        await f.AdvanceAsync(f.ReadyWithin);
+
+        ClusterSnapshot snapshot = await f.Kube.ObserveAsync(s_none);
+
+        Assert.Equal(2, snapshot.Instances.Count);
+        Assert.All(snapshot.Instances, i =>
+        {
+            Assert.Equal("shop", i.App);
+            Assert.Equal("edge-a", i.SiteId);
+            Assert.Equal(InstanceState.Ready, i.State);
+            Assert.StartsWith("shop-edge-a-", i.Id.Value, StringComparison.Ordinal);
+        });
+        Assert.All(snapshot.Servers, s => Assert.Equal("edge-a", s.SiteId));
+    }
+
+    [Fact]
+    public async Task A_spin_up_at_an_adopted_Deployment_keeps_the_users_template()
+    {
+        await using var f = new KubernetesFixture();
+        f.Server.Create("deployments", UserDeployment("shop-edge-a", "edge-a", replicas: 1, selector: ("app", "shop")));
+        await f.AdvanceAsync(f.ReadyWithin);
+
+        await f.Kube.SpinUpAsync(new SpinUpRequest("r1", "shop", "edge-a"), s_none);
+
+        JsonObject deployment = f.Server.Get("deployments", "shop-edge-a")!;
+        Assert.Equal("registry.example/shop:2.1", deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.Equal(2, deployment["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Null(deployment["metadata"]!["labels"]![Names.ManagedByLabel]);
+    }
+
+    internal static JsonObject UserDeployment(string name, string site, int replicas, (string Key, string Value) selector) => JsonNode.Parse($$"""
+        {
+          "metadata": { "name": "{{name}}", "labels": { "{{selector.Key}}": "{{selector.Value}}" } },
+          "spec": {
+            "replicas": {{replicas}},
+            "selector": { "matchLabels": { "{{selector.Key}}": "{{selector.Value}}", "site": "{{site}}" } },
+            "template": {
+              "metadata": { "labels": { "{{selector.Key}}": "{{selector.Value}}", "site": "{{site}}" } },
+              "spec": {
+                "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
+                  { "matchExpressions": [ { "key": "topology.kubernetes.io/zone", "operator": "In", "values": [ "{{site}}" ] } ] } ] } } },
+                "containers": [ { "name": "app", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080 } ] } ]
+              }
+            }
+          }
+        }
+        """)!.AsObject();
+}
