@@ -34,7 +34,7 @@ namespace Foresight.Kubernetes;
 /// reads list directly. Objects returned by our own writes are visible at once.
 /// </para>
 /// </summary>
-public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
+public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
 {
     private static readonly JsonSerializerOptions s_weightsJson = new();
     private static readonly JsonSerializerOptions s_patchJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -425,7 +425,10 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
             .Select(g => new ServerInfo(g.Key, g.First().Site, 0, g.Sum(l => CpuRequest(l.Pod!)), Up: true))
             .OrderBy(s => s.Id, StringComparer.Ordinal)
             .ToList();
-        return new ClusterSnapshot(_time.GetUtcNow(), instances.OrderBy(i => i.Id.Value, StringComparer.Ordinal).ToList(), routes, servers);
+        return new ClusterSnapshot(_time.GetUtcNow(), instances.OrderBy(i => i.Id.Value, StringComparer.Ordinal).ToList(), routes, servers)
+        {
+            Autoscaled = AutoscaledSites(c),
+        };
     }
 
     /// <summary>

@@ -31,7 +31,7 @@ public interface IEngineExtension
     ValueTask<string?> BeforeTickAsync(double now, bool leading, CancellationToken cancellationToken);
 
     /// <summary>After the loop ran (the leader writes what the cluster should show).</summary>
-    ValueTask<string?> AfterTickAsync(double now, bool leading, ClusterSnapshot cluster, CancellationToken cancellationToken);
+    ValueTask<string?> AfterTickAsync(double now, bool leading, ClusterSnapshot cluster, IReadOnlyList<EngineCommand> commands, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -84,6 +84,9 @@ public sealed class ControllerEngine : IControllerEngine
     public ILeadership? Leadership { get; init; }
 
     public IEngineExtension? Extension { get; init; }
+
+    /// <summary>What was missing from an app's last traffic reading (per app, by name); null: nothing to say.</summary>
+    public Func<string, IReadOnlyList<ObservationWarning>>? AppWarnings { get; init; }
 
     public ControlLoop Loop => _loop;
 
@@ -167,7 +170,7 @@ public sealed class ControllerEngine : IControllerEngine
         }
 
         ClusterSnapshot cluster = await _orchestrator.ObserveAsync(cancellationToken).ConfigureAwait(false);
-        if (Extension is not null && await Extension.AfterTickAsync(now, leading, cluster, cancellationToken).ConfigureAwait(false) is { } after)
+        if (Extension is not null && await Extension.AfterTickAsync(now, leading, cluster, commands, cancellationToken).ConfigureAwait(false) is { } after)
         {
             messages.Add(after);
         }
@@ -175,11 +178,6 @@ public sealed class ControllerEngine : IControllerEngine
         if (_driver.Message is { } note)
         {
             messages.Add(note);
-        }
-
-        foreach (string warning in _loop.Context.Metrics.Warnings)
-        {
-            messages.Add(warning);
         }
 
         var statuses = new List<AppStatus>(Apps.Count);
@@ -276,6 +274,7 @@ public sealed class ControllerEngine : IControllerEngine
             LeadTimeSeconds = PredictiveFloor.LeadTimeSeconds(app, options),
             HorizonSeconds = horizon,
             LeadTimeWarning = StatusBuilder.LeadTimeWarning(app, options, horizon),
+            Warnings = AppWarnings?.Invoke(app.Name) ?? [],
         };
     }
 }

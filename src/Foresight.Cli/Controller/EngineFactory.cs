@@ -7,8 +7,11 @@ namespace Foresight.Cli.Controller;
 /// <summary>Picks the orchestrator adapter for the loop: the one place that names them (composition root).</summary>
 public static class EngineFactory
 {
-    /// <summary>Floors-only mode never creates Deployments, but the adapter's options require an image per app.</summary>
-    private const string UnusedImage = "registry.invalid/foresight/floors-only";
+    /// <summary>
+    /// The controller scales the user's own <c>&lt;app&gt;-&lt;site&gt;</c> Deployments and keeps their template; the
+    /// adapter's options still need an image for a Deployment it would create, which a site without one would get.
+    /// </summary>
+    private const string UnusedImage = "registry.invalid/foresight/deploy-app-site-first";
 
     public static ValueTask<IControllerEngine> CreateAsync(ControllerConfig config, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -46,7 +49,7 @@ public static class EngineFactory
             Sites = k.Apps.SelectMany(a => a.Sites).Distinct(StringComparer.Ordinal).ToList(),
             Apps = k.Apps.ToDictionary(a => a.Profile.Name, _ => new AppWorkload { Image = UnusedImage }),
 
-            // Floors-only mode never routes: no Gateway to name, and no Gateway API discovery.
+            // Routes are the ingress Services' selectors (exactly the weighted sites); no Gateway to name or discover.
             TrafficMode = TrafficMode.ServiceSelector,
         };
         k8s.IKubernetes client;
@@ -67,13 +70,9 @@ public static class EngineFactory
             new PrometheusClient(http, k.Prometheus, new PrometheusClientOptions { AttemptTimeout = TimeSpan.FromSeconds(10) }, time), time);
         var lease = new LeaseElector(client, k.Namespace, k.LeaseName, LeaseIdentity(), time);
         ReconcileJournal? journal = OpenJournal(config, time);
-        return new KubernetesEngine(
-            k, config.Predictive, orchestrator, new KubernetesFloors(orchestrator), prometheus, time, new Owned(orchestrator, http, journal, lease, time), new LeaseLeadership(lease))
-        {
-            Journal = journal is null ? null : new SqliteCommandJournal(journal),
-            Policies = new KubernetesPolicies(new MigrationPolicyClient(client, k.Namespace)),
-            PolicyResyncSeconds = k.PolicyResyncSeconds,
-        };
+        return KubernetesController.Create(
+            k, config.Predictive, config.TickMs / 1000.0, orchestrator, prometheus, time, journal, new LeaseLeadership(lease),
+            new KubernetesPolicies(new MigrationPolicyClient(client, k.Namespace)), new Owned(orchestrator, http, journal, lease, time));
     }
 
     /// <summary>The pod name in a cluster (the Deployment sets POD_NAME), else the host name, made unique per process.</summary>

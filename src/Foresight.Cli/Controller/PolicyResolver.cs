@@ -1,5 +1,6 @@
 using System.Globalization;
 using Foresight.Control.Decision;
+using Foresight.Control.Reconcile;
 using Foresight.Core.Apps;
 using Foresight.Kubernetes;
 using k8s.Models;
@@ -9,7 +10,16 @@ namespace Foresight.Cli.Controller;
 /// <summary>What one app runs under: a MigrationPolicy's settings, or the config file's when no valid policy alone selects it.</summary>
 /// <param name="Safety">The policy's safety limits; null under the config file (which has none).</param>
 /// <param name="Policy">The policy's name; null: the config file's settings.</param>
-public sealed record AppSettings(AppProfile Profile, PredictiveOptions Options, bool DryRun, SafetyLimits? Safety, string? Policy);
+/// <param name="Strategy">The policy's migration strategy; null: the controller's default (pre-emptive).</param>
+/// <param name="HotSwapStep">The share of traffic a hot-swap moves per pass; null: the default.</param>
+public sealed record AppSettings(
+    AppProfile Profile, PredictiveOptions Options, bool DryRun, SafetyLimits? Safety, string? Policy,
+    MigrationStrategy? Strategy = null, double? HotSwapStep = null)
+{
+    /// <summary>What the reconciler does differently for this app.</summary>
+    public AppReconcileOverrides Overrides => new(
+        DryRun, Strategy, HotSwapStep, Safety?.MaxSurge, Safety?.MaxConcurrentMigrations, Safety?.CooldownSeconds);
+}
 
 /// <summary>How one policy resolved against the configured apps.</summary>
 /// <param name="Errors">Invalid spec fields (each names its path); a policy with any is not applied.</param>
@@ -205,7 +215,9 @@ public static class PolicyResolver
             TrafficShiftThreshold = s.Thresholds.TrafficShift,
             ConfidenceThreshold = s.Thresholds.Confidence,
         };
-        return new AppSettings(merged, thresholds, s.DryRun, s.Safety, policy.Metadata.Name);
+        MigrationStrategy strategy = s.Strategy == "hot-swap" ? MigrationStrategy.HotSwap : MigrationStrategy.PreEmptive;
+        double? step = s.HotSwap is { StepPercent: > 0 and <= 100 } hot ? hot.StepPercent / 100.0 : null;
+        return new AppSettings(merged, thresholds, s.DryRun, s.Safety, policy.Metadata.Name, strategy, step);
     }
 
     private static void Check(List<string> errors, bool ok, string field, string rule, object? value)

@@ -19,6 +19,9 @@ internal sealed class PolicySync(
     public IReadOnlyList<AppSettings> Settings { get; private set; } =
         apps.Select(a => new AppSettings(a.Profile, fallback, DryRun: false, Safety: null, Policy: null)).ToArray();
 
+    /// <summary>The settings of the app named <paramref name="app"/>, or null for an app not configured.</summary>
+    public AppSettings? SettingsOf(string app) => Settings.FirstOrDefault(s => s.Profile.Name == app);
+
     /// <summary>Why the policies could not be read or written on the last try, or null.</summary>
     public string? Error { get; private set; }
 

@@ -97,6 +97,31 @@ public sealed class ControlLoop
     /// <summary>The routing demand of the last reconcile pass: requests per second per (app, ingress site).</summary>
     public IReadOnlyList<double[]> RoutingDemand => _routingDemand;
 
+    /// <summary>
+    /// Starts from what the cluster runs: the desired count per (app, site) becomes its live, non-draining instances,
+    /// so that a controller joining a running cluster (or a new leader) neither adds nor removes anything until its
+    /// policy decides.
+    /// </summary>
+    public void Adopt(ClusterSnapshot cluster)
+    {
+        for (int a = 0; a < _context.Apps.Count; a++)
+        {
+            for (int s = 0; s < _context.Topology.SiteCount; s++)
+            {
+                Desired[a, s] = 0;
+            }
+        }
+
+        foreach (InstanceInfo inst in cluster.Instances)
+        {
+            int a = _context.AppIndex(inst.App);
+            if (a >= 0 && inst.State.IsLive() && inst.State != InstanceState.Draining && _context.Topology.TryGetSiteIndex(inst.SiteId, out int s))
+            {
+                Desired[a, s]++;
+            }
+        }
+    }
+
     /// <summary>Runs the stages that are due now. Call once per metrics sample.</summary>
     /// <param name="act">False: observe only (a replica that does not hold the lease keeps its forecasts warm).</param>
     public async ValueTask<ControlTick> TickAsync(CancellationToken cancellationToken, bool act = true)

@@ -50,7 +50,8 @@ public sealed class ClusterView
             for (int s = 0; s < sites; s++)
             {
                 // Pending instances hold no CPU yet, so they are not added back on top of the free CPU.
-                _hostable[a][s] = knownCpu[s]
+                _hostable[a][s] = context.AppRunsAt?.Invoke(a, s) == false ? _active[a][s]
+                    : knownCpu[s]
                     ? (int)Math.Floor((freeCpu[s] + 1e-9) / cpu) + _active[a][s] - PendingAt(a, s, context)
                     : UnknownCapacity;
             }

@@ -67,6 +67,9 @@ public sealed class PolicyContext
     /// <summary>The target utilization every policy shares (fairness parity).</summary>
     public double TargetUtilization { get; }
 
+    /// <summary>Whether app a may run at site s (a Kubernetes app has Deployments at its own sites only); null: everywhere.</summary>
+    public Func<int, int, bool>? AppRunsAt { get; init; }
+
     /// <summary>Whether the policy may read the live network; false is the network-blind ablation.</summary>
     public bool ObserveNetwork { get; init; } = true;
 

@@ -335,8 +335,9 @@ public sealed class PlacementReconciler
         {
             if (autoscaled[s] is { } scaled)
             {
-                // "At least N here": the autoscaler adds the instances, and removes them once the floor comes down.
-                int floor = Math.Clamp(desired[a, s], scaled.UserMinReplicas, scaled.MaxReplicas);
+                // "At least N here" for what the forecast needs: the autoscaler is the reactive path, adds the
+                // instances, and removes them once the floor comes down.
+                int floor = Math.Clamp(desired.Anticipated(a, s), scaled.UserMinReplicas, scaled.MaxReplicas);
                 if (floor != scaled.Floor)
                 {
                     commands.Add(new ReconcileCommand.SetFloor(name, scaled.SiteId, floor, scaled.Floor));

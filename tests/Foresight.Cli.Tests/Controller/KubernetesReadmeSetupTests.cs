@@ -71,7 +71,7 @@ public sealed class KubernetesReadmeSetupTests : IDisposable
         Assert.All(statuses, s => Assert.DoesNotContain("failed", s.Message ?? "", StringComparison.Ordinal));
 
         // Live counts: the user's pods (two at a under minReplicas 2, one at b), seen from the first ticks on.
-        CommandRecord raise = commands.First(c => c.Kind == "set-floor");
+        CommandRecord raise = commands.First(c => c.Kind == "set-floor" && FloorOf(c) > 2);
         ControllerStatus before = statuses.Last(s => s.Tick < raise.Tick);
         Assert.Equal([2, 1], before.Apps[0].Placements.Select(p => p.Live));
         Assert.All(statuses.Skip(3).Where(s => s.Tick < raise.Tick), s => Assert.Equal([2, 1], s.Apps[0].Placements.Select(p => p.Live)));
@@ -79,15 +79,17 @@ public sealed class KubernetesReadmeSetupTests : IDisposable
         // Floors: only the burst at a raises one, sized from the two pods it has, and it is restored to the user's 2.
         Assert.Equal("shop@a", raise.Target);
         Assert.Equal("applied", raise.Outcome);
-        Assert.Contains("(have 2)", raise.Detail, StringComparison.Ordinal);
-        Assert.DoesNotContain(commands, c => c.Target == "shop@b");
-        Assert.All(commands.Where(c => c.Kind == "set-floor"), c => Assert.Contains("(have 2)", c.Detail, StringComparison.Ordinal));
-        Assert.Contains(commands, c => c is { Kind: "restore-floor", Target: "shop@a", Outcome: "applied" });
+        Decision decided = statuses.SelectMany(s => s.Apps[0].Decisions).First(d => d.Kind == "raise-floor");
+        Assert.Equal("a", decided.Site);
+        Assert.Contains("(have 2)", decided.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(commands, c => c is { Kind: "set-floor", Target: "shop@b" });
+        Assert.DoesNotContain(commands, c => c.Kind is "spin-up" or "drain" or "stop");
+        Assert.Contains(commands, c => c is { Kind: "set-floor", Target: "shop@a", Outcome: "applied" } && c.Tick > raise.Tick && FloorOf(c) == 2);
         Assert.Equal(2, cluster.Server.Get("horizontalpodautoscalers", "shop-a")!["spec"]!["minReplicas"]!.GetValue<int>());
         Assert.Equal(1, cluster.Server.Get("horizontalpodautoscalers", "shop-b")!["spec"]!["minReplicas"]!.GetValue<int>());
 
         // The floor's pods are counted too: the HPA scaled the user's Deployment up to it.
-        int floor = int.Parse(raise.Detail.Split(' ')[1].TrimEnd(':'), CultureInfo.InvariantCulture);
+        int floor = commands.Where(c => c.Kind == "set-floor").Max(FloorOf);
         Assert.True(floor > 2);
         Assert.Contains(statuses.Where(s => s.Tick > raise.Tick), s => s.Apps[0].Placements[0].Live >= floor);
 
@@ -152,6 +154,9 @@ public sealed class KubernetesReadmeSetupTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("every tick failed", output.ToString(), StringComparison.Ordinal);
     }
+
+    /// <summary>The floor a set-floor command wrote ("minReplicas 2 -> 5").</summary>
+    private static int FloorOf(CommandRecord c) => int.Parse(c.Detail[(c.Detail.LastIndexOf("-> ", StringComparison.Ordinal) + 3)..], CultureInfo.InvariantCulture);
 
     private string WriteConfig(FakeKubeCluster cluster, Uri prometheus, int tickMs = 5000)
     {

@@ -27,11 +27,15 @@ public sealed class AutoscaledSiteTests
         new(new InstanceId(id), "api", site, $"{site}/0", state, state == InstanceState.Ready ? 1 : 0,
             s_now.AddMinutes(-10), s_now.AddSeconds(-stateAgeSeconds), state == InstanceState.Ready ? s_now.AddMinutes(-5) : null, 0);
 
-    private static ReconcilePlan Plan(int atA, int atB, AutoscaledSite[] autoscaled, params InstanceInfo[] pods)
+    private static ReconcilePlan Plan(int atA, int atB, AutoscaledSite[] autoscaled, params InstanceInfo[] pods) =>
+        Plan(atA, atB, anticipatedAtB: atB, autoscaled, pods);
+
+    private static ReconcilePlan Plan(int atA, int atB, int anticipatedAtB, AutoscaledSite[] autoscaled, params InstanceInfo[] pods)
     {
         var desired = new DesiredPlacement(1, 2);
         desired[0, 0] = atA;
         desired[0, 1] = atB;
+        desired.SetAnticipated(0, 1, anticipatedAtB);
         var reconciler = new PlacementReconciler(Topology(), [s_app], new ReconcilerOptions { StartupTimeoutFactor = 1 });
         var snapshot = new ClusterSnapshot(s_now, pods, [], []) { Autoscaled = autoscaled };
         return reconciler.Plan(desired, snapshot, [new double[] { 10, 50 }]);
@@ -41,7 +45,7 @@ public sealed class AutoscaledSiteTests
     [InlineData(3, 1, 3)]   // raise: the HPA adds the pods
     [InlineData(25, 1, 10)] // never above the HPA's maximum
     [InlineData(0, 4, 2)]   // restore: never below the user's own minimum
-    public void A_desired_count_at_an_autoscaled_site_becomes_its_floor(int desiredAtB, int floorNow, int written)
+    public void What_the_forecast_anticipates_at_an_autoscaled_site_becomes_its_floor(int desiredAtB, int floorNow, int written)
     {
         AutoscaledSite b = new("api", "b", UserMinReplicas: 2, Floor: floorNow, MaxReplicas: 10);
 
@@ -51,6 +55,19 @@ public sealed class AutoscaledSiteTests
         Assert.Equal(("api", "b", written, floorNow), (floor.App, floor.SiteId, floor.MinReplicas, floor.Was));
         Assert.DoesNotContain(plan.Commands.OfType<ReconcileCommand.SpinUp>(), c => c.Request.SiteId == "b");
         Assert.True(plan.Commands.ToList().IndexOf(floor) < plan.Commands.ToList().FindIndex(c => c is ReconcileCommand.SetRoute or ReconcileCommand.Drain) || !plan.Commands.Any(c => c is ReconcileCommand.SetRoute or ReconcileCommand.Drain));
+    }
+
+    [Fact]
+    public void Reactive_capacity_at_an_autoscaled_site_is_left_to_the_autoscaler()
+    {
+        // The policy wants 4 at b from observed load alone: that is the HPA's job, so no floor is raised, and a floor
+        // raised earlier comes back down to the user's minimum.
+        AutoscaledSite raised = new("api", "b", UserMinReplicas: 1, Floor: 3, MaxReplicas: 10);
+
+        ReconcilePlan plan = Plan(1, 4, anticipatedAtB: 0, [raised], Pod("a1", "a", InstanceState.Ready), Pod("b1", "b", InstanceState.Ready));
+
+        Assert.Equal(1, Assert.Single(plan.Commands.OfType<ReconcileCommand.SetFloor>()).MinReplicas);
+        Assert.Empty(plan.Commands.OfType<ReconcileCommand.SpinUp>());
     }
 
     [Fact]

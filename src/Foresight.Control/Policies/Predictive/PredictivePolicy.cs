@@ -254,6 +254,7 @@ public sealed class PredictivePolicy : IScalingPolicy
             for (int s = 0; s < sites; s++)
             {
                 desired[a, s] = Math.Max(_reactive[a, s], floor[s]);
+                desired.SetAnticipated(a, s, floor[s]);
                 total += desired[a, s];
             }
 
