@@ -194,8 +194,11 @@ public sealed class MigrationTests
         string drainedPod = f.Server.List("pods").Single(p => p["metadata"]!["labels"]![Names.InstanceLabel]!.GetValue<string>() == created[1].Id.Value)
             ["metadata"]!["name"]!.GetValue<string>();
 
-        // Someone else (kubectl scale) removes one replica: the ReplicaSet ranking picks the drained pod.
+        // Someone else (kubectl scale) removes one replica: the ReplicaSet ranking picks the drained pod. Two passes:
+        // the Deployment controller scales the ReplicaSet, then the ReplicaSet picks its victim.
         f.Server.Mutate("deployments", "shop-edge-a", d => d["spec"]!["replicas"] = 2);
+        f.Cluster.Reconcile();
+        Assert.Null(f.Server.Get("pods", drainedPod)!["metadata"]!["deletionTimestamp"]);
         f.Cluster.Reconcile();
 
         Assert.NotNull(f.Server.Get("pods", drainedPod)!["metadata"]!["deletionTimestamp"]);
