@@ -20,9 +20,10 @@ namespace Foresight.Kubernetes;
 /// Spin-up: the request is recorded as a claim in the Deployment's instance registry annotation in the same patch
 /// (with resourceVersion precondition) that raises spec.replicas by one; the claim is then bound to the first pod
 /// that appears after it (label <see cref="Names.InstanceLabel"/>). Until then the instance is Pending. When an
-/// HPA (autoscaling/v2) targets the Deployment the adapter never writes spec.replicas: it raises the HPA's
-/// minReplicas to one more than the current replicas (the predictive floor, see <see cref="SetPredictiveFloorAsync"/>)
-/// and the HPA scales; stopping lowers the floor again, never below the HPA's own minReplicas.
+/// HPA (autoscaling/v2) targets the Deployment a spin-up raises the HPA's minReplicas to one more than the current
+/// replicas (the predictive floor, see <see cref="SetPredictiveFloorAsync"/>) and the HPA scales; only at zero replicas,
+/// where an HPA does not act, does the claim's patch also set spec.replicas (to the floor). Stopping lowers the floor
+/// again, never below the HPA's own minReplicas.
 /// </para>
 /// <para>
 /// Drain: the pod leaves the per-site Service (label <see cref="Names.ServingLabel"/>=false), gets the lowest
@@ -169,6 +170,13 @@ public sealed class KubernetesOrchestrator : IOrchestrator, IAsyncDisposable
                 if (hpa is null)
                 {
                     patch["spec"] = new JsonObject { ["replicas"] = replicas + 1 };
+                }
+                else if (replicas == 0)
+                {
+                    // An HPA does not scale a target at zero replicas ("scaling is disabled since the replica count of the
+                    // target is zero"), so a raised floor alone would never bring a pod: scale to the floor ourselves, in
+                    // the claim's patch; from one replica on the HPA owns the count again.
+                    patch["spec"] = new JsonObject { ["replicas"] = floor };
                 }
 
                 await PatchDeploymentAsync(name, patch, cancellationToken).ConfigureAwait(false);
