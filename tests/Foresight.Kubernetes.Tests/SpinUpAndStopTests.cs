@@ -130,6 +130,29 @@ public sealed class SpinUpAndStopTests
         Assert.Equal(1, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task A_claim_stopped_before_its_pod_exists_never_shows_the_pod_its_ReplicaSet_makes_meanwhile()
+    {
+        await using var f = new KubernetesFixture();
+        InstanceInfo early = await f.Kube.SpinUpAsync(new SpinUpRequest("early", "shop", "edge-a"), s_none);
+
+        // One pass: the Deployment controller has scaled the ReplicaSet to one, which has not made the pod yet.
+        await f.AdvanceAsync(TimeSpan.FromSeconds(1));
+        Assert.Empty(f.Server.List("pods"));
+        await f.Kube.StopAsync(early.Id, s_none);
+
+        // The ReplicaSet makes that pod one pass later, and removes it the pass after: it is no instance meanwhile.
+        for (int second = 0; second < 15; second++)
+        {
+            await f.AdvanceAsync(TimeSpan.FromSeconds(1));
+            Assert.Empty((await f.Kube.ObserveAsync(s_none)).Instances);
+        }
+
+        Assert.Single(f.Cluster.CreatedPods);
+        Assert.Empty(f.Server.List("pods"));
+        Assert.Equal(0, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
+    }
+
     private static string PodOf(KubernetesFixture f, InstanceId id) =>
         FakeCluster.Name(f.Server.List("pods").Single(p => p["metadata"]!["labels"]![Names.InstanceLabel]?.GetValue<string>() == id.Value));
 }
