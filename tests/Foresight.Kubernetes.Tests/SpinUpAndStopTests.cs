@@ -153,6 +153,32 @@ public sealed class SpinUpAndStopTests
         Assert.Equal(0, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
     }
 
+    [Fact]
+    public async Task A_stopped_pod_the_ReplicaSet_passed_over_is_deleted_once_the_ReplicaSet_has_settled()
+    {
+        await using var f = new KubernetesFixture();
+        InstanceInfo keep = await f.Kube.SpinUpAsync(new SpinUpRequest("keep", "shop", "edge-a"), s_none);
+        InstanceInfo gone = await f.Kube.SpinUpAsync(new SpinUpRequest("gone", "shop", "edge-a"), s_none);
+        await f.AdvanceAsync(f.ReadyWithin);
+        await f.Kube.WaitUntilReadyAsync(gone.Id, TimeSpan.FromSeconds(1), s_none);
+        string keepPod = PodOf(f, keep.Id);
+        string gonePod = PodOf(f, gone.Id);
+
+        await f.Kube.StopAsync(gone.Id, s_none);
+        Assert.DoesNotContain(f.Server.Writes, w => w.StartsWith("delete pods/", StringComparison.Ordinal));
+
+        // After the stop chose its moment, the other pod's node stops reporting: the ReplicaSet now ranks that pod first.
+        f.Server.Mutate("pods", keepPod, p => p["status"]!["phase"] = "Unknown");
+        await f.AdvanceAsync(TimeSpan.FromSeconds(2));
+        Assert.NotNull(f.Server.Get("pods", keepPod)!["metadata"]!["deletionTimestamp"]);
+        Assert.Null(f.Server.Get("pods", gonePod)!["metadata"]!["deletionTimestamp"]);
+
+        // The ReplicaSet has settled at one with the stopped pod still there: that pod goes by our hand.
+        await f.Kube.ObserveAsync(s_none);
+        Assert.Contains($"delete pods/{gonePod}", f.Server.Writes);
+        Assert.NotNull(f.Server.Get("pods", gonePod)!["metadata"]!["deletionTimestamp"]);
+    }
+
     private static string PodOf(KubernetesFixture f, InstanceId id) =>
         FakeCluster.Name(f.Server.List("pods").Single(p => p["metadata"]!["labels"]![Names.InstanceLabel]?.GetValue<string>() == id.Value));
 }
