@@ -124,4 +124,12 @@ internal sealed class RegistryEntry
 
     [JsonPropertyName("stopped")]
     public DateTimeOffset? StoppedAt { get; set; }
+
+    /// <summary>
+    /// Stopped, but its replica not yet given back: the ReplicaSet would have scaled down another pod first (one less
+    /// ready), so spec.replicas is lowered only once its ranking takes this pod. Absent once given back (and on entries
+    /// written before this field, whose stop lowered replicas with the tombstone).
+    /// </summary>
+    [JsonPropertyName("held")]
+    public bool? ReplicaHeld { get; set; }
 }

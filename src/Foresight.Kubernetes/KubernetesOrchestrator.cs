@@ -20,14 +20,16 @@ namespace Foresight.Kubernetes;
 /// Spin-up: the request is recorded as a claim in the Deployment's instance registry annotation in the same patch
 /// (with resourceVersion precondition) that raises spec.replicas by one; the claim is then bound to the first pod
 /// that appears after it (label <see cref="Names.InstanceLabel"/>). Until then the instance is Pending. When an
-/// HPA (autoscaling/v2) targets the Deployment the adapter never writes spec.replicas: it raises the HPA's
-/// minReplicas to one more than the current replicas (the predictive floor, see <see cref="SetPredictiveFloorAsync"/>)
-/// and the HPA scales; stopping lowers the floor again, never below the HPA's own minReplicas.
+/// HPA (autoscaling/v2) targets the Deployment a spin-up raises the HPA's minReplicas to one more than the current
+/// replicas (the predictive floor, see <see cref="SetPredictiveFloorAsync"/>) and the HPA scales; only at zero replicas,
+/// where an HPA does not act, does the claim's patch also set spec.replicas (to the floor). Stopping lowers the floor
+/// again, never below the HPA's own minReplicas.
 /// </para>
 /// <para>
-/// Drain: the pod leaves the per-site Service (label <see cref="Names.ServingLabel"/>=false), gets the lowest
-/// pod-deletion-cost and a draining-since annotation. Stop: replicas down by one in the same patch that tombstones the
-/// instance, then delete that pod, whose terminationGracePeriodSeconds lets in-flight requests finish.
+/// Drain: the pod leaves the per-site Service (label <see cref="Names.ServingLabel"/>=false), gets a low
+/// pod-deletion-cost and a draining-since annotation. Stop: the lowest pod-deletion-cost, then replicas down by one in
+/// the same patch that tombstones the instance, and the ReplicaSet deletes that pod, whose terminationGracePeriodSeconds
+/// lets in-flight requests finish (see <see cref="StopCoreAsync"/>: a stop never races the ReplicaSet).
 /// </para>
 /// <para>
 /// Reads come from list+watch caches (pods, Deployments, Services, HPAs, HTTPRoutes); when a watch is down,
@@ -180,6 +182,13 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
                 {
                     patch["spec"] = new JsonObject { ["replicas"] = replicas + 1 };
                 }
+                else if (replicas == 0)
+                {
+                    // An HPA does not scale a target at zero replicas ("scaling is disabled since the replica count of the
+                    // target is zero"), so a raised floor alone would never bring a pod: scale to the floor ourselves, in
+                    // the claim's patch; from one replica on the HPA owns the count again.
+                    patch["spec"] = new JsonObject { ["replicas"] = floor };
+                }
 
                 await PatchDeploymentAsync(name, patch, cancellationToken).ConfigureAwait(false);
                 if (hpa is not null && floor is int newFloor)
@@ -330,8 +339,20 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
     }
 
     /// <summary>
-    /// Mark the pod, then tombstone the instance and drop its replica in one patch, then delete the pod. Each step is
-    /// skipped when already done, so a stop that died half-way is finished by the next call or by orphan collection.
+    /// A stop that cannot race the ReplicaSet. Deleting the pod and lowering spec.replicas at once does: a ReplicaSet that
+    /// sees the deletion before the Deployment controller has passed on the new count replaces the pod, and a short-lived
+    /// extra pod appears. So:
+    /// <list type="number">
+    /// <item>mark the pod (stopped, out of the Services, the lowest pod-deletion-cost);</item>
+    /// <item>tombstone the instance and, in the same patch, lower spec.replicas by one (under an HPA, then lower its floor)
+    /// when the ReplicaSet's scale-down would take this pod; when it would take another, less ready pod first (its
+    /// ranking puts unscheduled, pending and not-ready pods before the deletion cost), the replica is held and given back
+    /// on a later call, once this pod is first;</item>
+    /// <item>let the ReplicaSet delete the pod (gracefully, with the template's terminationGracePeriodSeconds); we delete
+    /// it only if the ReplicaSet has settled at the new count and the pod is still there.</item>
+    /// </list>
+    /// Each step is skipped when already done, so a stop that died half-way is finished by the next call or by orphan
+    /// collection (<see cref="ObserveAsync"/>).
     /// </summary>
     private async Task StopCoreAsync(Caches c, Located loc, CancellationToken cancellationToken)
     {
@@ -339,13 +360,15 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
         DateTimeOffset now = _time.GetUtcNow();
         V1Pod? pod = loc.Pod;
         bool podLive = pod is not null && pod.Metadata.DeletionTimestamp is null;
-        bool recorded = loc.Entry?.StoppedAt is not null;
-        if (pod is not null && podLive && pod.Metadata.Annotations?.ContainsKey(Names.StoppedAnnotation) != true)
+        if (pod is not null && podLive
+            && (pod.Metadata.Annotations?.ContainsKey(Names.StoppedAnnotation) != true
+                || !(pod.Metadata.Annotations.TryGetValue(Names.PodDeletionCostAnnotation, out string? cost) && cost == Names.StoppedDeletionCost)))
         {
             // Mark first, so that whichever of the next writes a crash interrupts, the pod is the one to go.
             JsonObject mark = DrainPatch(now);
             JsonObject annotations = mark["metadata"]!["annotations"]!.AsObject();
-            annotations[Names.StoppedAnnotation] = Stamp(now);
+            annotations[Names.StoppedAnnotation] = pod.Metadata.Annotations?.TryGetValue(Names.StoppedAnnotation, out string? at) == true ? at : Stamp(now);
+            annotations[Names.PodDeletionCostAnnotation] = Names.StoppedDeletionCost;
             if (pod.Metadata.Annotations?.ContainsKey(Names.DrainingSinceAnnotation) == true)
             {
                 annotations.Remove(Names.DrainingSinceAnnotation);
@@ -354,10 +377,11 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
             await PatchPodAsync(c, pod.Metadata.Name, mark, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!recorded)
+        if (loc.Entry?.StoppedAt is null)
         {
-            V2HorizontalPodAutoscaler? hpa = FindHpa(c, loc.Deployment.Metadata.Name);
             bool holdsReplica = podLive || (pod is null && loc.Entry is { Pod: null });
+            bool giveBack = holdsReplica && (!podLive || FirstToGo(c, loc, pod!));
+            bool gaveBack = false;
             await UpdateRegistryAsync(c, loc, (registry, deployment) =>
             {
                 RegistryEntry entry = registry.ById(id)
@@ -369,20 +393,140 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
 
                 entry.StoppedAt = now;
                 entry.Pod ??= pod?.Metadata.Name;
-                return hpa is null && holdsReplica ? Math.Max(0, (deployment.Spec.Replicas ?? 1) - 1) : null;
+                entry.ReplicaHeld = holdsReplica && !giveBack ? true : null;
+                gaveBack = giveBack;
+                return giveBack ? Math.Max(0, (deployment.Spec.Replicas ?? 1) - 1) : null;
             }, cancellationToken).ConfigureAwait(false);
 
-            if (hpa is not null && holdsReplica)
+            if (gaveBack && FindHpa(c, loc.Deployment.Metadata.Name) is { } hpa)
             {
                 await LowerFloorAsync(hpa, cancellationToken).ConfigureAwait(false);
             }
+
+            return;
         }
 
-        if (pod is not null && podLive)
+        if (pod is null || !podLive)
+        {
+            if (loc.Entry.ReplicaHeld == true)
+            {
+                // The pod went without our scale-down (deleted by hand, or by a scale-down someone else made): there is
+                // no replica left to give back.
+                await UpdateRegistryAsync(c, loc, (registry, _) =>
+                {
+                    if (registry.ById(id) is { } entry)
+                    {
+                        entry.ReplicaHeld = null;
+                    }
+
+                    return null;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        if (loc.Entry.ReplicaHeld == true)
+        {
+            if (!FirstToGo(c, loc, pod))
+            {
+                return;
+            }
+
+            bool gaveBack = false;
+            await UpdateRegistryAsync(c, loc, (registry, deployment) =>
+            {
+                if (registry.ById(id) is not { ReplicaHeld: true } entry)
+                {
+                    return null;
+                }
+
+                entry.ReplicaHeld = null;
+                gaveBack = true;
+                return Math.Max(0, (deployment.Spec.Replicas ?? 1) - 1);
+            }, cancellationToken).ConfigureAwait(false);
+
+            if (gaveBack && FindHpa(c, loc.Deployment.Metadata.Name) is { } hpa)
+            {
+                await LowerFloorAsync(hpa, cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        // The replica was given back. Normally the ReplicaSet deletes this pod; if it has settled at the new count and the
+        // pod is still here, it took another one (its ranking changed under us), and this pod must go by hand.
+        if (c.Deployments.Get(loc.Deployment.Metadata.Name) is { } current && Settled(current))
         {
             await DeletePodAsync(c, pod.Metadata.Name, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Whether the ReplicaSet, scaling down by one, would take <paramref name="victim"/> (marked with the lowest
+    /// pod-deletion-cost) before every other live pod of the Deployment that is not being stopped too. Its ranking
+    /// (ActivePodsWithRanks in kube-controller-manager) compares, in order: unscheduled before scheduled, Pending before
+    /// Unknown before Running, not ready before ready, then the lower pod-deletion-cost; ties after that are decided by
+    /// things we cannot see (co-located pods, ready time, restarts, age), so only a strict win counts.
+    /// </summary>
+    private bool FirstToGo(Caches c, Located loc, V1Pod victim)
+    {
+        (int Unscheduled, int Phase, int Ready, int _) rank = DeletionRank(victim);
+        (int, int, int, int) mine = (rank.Unscheduled, rank.Phase, rank.Ready, int.MinValue);
+        var stopping = new HashSet<string>(
+            Registry(c.Deployments.Get(loc.Deployment.Metadata.Name) ?? loc.Deployment).Entries
+                .Where(e => e.StoppedAt is not null && e.Pod is not null).Select(e => e.Pod!),
+            StringComparer.Ordinal);
+        return PodsOf(c, loc.App, loc.Site)
+            .Where(p => p.Metadata.Name != victim.Metadata.Name && Active(p) && !stopping.Contains(p.Metadata.Name)
+                && p.Metadata.Annotations?.ContainsKey(Names.StoppedAnnotation) != true)
+            .All(p => mine.CompareTo(DeletionRank(p)) < 0);
+    }
+
+    private static (int Unscheduled, int Phase, int Ready, int Cost) DeletionRank(V1Pod pod)
+    {
+        int phase = pod.Status?.Phase switch { "Unknown" => 1, "Running" => 2, _ => 0 };
+        bool ready = pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+        int cost = pod.Metadata.Annotations?.TryGetValue(Names.PodDeletionCostAnnotation, out string? v) == true
+            && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0;
+        return (string.IsNullOrEmpty(pod.Spec?.NodeName) ? 0 : 1, phase, ready ? 1 : 0, cost);
+    }
+
+    /// <summary>
+    /// Pods their ReplicaSet is about to remove: where a Deployment has more live pods than spec.replicas, the surplus
+    /// in the ReplicaSet's order (as <see cref="FirstToGo"/>, then newer before older). Such a pod appears when a
+    /// ReplicaSet acts on a count the Deployment has already lowered, e.g. for a claim stopped before its pod existed.
+    /// </summary>
+    private HashSet<string> LeavingPods(Caches c)
+    {
+        var leaving = new HashSet<string>(StringComparer.Ordinal);
+        foreach (V1Deployment deployment in c.Deployments.List())
+        {
+            if (WorkloadOf(deployment) is not (string app, string site))
+            {
+                continue;
+            }
+
+            var active = PodsOf(c, app, site).Where(Active).ToList();
+            int surplus = active.Count - (deployment.Spec.Replicas ?? 1);
+            foreach (V1Pod pod in active.OrderBy(DeletionRank).ThenByDescending(p => p.Metadata.CreationTimestamp).Take(Math.Max(0, surplus)))
+            {
+                leaving.Add(pod.Metadata.Name);
+            }
+        }
+
+        return leaving;
+    }
+
+    /// <summary>A pod the ReplicaSet counts: not terminating, not finished.</summary>
+    private static bool Active(V1Pod pod) =>
+        pod.Metadata.DeletionTimestamp is null && pod.Status?.Phase is not ("Failed" or "Succeeded");
+
+    /// <summary>The Deployment controller has seen the latest spec and its pods number what the spec asks.</summary>
+    private static bool Settled(V1Deployment deployment) =>
+        deployment.Status is { } status
+        && (status.ObservedGeneration ?? 0) >= (deployment.Metadata.Generation ?? 0)
+        && (status.Replicas ?? 0) == (deployment.Spec.Replicas ?? 1);
 
     public async ValueTask<ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken)
     {
@@ -393,10 +537,17 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
 
         var instances = new List<InstanceInfo>();
         var known = new HashSet<string>(StringComparer.Ordinal);
+        HashSet<string> leaving = LeavingPods(c);
         foreach (Located loc in LocateAll(c))
         {
             InstanceInfo info = Map(loc);
             known.Add(info.Id.Value);
+            if (loc.Entry is null && loc.Pod is not null && leaving.Contains(loc.Pod.Metadata.Name))
+            {
+                // A pod no spin-up asked for that its ReplicaSet is about to remove is no instance.
+                continue;
+            }
+
             if (info.State != InstanceState.Stopped)
             {
                 instances.Add(info);
@@ -821,7 +972,10 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
         }
     }
 
-    /// <summary>Finishes stops that died half-way: a pod marked stopped, or tombstoned, that is still running.</summary>
+    /// <summary>
+    /// Finishes stops: a pod marked stopped, or tombstoned, that is still running (a stop that died half-way, a replica
+    /// held until the ReplicaSet would take this pod, or a pod the ReplicaSet left).
+    /// </summary>
     private async Task CollectOrphansAsync(Caches c, CancellationToken cancellationToken)
     {
         foreach (Located loc in LocateAll(c).ToList())

@@ -46,8 +46,14 @@ public static class Names
 
     public const string PodDeletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost";
 
-    /// <summary>The lowest pod-deletion-cost, so the ReplicaSet removes a drained pod before any other of its rank.</summary>
-    public const string DrainedDeletionCost = "-2147483648";
+    /// <summary>
+    /// The pod-deletion-cost of a drained pod: below any other pod's of its rank, so the ReplicaSet removes it first, but
+    /// one above <see cref="StoppedDeletionCost"/>, so a scale-down for a stop takes the stopped pod, not a drained one.
+    /// </summary>
+    public const string DrainedDeletionCost = "-2147483647";
+
+    /// <summary>The lowest pod-deletion-cost, on a pod being stopped: the ReplicaSet's scale-down takes it before any other of its rank.</summary>
+    public const string StoppedDeletionCost = "-2147483648";
 
     /// <summary>Deployment, per-site Service and HPA name of (app, site).</summary>
     public static string Workload(string app, string site) => $"{app}-{site}";

@@ -39,7 +39,10 @@ internal sealed class ResourceCache<T> : IAsyncDisposable
         _overlayTtl = overlayTtl;
     }
 
-    /// <summary>False from a watch failure until the watch is re-established; readers then list directly.</summary>
+    /// <summary>
+    /// False from a watch failure until the background loop has listed again and resumes watching; readers then list
+    /// directly. (A list a reader makes meanwhile does not restore it: no watch follows that list.)
+    /// </summary>
     public bool Healthy { get; private set; }
 
     /// <summary>The newest resourceVersion seen (list, event or bookmark). Opaque; tests compare it.</summary>
@@ -176,6 +179,14 @@ internal sealed class ResourceCache<T> : IAsyncDisposable
                 {
                     await RelistAsync(stop).ConfigureAwait(false);
                     relist = false;
+
+                    // The cache is as current as the server again, and the watch resumes from here: healthy now, not at
+                    // the next event or bookmark (a quiet namespace has none, and a server sends bookmarks once a minute).
+                    lock (_gate)
+                    {
+                        Healthy = true;
+                        SignalLocked();
+                    }
                 }
 
                 Exception? streamError = null;

@@ -3,7 +3,10 @@ using Foresight.Orchestration;
 
 namespace Foresight.Kubernetes.Tests;
 
-/// <summary>Coexistence with a user's HPA: the predictive floor, and never writing spec.replicas under an HPA.</summary>
+/// <summary>
+/// Coexistence with a user's HPA: the predictive floor; spec.replicas written only where the HPA does not act (a spin-up
+/// at zero) and to give a stopped instance's replica back.
+/// </summary>
 public sealed class HpaTests
 {
     private static readonly CancellationToken s_none = CancellationToken.None;
@@ -35,7 +38,7 @@ public sealed class HpaTests
     }
 
     [Fact]
-    public async Task Under_an_HPA_spin_up_raises_the_floor_and_never_writes_spec_replicas()
+    public async Task Under_an_HPA_spin_up_raises_the_floor_and_leaves_spec_replicas_to_the_HPA_and_stop_gives_the_replica_back()
     {
         await using var f = new KubernetesFixture();
         InstanceInfo first = await f.Kube.SpinUpAsync(new SpinUpRequest("a1", "shop", "edge-a"), s_none);
@@ -57,11 +60,19 @@ public sealed class HpaTests
         await f.Kube.WaitUntilReadyAsync(second.Id, TimeSpan.FromSeconds(1), s_none);
         Assert.Equal(2, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
 
-        // Stop: floor back to the HPA's own minimum, the pod deleted; replicas stay the HPA's business.
+        // Stop: one replica less in the tombstone's patch (deleting the pod alone would have the ReplicaSet replace it, as
+        // the HPA's count stands), then the floor back to the HPA's own minimum; the ReplicaSet removes the stopped pod.
+        f.Server.ClearRequests();
         await f.Kube.StopAsync(second.Id, s_none);
         Assert.Equal((1, null), Floor(f));
-        Assert.DoesNotContain(f.Server.Requests, r => r.Summary == "merge deployments/shop-edge-a" && MigrationTests.Body(r)["spec"] is not null);
-        Assert.Contains(first.Id, (await f.Kube.ObserveAsync(s_none)).Instances.Select(i => i.Id));
+        Assert.Equal(
+            [1],
+            f.Server.Requests.Where(r => r.Summary == "merge deployments/shop-edge-a" && MigrationTests.Body(r)["spec"] is not null)
+                .Select(r => MigrationTests.Body(r)["spec"]!["replicas"]!.GetValue<int>()));
+        await f.AdvanceAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal([first.Id], (await f.Kube.ObserveAsync(s_none)).Instances.Select(i => i.Id));
+        Assert.Single(f.Server.List("pods"));
+        Assert.Equal(1, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
     }
 
     [Fact]

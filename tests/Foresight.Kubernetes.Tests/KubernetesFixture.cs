@@ -58,13 +58,23 @@ internal sealed class KubernetesFixture : IOrchestratorFixture, IAsyncDisposable
         await SyncAsync();
     }
 
-    /// <summary>Waits (in real time, bounded) until the orchestrator's caches have seen everything the server did.</summary>
+    /// <summary>
+    /// Waits (in real time, bounded) until the orchestrator's caches have seen everything the server did. It forces
+    /// bookmarks (a test hook; the server sends them only every minute), again and again, since a watch that is
+    /// reconnecting right now would miss a single one.
+    /// </summary>
     public async Task SyncAsync()
     {
         using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         long target = Server.ResourceVersion;
-        Server.SendBookmarks();
-        await Kube.WaitForResourceVersionAsync(target, guard.Token);
+        Task synced = Kube.WaitForResourceVersionAsync(target, guard.Token);
+        while (!synced.IsCompleted)
+        {
+            Server.SendBookmarks();
+            await Task.WhenAny(synced, Task.Delay(50, guard.Token));
+        }
+
+        await synced;
     }
 
     /// <summary>Drops the orchestrator without any clean-up and starts a fresh one against the same cluster.</summary>

@@ -46,7 +46,8 @@ public sealed class MigrationTests
         Assert.Equal("false", drained["metadata"]!["labels"]![Names.ServingLabel]!.GetValue<string>());
         Assert.Equal(Names.DrainedDeletionCost, drained["metadata"]!["annotations"]![Names.PodDeletionCostAnnotation]!.GetValue<string>());
 
-        // 5. stop A after in-flight work: replicas down with the tombstone, then that very pod deleted
+        // 5. stop A after in-flight work: the lowest deletion cost, then replicas down with the tombstone; the
+        // ReplicaSet, not we, deletes that very pod (a delete of ours would race it into making a replacement).
         await f.AdvanceAsync(TimeSpan.FromSeconds(5));
         await f.Kube.StopAsync(a.Id, s_none);
         Assert.Equal(
@@ -55,16 +56,21 @@ public sealed class MigrationTests
                 $"merge pods/{podB}", "merge deployments/shop-edge-b",
                 "apply httproutes/shop-via-edge-a",
                 $"merge pods/{podA}",
-                $"merge pods/{podA}", "merge deployments/shop-edge-a", $"delete pods/{podA}",
+                $"merge pods/{podA}", "merge deployments/shop-edge-a",
             ],
             f.Server.Writes);
+        Assert.Equal(Names.StoppedDeletionCost, f.Server.Get("pods", podA)!["metadata"]!["annotations"]![Names.PodDeletionCostAnnotation]!.GetValue<string>());
         JsonObject scaleDown = Body(f.Server.Requests.Last(r => r.Summary == "merge deployments/shop-edge-a"));
         Assert.Equal(0, scaleDown["spec"]!["replicas"]!.GetValue<int>());
 
-        // The pod finishes in-flight requests for its grace period, then goes; B keeps serving.
+        // Two controller passes (Deployment, then ReplicaSet) later the pod is terminating: it finishes in-flight
+        // requests for its grace period, then goes; B keeps serving.
+        await f.AdvanceAsync(TimeSpan.FromSeconds(2));
         Assert.NotNull(f.Server.Get("pods", podA)!["metadata"]!["deletionTimestamp"]);
         await f.AdvanceAsync(f.Options.DrainGracePeriod + TimeSpan.FromSeconds(1));
         Assert.Null(f.Server.Get("pods", podA));
+        Assert.DoesNotContain(f.Server.Writes, w => w.StartsWith("delete pods/", StringComparison.Ordinal));
+        Assert.Equal(2, f.Cluster.CreatedPods.Count);
         Assert.Equal(0, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
 
         ClusterSnapshot end = await f.Kube.ObserveAsync(s_none);
@@ -126,22 +132,27 @@ public sealed class MigrationTests
         await f.Kube.SetRouteAsync(new Route("shop", "edge-a", [new SiteWeight("edge-b", 1)]), s_none);
         await f.Kube.DrainAsync(a.Id, s_none);
 
-        // Killed again inside Stop: the API server never answers the pod delete.
-        f.Server.FailNext(r => r.Summary == $"delete pods/{podA}", status: 0);
+        // Killed again inside Stop: the pod is marked, then the API server never answers the tombstone-and-scale-down.
+        f.Server.FailNext(r => r.Summary == "merge deployments/shop-edge-a", status: 0);
         using (var kill = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
         {
             await Assert.ThrowsAnyAsync<Exception>(async () => await f.Kube.StopAsync(a.Id, kill.Token));
         }
 
+        Assert.NotNull(f.Server.Get("pods", podA)!["metadata"]!["annotations"]![Names.StoppedAnnotation]);
+        Assert.Equal(1, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
         await f.RestartAsync();
         await f.SyncAsync();
 
-        // The new controller sees the stop recorded, hides the instance, finishes the delete, and Stop stays idempotent.
+        // The new controller sees the pod marked, hides the instance, finishes the stop, and Stop stays idempotent.
         ClusterSnapshot snapshot = await f.Kube.ObserveAsync(s_none);
         Assert.DoesNotContain(snapshot.Instances, i => i.Id == a.Id);
-        Assert.Contains(f.Server.Requests, r => r.Summary == $"delete pods/{podA}" && r.Status == 200);
+        Assert.Contains(f.Server.Requests, r => r.Summary == "merge deployments/shop-edge-a" && r.Status == 200
+            && Body(r)["spec"]?["replicas"]?.GetValue<int>() == 0);
         await f.Kube.StopAsync(a.Id, s_none);
-        await f.AdvanceAsync(f.Options.DrainGracePeriod + TimeSpan.FromSeconds(1));
+
+        // Two controller passes until the ReplicaSet deletes the pod, then its grace period.
+        await f.AdvanceAsync(f.Options.DrainGracePeriod + TimeSpan.FromSeconds(3));
 
         Assert.Null(f.Server.Get("pods", podA));
         Assert.Equal(0, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
@@ -170,6 +181,7 @@ public sealed class MigrationTests
         Assert.DoesNotContain((await f.Kube.ObserveAsync(s_none)).Instances, i => i.Id == a.Id);
 
         Assert.Equal(0, f.Server.Get("deployments", "shop-edge-a")!["spec"]!["replicas"]!.GetValue<int>());
+        await f.AdvanceAsync(TimeSpan.FromSeconds(2));
         Assert.NotNull(f.Server.Get("pods", podA)!["metadata"]!["deletionTimestamp"]);
         await f.Kube.StopAsync(a.Id, s_none); // the reconciler's retry: idempotent
         await f.AdvanceAsync(f.Options.DrainGracePeriod + TimeSpan.FromSeconds(1));
@@ -194,8 +206,11 @@ public sealed class MigrationTests
         string drainedPod = f.Server.List("pods").Single(p => p["metadata"]!["labels"]![Names.InstanceLabel]!.GetValue<string>() == created[1].Id.Value)
             ["metadata"]!["name"]!.GetValue<string>();
 
-        // Someone else (kubectl scale) removes one replica: the ReplicaSet ranking picks the drained pod.
+        // Someone else (kubectl scale) removes one replica: the ReplicaSet ranking picks the drained pod. Two passes:
+        // the Deployment controller scales the ReplicaSet, then the ReplicaSet picks its victim.
         f.Server.Mutate("deployments", "shop-edge-a", d => d["spec"]!["replicas"] = 2);
+        f.Cluster.Reconcile();
+        Assert.Null(f.Server.Get("pods", drainedPod)!["metadata"]!["deletionTimestamp"]);
         f.Cluster.Reconcile();
 
         Assert.NotNull(f.Server.Get("pods", drainedPod)!["metadata"]!["deletionTimestamp"]);

@@ -22,9 +22,12 @@ public sealed record RecordedRequest(string Method, string Path, string Query, s
 
 /// <summary>
 /// An in-process Kubernetes API server on 127.0.0.1 speaking the real REST and JSON for the resources the adapter uses:
-/// get, list (label selectors), watch (newline-delimited events, bookmarks, 410 Gone after compaction), create, replace,
-/// server-side apply and merge patch (with resourceVersion preconditions), and delete (graceful for pods).
-/// Tests inject the next error (any status, or a hang) and read the recorded requests.
+/// get, list (label selectors), watch (newline-delimited events, 410 Gone after compaction, and a BOOKMARK only every
+/// <see cref="BookmarkInterval"/> of fake time, never on connecting), create, replace, server-side apply and merge patch
+/// (with resourceVersion preconditions), and delete (graceful for pods). Objects are defaulted as the real server
+/// defaults them where the adapter reads them back (Deployment spec.replicas, the HTTPRoute fields the Gateway API v1
+/// CRD schema defaults), and spec changes of Deployments, ReplicaSets and custom resources with a status subresource
+/// bump metadata.generation. Tests inject the next error (any status, or a hang) and read the recorded requests.
 /// <para>
 /// Simplifications: apply merges the applied object into the live one (maps merge, lists are atomic) and removes the
 /// fields the same manager applied before and now leaves out, but does not detect conflicts between managers;
@@ -37,7 +40,8 @@ public sealed class FakeApiServer : IAsyncDisposable
     {
         new ResourceType("pods", "", "v1", "Pod"),
         new ResourceType("services", "", "v1", "Service"),
-        new ResourceType("deployments", "apps", "v1", "Deployment"),
+        new ResourceType("deployments", "apps", "v1", "Deployment", StatusSubresource: true),
+        new ResourceType("replicasets", "apps", "v1", "ReplicaSet", StatusSubresource: true),
         new ResourceType("horizontalpodautoscalers", "autoscaling", "v2", "HorizontalPodAutoscaler"),
         new ResourceType("httproutes", "gateway.networking.k8s.io", "v1", "HTTPRoute"),
         new ResourceType("leases", "coordination.k8s.io", "v1", "Lease"),
@@ -169,23 +173,50 @@ public sealed class FakeApiServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a BOOKMARK with the current resourceVersion to every watch that asked for bookmarks.</summary>
+    /// <summary>
+    /// How often a watch that asked for bookmarks gets one (of fake time, from when it connected). The real server sends
+    /// them about once a minute, and none when a watch connects, so a client cannot count on one soon after connecting.
+    /// </summary>
+    public TimeSpan BookmarkInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Sends a BOOKMARK with the current resourceVersion to every watch whose <see cref="BookmarkInterval"/> has passed.</summary>
+    public void SendDueBookmarks()
+    {
+        lock (_gate)
+        {
+            foreach (Watcher w in _watchers.Where(w => w.Bookmarks && w.NextBookmark <= Now))
+            {
+                WriteBookmarkLocked(w);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Test synchronisation only, not server behaviour: a BOOKMARK with the current resourceVersion to every watch that
+    /// asked for bookmarks, now, so a test can wait until a client's caches are as current as the server.
+    /// </summary>
     public void SendBookmarks()
     {
         lock (_gate)
         {
             foreach (Watcher w in _watchers.Where(w => w.Bookmarks))
             {
-                ResourceType t = s_types[w.Plural];
-                var obj = new JsonObject
-                {
-                    ["kind"] = t.Kind,
-                    ["apiVersion"] = t.ApiVersion,
-                    ["metadata"] = new JsonObject { ["resourceVersion"] = _rv.ToString() },
-                };
-                w.Events.Writer.TryWrite(Event("BOOKMARK", obj));
+                WriteBookmarkLocked(w);
             }
         }
+    }
+
+    private void WriteBookmarkLocked(Watcher w)
+    {
+        ResourceType t = s_types[w.Plural];
+        var obj = new JsonObject
+        {
+            ["kind"] = t.Kind,
+            ["apiVersion"] = t.ApiVersion,
+            ["metadata"] = new JsonObject { ["resourceVersion"] = _rv.ToString() },
+        };
+        w.Events.Writer.TryWrite(Event("BOOKMARK", obj));
+        w.NextBookmark = Now + BookmarkInterval;
     }
 
     // ---- direct store access (the fake's controllers and test setup) --------------------------------------
@@ -227,9 +258,10 @@ public sealed class FakeApiServer : IAsyncDisposable
 
             var next = (JsonObject)current.DeepClone();
             change(next);
+            Default(plural, next);
             if (JsonNode.DeepEquals(next, current))
             {
-                return current;
+                return (JsonObject)current.DeepClone();
             }
 
             return (JsonObject)StoreLocked(plural, next, "MODIFIED", current).DeepClone();
@@ -246,6 +278,10 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     public DateTimeOffset Now => _clock.GetUtcNow();
 
+    /// <summary>A JSON integer as long, whether parsed from a request or built by a test as an int.</summary>
+    internal static long? Long(JsonNode? node) =>
+        node is null ? null : long.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+
     public static string Stamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     // ---- store internals ----------------------------------------------------------------------------------
@@ -261,19 +297,70 @@ public sealed class FakeApiServer : IAsyncDisposable
         meta["creationTimestamp"] = Stamp(Now);
         meta["generation"] = 1;
         RecordManager(meta, manager, operation);
-        if (plural == "deployments")
-        {
-            // API server defaulting.
-            JsonObject spec = obj["spec"] as JsonObject ?? new JsonObject();
-            obj["spec"] = spec;
-            spec["replicas"] ??= 1;
-        }
-
         return StoreLocked(plural, obj, "ADDED", null);
+    }
+
+    /// <summary>
+    /// The defaulting a real server does on every write, where the adapter reads the result: a Deployment's or
+    /// ReplicaSet's spec.replicas, and the fields the Gateway API v1 HTTPRoute CRD schema defaults (parentRefs group and
+    /// kind; a rule's matches, a match's path and its type and value, header and query matches' type; a backendRef's group,
+    /// kind and weight). What is read back then differs from what was written as it does on a real cluster.
+    /// </summary>
+    internal static void Default(string plural, JsonObject obj)
+    {
+        switch (plural)
+        {
+            case "deployments" or "replicasets":
+            {
+                JsonObject spec = obj["spec"] as JsonObject ?? new JsonObject();
+                obj["spec"] = spec;
+                spec["replicas"] ??= 1;
+                break;
+            }
+
+            case "httproutes" when obj["spec"] is JsonObject spec:
+            {
+                foreach (JsonObject parent in (spec["parentRefs"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    parent["group"] ??= "gateway.networking.k8s.io";
+                    parent["kind"] ??= "Gateway";
+                }
+
+                spec["rules"] ??= new JsonArray(new JsonObject());
+                foreach (JsonObject rule in (spec["rules"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    rule["matches"] ??= new JsonArray(new JsonObject());
+                    foreach (JsonObject match in (rule["matches"] as JsonArray ?? []).OfType<JsonObject>())
+                    {
+                        var path = match["path"] as JsonObject ?? new JsonObject();
+                        match["path"] = path;
+                        path["type"] ??= "PathPrefix";
+                        path["value"] ??= "/";
+                        foreach (string list in new[] { "headers", "queryParams" })
+                        {
+                            foreach (JsonObject m in (match[list] as JsonArray ?? []).OfType<JsonObject>())
+                            {
+                                m["type"] ??= "Exact";
+                            }
+                        }
+                    }
+
+                    foreach (JsonObject backend in (rule["backendRefs"] as JsonArray ?? []).OfType<JsonObject>())
+                    {
+                        backend["group"] ??= "";
+                        backend["kind"] ??= "Service";
+                        backend["weight"] ??= 1;
+                    }
+                }
+
+                break;
+            }
+        }
     }
 
     private JsonObject StoreLocked(string plural, JsonObject obj, string type, JsonObject? old)
     {
+        Default(plural, obj);
         string name = Meta(obj)["name"]!.GetValue<string>();
         if (old is not null && s_types[plural].StatusSubresource && !JsonNode.DeepEquals(obj["spec"], old["spec"]))
         {
@@ -700,6 +787,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                 var next = (JsonObject)current.DeepClone();
                 MergeInto(next, patch);
                 next = Subresource(target, current, next);
+                Default(target.Plural, next);
                 Meta(next)["resourceVersion"] = Meta(current)["resourceVersion"]?.DeepClone();
                 RecordManager(Meta(next), manager ?? "unknown", "Update");
                 return JsonNode.DeepEquals(next, current)
@@ -738,14 +826,14 @@ public sealed class FakeApiServer : IAsyncDisposable
             return current;
         }
 
-        long grace = current["spec"]?["terminationGracePeriodSeconds"]?.GetValue<long>() ?? 30;
+        long grace = Long(current["spec"]?["terminationGracePeriodSeconds"]) ?? 30;
         if (q.TryGetValue("gracePeriodSeconds", out string? g) && long.TryParse(g, out long qg))
         {
             grace = qg;
         }
         else if (!string.IsNullOrWhiteSpace(body) && JsonNode.Parse(body)?["gracePeriodSeconds"] is JsonNode bg)
         {
-            grace = bg.GetValue<long>();
+            grace = Long(bg) ?? grace;
         }
 
         if (grace <= 0)
@@ -802,18 +890,8 @@ public sealed class FakeApiServer : IAsyncDisposable
 
             if (!watcher.Events.Reader.Completion.IsCompleted)
             {
-                if (watcher.Bookmarks)
-                {
-                    // As the real server does periodically: tell a fresh watch how current it is.
-                    ResourceType t = target.Type;
-                    watcher.Events.Writer.TryWrite(Event("BOOKMARK", new JsonObject
-                    {
-                        ["kind"] = t.Kind,
-                        ["apiVersion"] = t.ApiVersion,
-                        ["metadata"] = new JsonObject { ["resourceVersion"] = _rv.ToString() },
-                    }));
-                }
-
+                // No bookmark now: the real server sends the first one about a minute after the watch connected.
+                watcher.NextBookmark = Now + BookmarkInterval;
                 _watchers.Add(watcher);
             }
         }
@@ -825,6 +903,8 @@ public sealed class FakeApiServer : IAsyncDisposable
         response.SendChunked = true;
         try
         {
+            // HttpListener sends the headers with the first event (an empty write would end the chunked body); a client
+            // sees no difference but that its call returns then, not at once.
             await response.OutputStream.FlushAsync().ConfigureAwait(false);
             while (await watcher.Events.Reader.WaitToReadAsync(_stopping.Token).ConfigureAwait(false))
             {
@@ -1004,6 +1084,8 @@ public sealed class FakeApiServer : IAsyncDisposable
         public Selector Selector { get; } = selector;
 
         public bool Bookmarks { get; } = bookmarks;
+
+        public DateTimeOffset NextBookmark { get; set; }
 
         public Channel<string> Events { get; } = Channel.CreateUnbounded<string>();
     }

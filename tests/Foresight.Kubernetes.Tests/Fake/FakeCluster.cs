@@ -4,15 +4,28 @@ using Microsoft.Extensions.Time.Testing;
 namespace Foresight.Kubernetes.Tests.Fake;
 
 /// <summary>
-/// The fake API server plus just enough of the control plane and kubelet, driven by the test's clock: the Deployment
-/// controller (create pods up to spec.replicas, pick scale-down victims by the ReplicaSet ranking including
-/// pod-deletion-cost), the scheduler (bind to a node of the affinity's site after <see cref="ScheduleDelay"/>),
-/// the kubelet (Running after <see cref="StartDelay"/>, Ready after <see cref="ReadyDelay"/>, image pull failures,
-/// graceful termination) and the HPA controller (keeps spec.replicas within min/max; no metrics).
+/// The fake API server plus just enough of the control plane and kubelet, driven by the test's clock. Every controller
+/// runs once per pass, and a pass runs per second of fake time (<see cref="Advance"/>) or when a test calls
+/// <see cref="Reconcile"/>; nothing reacts inside a request, as nothing does on a real server. In pass order:
+/// <list type="bullet">
+/// <item>the HPA controller: keeps the target's spec.replicas within min/max (no metrics), and, as the real one does,
+/// leaves a target at zero replicas alone (ScalingActive=False, ScalingDisabled);</item>
+/// <item>the ReplicaSet controller: creates pods up to its own spec.replicas, or deletes the surplus in the ReplicaSet's
+/// ranking (see <see cref="Rank"/>); terminating pods do not count, so a pod deleted while the ReplicaSet still wants it
+/// is replaced;</item>
+/// <item>the Deployment controller: creates the Deployment's ReplicaSet and copies spec.replicas to it, so a ReplicaSet acts
+/// on a Deployment's change one pass later (the order in which a real ReplicaSet controller, reacting to a pod event,
+/// can beat the Deployment controller's scale);</item>
+/// <item>the scheduler (bind to a node of the affinity's site after <see cref="ScheduleDelay"/>), the kubelet (Running after
+/// <see cref="StartDelay"/>, Ready after <see cref="ReadyDelay"/>, image pull failures) and graceful termination.</item>
+/// </list>
 /// </summary>
 public sealed class FakeCluster : IAsyncDisposable
 {
     public static readonly DateTimeOffset Epoch = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The ReplicaSet of a Deployment: one per Deployment (template changes are not rolled out), with this hash.</summary>
+    public const string TemplateHash = "7c9d8f";
 
     private int _podCounter;
 
@@ -40,10 +53,33 @@ public sealed class FakeCluster : IAsyncDisposable
     /// <summary>Images that fail to pull.</summary>
     public HashSet<string> BadImages { get; } = [];
 
-    /// <summary>Upper bound of spin-up to Ready with the current delays (plus one controller step).</summary>
-    public TimeSpan ReadyWithin => ScheduleDelay + StartDelay + ReadyDelay + TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Upper bound of spin-up to Ready with the current delays: two controller passes (Deployment, then ReplicaSet)
+    /// before the pod exists, and one step of slack.
+    /// </summary>
+    public TimeSpan ReadyWithin => ScheduleDelay + StartDelay + ReadyDelay + TimeSpan.FromSeconds(3);
 
-    /// <summary>Moves the clock in steps of one second, running the controllers after each, then bookmarks every watch.</summary>
+    /// <summary>
+    /// Every pod the ReplicaSet controller created, in order (the fake's kube-controller-manager event log:
+    /// <c>Created pod ...</c>). Tests use it to prove that no short-lived extra pod was ever made.
+    /// </summary>
+    public IReadOnlyList<string> CreatedPods
+    {
+        get
+        {
+            lock (_createdPods)
+            {
+                return _createdPods.ToList();
+            }
+        }
+    }
+
+    private readonly List<string> _createdPods = [];
+
+    /// <summary>
+    /// Moves the clock in steps of one second; after each step every controller runs once, and every watch that is due
+    /// one (<see cref="FakeApiServer.BookmarkInterval"/>) gets a bookmark.
+    /// </summary>
     public void Advance(TimeSpan by)
     {
         TimeSpan step = TimeSpan.FromSeconds(1);
@@ -51,16 +87,15 @@ public sealed class FakeCluster : IAsyncDisposable
         {
             Clock.Advance(by - done < step ? by - done : step);
             Reconcile();
+            Server.SendDueBookmarks();
         }
-
-        Reconcile();
-        Server.SendBookmarks();
     }
 
     /// <summary>One pass of every controller at the current time.</summary>
     public void Reconcile()
     {
         RunHpas();
+        RunReplicaSets();
         RunDeployments();
         RunScheduler();
         RunKubelet();
@@ -82,6 +117,24 @@ public sealed class FakeCluster : IAsyncDisposable
             }
 
             int replicas = deployment["spec"]?["replicas"]?.GetValue<int>() ?? 1;
+            if (replicas == 0 && min != 0)
+            {
+                // kube-controller-manager's horizontal.go: a target scaled to zero has autoscaling disabled.
+                Server.Mutate("horizontalpodautoscalers", Name(hpa), h => h["status"] = new JsonObject
+                {
+                    ["currentReplicas"] = 0,
+                    ["desiredReplicas"] = 0,
+                    ["conditions"] = new JsonArray(new JsonObject
+                    {
+                        ["type"] = "ScalingActive",
+                        ["status"] = "False",
+                        ["reason"] = "ScalingDisabled",
+                        ["message"] = "scaling is disabled since the replica count of the target is zero",
+                    }),
+                });
+                continue;
+            }
+
             int desired = Math.Clamp(replicas, min, max);
             if (desired != replicas)
             {
@@ -92,6 +145,12 @@ public sealed class FakeCluster : IAsyncDisposable
             {
                 ["currentReplicas"] = replicas,
                 ["desiredReplicas"] = desired,
+                ["conditions"] = new JsonArray(new JsonObject
+                {
+                    ["type"] = "ScalingActive",
+                    ["status"] = "True",
+                    ["reason"] = "ValidMetricFound",
+                }),
             });
         }
     }
@@ -101,38 +160,101 @@ public sealed class FakeCluster : IAsyncDisposable
         foreach (JsonObject deployment in Server.List("deployments"))
         {
             string name = Name(deployment);
+            string rsName = $"{name}-{TemplateHash}";
             int replicas = deployment["spec"]?["replicas"]?.GetValue<int>() ?? 1;
-            var owned = Server.List("pods").Where(p => Owner(p) == name).ToList();
-            var live = owned.Where(p => p["metadata"]?["deletionTimestamp"] is null).ToList();
-
-            for (int i = live.Count; i < replicas; i++)
+            JsonNode? template = deployment["spec"]?["template"]?.DeepClone();
+            JsonObject? rs = Server.Get("replicasets", rsName);
+            if (rs is null)
             {
-                CreatePod(deployment, name);
+                // A new Deployment's ReplicaSet starts at the Deployment's count; it creates pods from the next pass.
+                rs = Server.Create("replicasets", new JsonObject
+                {
+                    ["metadata"] = new JsonObject
+                    {
+                        ["name"] = rsName,
+                        ["labels"] = deployment["spec"]?["template"]?["metadata"]?["labels"]?.DeepClone(),
+                        ["ownerReferences"] = new JsonArray(new JsonObject
+                        {
+                            ["apiVersion"] = "apps/v1",
+                            ["kind"] = "Deployment",
+                            ["name"] = name,
+                            ["uid"] = deployment["metadata"]?["uid"]?.DeepClone(),
+                            ["controller"] = true,
+                        }),
+                    },
+                    ["spec"] = new JsonObject { ["replicas"] = replicas, ["template"] = template },
+                });
+            }
+            else
+            {
+                rs = Server.Mutate("replicasets", rsName, r =>
+                {
+                    r["spec"]!["replicas"] = replicas;
+                    r["spec"]!["template"] = template;
+                })!;
             }
 
-            if (live.Count > replicas)
+            long generation = Generation(deployment);
+            JsonNode? rsStatus = rs["status"];
+            Server.Mutate("deployments", name, d => d["status"] = new JsonObject
             {
-                foreach (JsonObject victim in live.OrderBy(Rank).Take(live.Count - replicas))
+                ["observedGeneration"] = generation,
+                ["replicas"] = rsStatus?["replicas"]?.GetValue<int>() ?? 0,
+                ["updatedReplicas"] = rsStatus?["replicas"]?.GetValue<int>() ?? 0,
+                ["readyReplicas"] = rsStatus?["readyReplicas"]?.GetValue<int>() ?? 0,
+                ["availableReplicas"] = rsStatus?["availableReplicas"]?.GetValue<int>() ?? 0,
+            });
+        }
+    }
+
+    private void RunReplicaSets()
+    {
+        foreach (JsonObject rs in Server.List("replicasets"))
+        {
+            string name = Name(rs);
+            int replicas = rs["spec"]?["replicas"]?.GetValue<int>() ?? 1;
+
+            // FilterActivePods: terminating and finished pods do not count.
+            List<JsonObject> Active() => Server.List("pods")
+                .Where(p => Owner(p) == name && p["metadata"]?["deletionTimestamp"] is null
+                    && p["status"]?["phase"]?.GetValue<string>() is not ("Failed" or "Succeeded"))
+                .ToList();
+
+            var active = Active();
+            if (active.Count < replicas && rs["spec"]?["template"] is JsonObject)
+            {
+                for (int i = active.Count; i < replicas; i++)
+                {
+                    CreatePod(rs, name);
+                }
+            }
+            else if (active.Count > replicas)
+            {
+                foreach (JsonObject victim in active.OrderBy(Rank).Take(active.Count - replicas))
                 {
                     Delete(victim);
                 }
             }
 
-            owned = Server.List("pods").Where(p => Owner(p) == name && p["metadata"]?["deletionTimestamp"] is null).ToList();
-            int ready = owned.Count(IsReady);
-            Server.Mutate("deployments", name, d => d["status"] = new JsonObject
+            active = Active();
+            int ready = active.Count(IsReady);
+            long generation = Generation(rs);
+            Server.Mutate("replicasets", name, r => r["status"] = new JsonObject
             {
-                ["observedGeneration"] = 1,
-                ["replicas"] = owned.Count,
-                ["updatedReplicas"] = owned.Count,
+                ["observedGeneration"] = generation,
+                ["replicas"] = active.Count,
                 ["readyReplicas"] = ready,
                 ["availableReplicas"] = ready,
             });
         }
     }
 
-    /// <summary>The ReplicaSet controller's order of scale-down victims (first goes first).</summary>
-    private static (int, int, int, int, long) Rank(JsonObject pod)
+    /// <summary>
+    /// The ReplicaSet controller's order of scale-down victims, first goes first (ActivePodsWithRanks in
+    /// controller_utils.go): unscheduled before scheduled, Pending before Unknown before Running, not ready before
+    /// ready, lower pod-deletion-cost before higher, then newer before older.
+    /// </summary>
+    internal static (int, int, int, int, long) Rank(JsonObject pod)
     {
         bool scheduled = pod["spec"]?["nodeName"] is not null;
         int phase = pod["status"]?["phase"]?.GetValue<string>() switch { "Pending" => 0, "Unknown" => 1, "Running" => 2, _ => 0 };
@@ -141,21 +263,21 @@ public sealed class FakeCluster : IAsyncDisposable
         return (scheduled ? 1 : 0, phase, IsReady(pod) ? 1 : 0, cost, -created);
     }
 
-    private void CreatePod(JsonObject deployment, string owner)
+    private void CreatePod(JsonObject rs, string rsName)
     {
-        var template = (JsonObject)deployment["spec"]!["template"]!.DeepClone();
+        var template = (JsonObject)rs["spec"]!["template"]!.DeepClone();
         var meta = (JsonObject)(template["metadata"]?.DeepClone() ?? new JsonObject());
-        string name = $"{owner}-7c9d8f-{Suffix(++_podCounter)}";
+        string name = $"{rsName}-{Suffix(++_podCounter)}";
         meta["name"] = name;
         var labels = meta["labels"] as JsonObject ?? new JsonObject();
-        labels["pod-template-hash"] = "7c9d8f";
+        labels["pod-template-hash"] = TemplateHash;
         meta["labels"] = labels;
         meta["ownerReferences"] = new JsonArray(new JsonObject
         {
             ["apiVersion"] = "apps/v1",
             ["kind"] = "ReplicaSet",
-            ["name"] = $"{owner}-7c9d8f",
-            ["uid"] = "rs-" + owner,
+            ["name"] = rsName,
+            ["uid"] = rs["metadata"]?["uid"]?.DeepClone(),
             ["controller"] = true,
         });
         var pod = new JsonObject
@@ -165,6 +287,10 @@ public sealed class FakeCluster : IAsyncDisposable
             ["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "Burstable" },
         };
         Server.Create("pods", pod);
+        lock (_createdPods)
+        {
+            _createdPods.Add(name);
+        }
     }
 
     private void RunScheduler()
@@ -268,7 +394,7 @@ public sealed class FakeCluster : IAsyncDisposable
 
     private void Delete(JsonObject pod)
     {
-        long grace = pod["spec"]?["terminationGracePeriodSeconds"]?.GetValue<long>() ?? 30;
+        long grace = FakeApiServer.Long(pod["spec"]?["terminationGracePeriodSeconds"]) ?? 30;
         Server.Mutate("pods", Name(pod), p =>
         {
             p["metadata"]!["deletionTimestamp"] = FakeApiServer.Stamp(Now + TimeSpan.FromSeconds(grace));
@@ -325,11 +451,10 @@ public sealed class FakeCluster : IAsyncDisposable
     private static DateTimeOffset Created(JsonObject o) =>
         DateTimeOffset.Parse(o["metadata"]!["creationTimestamp"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
 
-    private static string? Owner(JsonObject pod)
-    {
-        string? rs = pod["metadata"]?["ownerReferences"]?[0]?["name"]?.GetValue<string>();
-        return rs is null ? null : rs[..rs.LastIndexOf('-')];
-    }
+    private static long Generation(JsonObject o) => FakeApiServer.Long(o["metadata"]?["generation"]) ?? 1;
+
+    /// <summary>The ReplicaSet that owns a pod.</summary>
+    private static string? Owner(JsonObject pod) => pod["metadata"]?["ownerReferences"]?[0]?["name"]?.GetValue<string>();
 
     internal static string Name(JsonObject o) => o["metadata"]!["name"]!.GetValue<string>();
 
