@@ -120,4 +120,35 @@ public sealed record FillReport(string Rule, long FilledCells, IReadOnlyDictiona
 
     /// <summary>Filled cells that were empty in the file (the rest of <see cref="FilledCells"/>).</summary>
     public long FilledEmptyCells => FilledCells - FilledStepCells;
+
+    /// <summary>
+    /// One line for a warning, e.g. "40 missing readings filled by linear-interpolation, 36 of them in 12 missing
+    /// steps of 300 s; 87 rows moved onto the 300 s grid (at most 4 s)"; null when nothing was filled or moved.
+    /// </summary>
+    /// <param name="detail">Put in parentheses after the count of fills (e.g. the columns with most fills).</param>
+    public string? Describe(string? detail = null)
+    {
+        var parts = new List<string>();
+        if (FilledCells > 0)
+        {
+            string fills = $"{Count(FilledCells, "missing reading")} filled by {Rule}" + (string.IsNullOrEmpty(detail) ? "" : $" ({detail})");
+            if (FilledSteps > 0)
+            {
+                fills += $", {FilledStepCells} of them in {Count(FilledSteps, "missing step")} of {Seconds(GridStepSeconds ?? 0)} s";
+            }
+
+            parts.Add(fills);
+        }
+
+        if (SnappedRows > 0)
+        {
+            parts.Add($"{Count(SnappedRows, "row")} moved onto the {Seconds(GridStepSeconds ?? 0)} s grid (at most {Seconds(MaxSnapSeconds)} s)");
+        }
+
+        return parts.Count == 0 ? null : string.Join("; ", parts);
+    }
+
+    private static string Count(long n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+
+    private static string Seconds(double seconds) => seconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 }
