@@ -29,14 +29,14 @@ public static class ForecastCommand
         var data = new Option<string>("--data") { Description = "Observations of the model's series (its training history and/or what came after it).", Required = true };
         var horizon = new Option<int>("--horizon") { Description = "Steps to forecast.", Required = true };
         var json = new Option<string?>("--json") { Description = "Write the forecasts (mean and quantiles per step) to this file." };
-        Option<string?> step = TraceSeries.StepOption("the model's step");
+        Option<string?> step = TraceSeries.StepOption();
         var command = new Command("forecast", "Forecast from a saved model, after streaming in new observations.") { model, data, horizon, json, step };
         command.SetAction(parse => Execute(
             parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(horizon), parse.GetValue(json), parse.GetValue(step), parse.InvocationConfiguration.Error));
         return command;
     }
 
-    /// <param name="step">The trace's grid step (<c>--step</c>, e.g. 5m); the model's step when null.</param>
+    /// <param name="step">The trace's grid step (<c>--step</c>, e.g. 5m); inferred when null (it must be the model's step).</param>
     /// <param name="warnings">Where warnings go (standard error by default).</param>
     public static int Execute(string modelPath, string data, int horizon, string? json, string? step = null, TextWriter? warnings = null)
     {
@@ -48,9 +48,6 @@ public static class ForecastCommand
 
         IForecaster model = Load(modelPath);
         IReadOnlyList<Forecast> next = model.Predict(1);
-
-        // Without --step the data is read onto the model's grid: new rows a few seconds off, or a step short, still line up.
-        stepSeconds ??= next.Count > 0 ? next[0].Step.TotalSeconds : null;
         TraceSeriesData read = TraceSeries.Read(data, stepSeconds: stepSeconds);
         TraceFills.Warn(warnings ?? Console.Error, data, read.Fills);
         (SeriesSet observed, DateTimeOffset[] times) = (read.Series, read.Times);

@@ -75,10 +75,9 @@ public static class TraceSeries
     /// <summary>
     /// The <c>--step</c> option of the commands that read a trace: the grid step, e.g. 5m, 300 or 1h.
     /// </summary>
-    /// <param name="byDefault">What the step is when the option is not given.</param>
-    public static Option<string?> StepOption(string byDefault = "inferred from the rows") => new("--step")
+    public static Option<string?> StepOption() => new("--step")
     {
-        Description = $"The trace's step, e.g. 5m, 300 (seconds) or 1h (default: {byDefault}). Rows off the step's grid are moved onto it, and steps with no row are missing readings, filled and counted.",
+        Description = "The trace's step, e.g. 5m, 300 (seconds) or 1h (default: inferred from the rows). Rows off the step's grid are moved onto it, and steps with no row are missing readings, filled and counted.",
     };
 
     /// <summary>Parses a <c>--step</c> value (null when not given).</summary>
