@@ -51,6 +51,17 @@ internal sealed class TimeColumn
     /// <summary>The first row's instant when the column holds timestamps, else null.</summary>
     public DateTimeOffset? StartTime { get; private set; }
 
+    /// <summary>
+    /// The first row's absolute time in seconds: since the Unix epoch for timestamps, the number in seconds for
+    /// numeric time. A regular grid is round with respect to it (<see cref="TimeGrid"/>).
+    /// </summary>
+    public double OriginSeconds => _form switch
+    {
+        Form.Number => _firstNumber * _unitSeconds,
+        Form.Timestamp => (_firstUtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / (double)TimeSpan.TicksPerSecond,
+        _ => 0,
+    };
+
     /// <summary>Parses the current record's time cell into seconds since the first row.</summary>
     public double Parse()
     {

@@ -31,6 +31,18 @@ public sealed record TraceReadOptions
     /// <summary>Readings above this are rejected as absurd (a unit or parsing mistake upstream). Default 1e12.</summary>
     public double MaxValue { get; init; } = 1e12;
 
+    /// <summary>
+    /// Place the rows on a regular time grid (default false: times are kept as read). The step is
+    /// <see cref="StepSeconds"/>, or inferred from the rows; each row moves to its nearest step (a timestamp a few
+    /// seconds off is put back on the grid), a step no row falls on is a missing reading in every column (filled by
+    /// <see cref="Fill"/> and counted in <c>TraceTable.Fills</c>), and two rows on one step are an error naming
+    /// their lines. See <see cref="TimeGrid"/> for how the step and the grid's phase are chosen.
+    /// </summary>
+    public bool RegularGrid { get; init; }
+
+    /// <summary>The grid step in seconds when <see cref="RegularGrid"/> is set; null (default) infers it.</summary>
+    public double? StepSeconds { get; init; }
+
     internal static string RuleName(FillRule rule) => rule switch
     {
         FillRule.LinearInterpolation => "linear-interpolation",
@@ -48,6 +60,16 @@ public sealed record TraceReadOptions
         if (!(MaxValue > 0) || double.IsNaN(MaxValue))
         {
             throw new ArgumentOutOfRangeException(nameof(MaxValue), MaxValue, "MaxValue must be positive.");
+        }
+
+        if (StepSeconds is double step && (!(step > 0) || double.IsInfinity(step)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(StepSeconds), step, "StepSeconds must be positive and finite.");
+        }
+
+        if (StepSeconds is not null && !RegularGrid)
+        {
+            throw new ArgumentException("StepSeconds is the step of the regular grid: set RegularGrid too.", nameof(StepSeconds));
         }
     }
 }

@@ -27,11 +27,19 @@ namespace Foresight.Ingest;
 /// follow the time column, so a source column must not be named like one in that position.</para>
 /// <para>An empty cell is a missing reading, filled by <see cref="TraceReadOptions.Fill"/> and counted per column in
 /// <see cref="TraceTable.Fills"/> (column name for wide traces, <c>app/type/source</c> for long ones).</para>
+/// <para>With <see cref="TraceReadOptions.RegularGrid"/> the time points are placed on a regular grid (step given or
+/// inferred, see <see cref="TimeGrid"/>): each moves to its nearest step, a step no row falls on is a missing reading
+/// in every column, filled and counted like an empty cell (<see cref="FillReport.FilledSteps"/>), and two time points
+/// on one step are an error naming both lines. Times then start at the first step, which may lie a little before or
+/// after the first row's time.</para>
 /// <para>Every problem in the file is a <see cref="TraceFormatException"/> naming the file, line and column.</para>
 /// </remarks>
 public static class TraceReader
 {
     private static readonly string[] _longColumns = ["app", "type", "source", "volume"];
+
+    // A grid may invent at most this many steps per row read (90% of it) before it is refused as too sparse.
+    private const int MaxMissingStepsPerRow = 9;
 
     public static TraceTable Read(string path, TraceReadOptions? options = null)
     {
@@ -122,6 +130,7 @@ public static class TraceReader
 
         var time = new TimeColumn(csv, 0, header[0]);
         var times = new ChunkedColumn();
+        ChunkedColumn? lines = options.RegularGrid ? new ChunkedColumn() : null;   // each row's line, to name a grid collision
         var columns = new ChunkedColumn[sourceCount];
         for (int j = 0; j < sourceCount; j++)
         {
@@ -136,6 +145,7 @@ public static class TraceReader
             CheckOrder(csv, t, previous, strictly: true);
             previous = t;
             times.Add(t);
+            lines?.Add(csv.RecordLine);
             for (int j = 0; j < sourceCount; j++)
             {
                 columns[j].Add(CellParser.ParseReading(csv, firstSource + j, options.MaxValue));
@@ -155,7 +165,7 @@ public static class TraceReader
             keys[j] = new TrafficKey(TraceTable.AnyApp, TraceTable.DefaultType, names[j]);
         }
 
-        return Build(csv, time, times, keys, names, columns, options);
+        return Build(csv, time, header[0], times, lines, keys, names, columns, options);
     }
 
     private static TraceTable ReadLong(CsvRecordReader csv, string[] header, TraceReadOptions options)
@@ -199,6 +209,7 @@ public static class TraceReader
 
         var time = new TimeColumn(csv, timeIndex, header[timeIndex]);
         var times = new ChunkedColumn();
+        ChunkedColumn? lines = options.RegularGrid ? new ChunkedColumn() : null;   // each time point's first line
         var keyIndex = new Dictionary<TrafficKey, int>();
         var keys = new List<TrafficKey>();
         var columns = new List<ChunkedColumn>();
@@ -217,6 +228,7 @@ public static class TraceReader
             {
                 // A new time point: every known key reads 0 there until a row says otherwise.
                 times.Add(t);
+                lines?.Add(csv.RecordLine);
                 foreach (ChunkedColumn column in columns)
                 {
                     column.Add(0);
@@ -258,7 +270,7 @@ public static class TraceReader
         }
 
         string[] names = keys.Select(k => k.ToString()).ToArray();
-        return Build(csv, time, times, keys.ToArray(), names, columns.ToArray(), options);
+        return Build(csv, time, header[timeIndex], times, lines, keys.ToArray(), names, columns.ToArray(), options);
     }
 
     private static void RequireColumn(CsvRecordReader csv, int index, string name)
@@ -320,13 +332,29 @@ public static class TraceReader
     private static TraceTable Build(
         CsvRecordReader csv,
         TimeColumn time,
+        string timeName,
         ChunkedColumn times,
+        ChunkedColumn? lines,
         TrafficKey[] keys,
         string[] names,
         ChunkedColumn[] columns,
         TraceReadOptions options)
     {
         double[] timeSeconds = times.ToArray();
+        DateTimeOffset? startTime = time.StartTime;
+        TimeGrid.Placement? grid = null;
+        if (lines is not null && timeSeconds.Length >= 2)
+        {
+            grid = PlaceOnGrid(csv, time, timeName, timeSeconds, lines.ToArray(), options);
+            timeSeconds = new double[grid.SlotCount];
+            for (int i = 0; i < timeSeconds.Length; i++)
+            {
+                timeSeconds[i] = i * grid.StepSeconds;
+            }
+
+            startTime = startTime?.AddTicks((long)Math.Round(grid.FirstSlotSeconds * TimeSpan.TicksPerSecond));
+        }
+
         var values = new double[columns.Length][];
         var filledByColumn = new Dictionary<string, long>(StringComparer.Ordinal);
         long filled = 0;
@@ -334,6 +362,19 @@ public static class TraceReader
         {
             values[j] = columns[j].ToArray();
             columns[j] = null!;     // let each column's chunks go as soon as it is copied
+            if (grid is not null && grid.MissingSteps > 0)
+            {
+                // A step no row fell on is a missing reading, filled like an empty cell.
+                var spread = new double[grid.SlotCount];
+                Array.Fill(spread, double.NaN);
+                for (int r = 0; r < grid.Slots.Length; r++)
+                {
+                    spread[grid.Slots[r]] = values[j][r];
+                }
+
+                values[j] = spread;
+            }
+
             long n = MissingValueFill.Apply(timeSeconds, values[j], options.Fill);
             if (n < 0)
             {
@@ -352,6 +393,75 @@ public static class TraceReader
         }
 
         var fills = new FillReport(TraceReadOptions.RuleName(options.Fill), filled, filledByColumn);
-        return new TraceTable(csv.File, timeSeconds, time.StartTime, keys, values, fills);
+        if (grid is not null)
+        {
+            fills = fills with
+            {
+                GridStepSeconds = grid.StepSeconds,
+                FilledSteps = grid.MissingSteps,
+                FilledStepCells = grid.MissingSteps * columns.Length,
+                SnappedRows = grid.SnappedRows,
+                MaxSnapSeconds = grid.MaxSnapSeconds,
+            };
+        }
+        else if (lines is not null && options.StepSeconds is double step)
+        {
+            fills = fills with { GridStepSeconds = step };
+        }
+
+        return new TraceTable(csv.File, timeSeconds, startTime, keys, values, fills);
     }
+
+    // A grid with two rows on one step, or one mostly invented, is an error naming the file (and the lines).
+    private static TimeGrid.Placement PlaceOnGrid(
+        CsvRecordReader csv, TimeColumn time, string timeName, double[] timeSeconds, double[] lines, TraceReadOptions options)
+    {
+        bool inferred = options.StepSeconds is null;
+        double step = options.StepSeconds ?? TimeGrid.InferStep(timeSeconds);
+        TimeGrid.Placement grid = TimeGrid.Place(timeSeconds, time.OriginSeconds, step);
+        string stepText = $"{FormatSeconds(step)} s";
+        string hint = inferred
+            ? $"the step of {stepText} was inferred from the median gap between rows; if the data's step is different, give it explicitly"
+            : $"the step of {stepText} was given; if the data's step is shorter, give that instead";
+        if (grid.Collision >= 0)
+        {
+            int r = grid.Collision;
+            throw new TraceFormatException(
+                csv.File,
+                $"time {DescribeTime(time, timeSeconds[r])} falls on the same {stepText} step as line {(long)lines[r - 1]} " +
+                $"({DescribeTime(time, timeSeconds[r - 1])}): two readings for one step ({hint})",
+                (long)lines[r],
+                timeName);
+        }
+
+        if (inferred && grid.SpreadSeconds >= step / 2)
+        {
+            // Jitter is a few seconds; rows half a step apart relative to their steps do not follow this grid at all.
+            (int first, int second) = (Math.Min(grid.EarliestRow, grid.LatestRow), Math.Max(grid.EarliestRow, grid.LatestRow));
+            throw new TraceFormatException(
+                csv.File,
+                $"the rows do not follow one {stepText} step: time {DescribeTime(time, timeSeconds[second])} and line {(long)lines[first]}'s " +
+                $"{DescribeTime(time, timeSeconds[first])} lie {FormatSeconds(grid.SpreadSeconds)} s apart relative to their steps, " +
+                $"half a step or more ({hint})",
+                (long)lines[second],
+                timeName);
+        }
+
+        if (grid.MissingSteps > MaxMissingStepsPerRow * (double)timeSeconds.Length)
+        {
+            throw new TraceFormatException(
+                csv.File,
+                $"too sparse for a regular grid: {grid.MissingSteps} of the {grid.SlotCount} steps between the first and the last row " +
+                $"(lines {(long)lines[0]} to {(long)lines[^1]}) have no row, more than {MaxMissingStepsPerRow} per row ({hint})",
+                field: timeName);
+        }
+
+        return grid;
+    }
+
+    // A time as the file gave it: an instant for timestamps (in the first row's offset), else seconds after the first row.
+    private static string DescribeTime(TimeColumn time, double seconds) =>
+        time.StartTime is DateTimeOffset start
+            ? start.AddTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond)).ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture)
+            : $"{FormatSeconds(seconds)} s after the first row";
 }

@@ -96,12 +96,18 @@ public sealed class TrainForecastCommandTests : IDisposable
     }
 
     [Fact]
-    public void Irregular_rows_exit_2_instead_of_shifting_the_series()
+    public void A_skipped_row_is_a_filled_step_instead_of_shifting_the_series()
     {
-        (int code, string error) = CliWorkspace.Run("train", "--data", Hourly("holes.csv", 0, 48, skipRow: 20), "--model", "ets", "--out", _workspace.Path("m"));
+        string json = _workspace.Path("holes.json");
+        (int code, string error) = CliWorkspace.Run(
+            "train", "--data", Hourly("holes.csv", 0, 48, skipRow: 20), "--model", "ets", "--out", _workspace.Path("m"), "--json", json);
 
-        Assert.Equal(2, code);
-        Assert.Contains("regular step", error);
+        Assert.True(code == 0, error);
+        JsonElement report = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.Equal(48 * 2, report.GetProperty("points").GetInt32());   // the missing hour is there, in both series
+        Assert.Equal(1, report.GetProperty("fills").GetProperty("filledSteps").GetInt64());
+        Assert.Equal(2, report.GetProperty("fills").GetProperty("filledCells").GetInt64());
+        Assert.Contains("2 missing readings filled by linear-interpolation, 2 of them in 1 missing step of 3600 s", error);
     }
 
     [Fact]

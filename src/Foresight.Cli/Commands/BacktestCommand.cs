@@ -35,7 +35,8 @@ public static class BacktestCommand
         double? Msis,
         double? Coverage95,
         double TrainSeconds,
-        double PredictSeconds);
+        double PredictSeconds,
+        TraceFills? Fills = null);
 
     public static Command Create()
     {
@@ -49,15 +50,21 @@ public static class BacktestCommand
         var season = new Option<int?>("--season") { Description = "Season length m of a trace for MASE and seasonal models (default: inferred from the step, e.g. 24 for hourly data)." };
         var exog = new Option<string?>("--exog") { Description = "Comma-separated columns of a trace that are covariates of the others (e.g. latency), fed to the neural models as inputs." };
         var calibrate = new Option<bool>("--calibrate") { Description = "Wrap the model in rolling split-conformal calibration of its intervals (fitted on a held-out tail, updated while streaming)." };
-        var command = new Command("backtest", "Score a forecasting model on held-out data.") { data, model, horizon, windows, json, seed, stepSize, season, exog, calibrate };
+        Option<string?> step = TraceSeries.StepOption();
+        var command = new Command("backtest", "Score a forecasting model on held-out data.") { data, model, horizon, windows, json, seed, stepSize, season, exog, calibrate, step };
         command.SetAction(parse => Execute(
             parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(horizon), parse.GetValue(windows), parse.GetValue(json), parse.GetValue(seed),
-            parse.GetValue(stepSize), parse.GetValue(season), parse.GetValue(exog), parse.GetValue(calibrate)));
+            parse.GetValue(stepSize), parse.GetValue(season), parse.GetValue(exog), parse.GetValue(calibrate), parse.GetValue(step), parse.InvocationConfiguration.Error));
         return command;
     }
 
-    public static int Execute(string data, string modelName, int? horizon, int windows, string? json, int seed, int? stepSize = null, int? season = null, string? exog = null, bool calibrate = false)
+    /// <param name="step">The trace's grid step (<c>--step</c>, e.g. 5m); inferred when null.</param>
+    /// <param name="warnings">Where warnings go (standard error by default).</param>
+    public static int Execute(
+        string data, string modelName, int? horizon, int windows, string? json, int seed, int? stepSize = null, int? season = null, string? exog = null,
+        bool calibrate = false, string? step = null, TextWriter? warnings = null)
     {
+        double? stepSeconds = TraceSeries.ParseStep(step);
         string[] exogenous = exog is null ? [] : exog.Split(',', StringSplitOptions.TrimEntries);
         if (exogenous.Any(string.IsNullOrEmpty))
         {
@@ -99,6 +106,11 @@ public static class BacktestCommand
                 throw new InvalidInputException("--exog", "M4 Hourly has no covariates");
             }
 
+            if (step is not null)
+            {
+                throw new InvalidInputException("--step", "M4 Hourly is read as published (hourly series without timestamps); --step is for a trace");
+            }
+
             if (horizon is int h && h != Forecasting.Data.M4Hourly.Horizon)
             {
                 throw new InvalidInputException("--horizon", $"M4 Hourly is scored at its official horizon of {Forecasting.Data.M4Hourly.Horizon}");
@@ -116,7 +128,9 @@ public static class BacktestCommand
         }
         else
         {
-            SeriesSet set = TraceSeries.Read(data, exogenous: exogenous).Series;
+            TraceSeriesData read = TraceSeries.Read(data, exogenous: exogenous, stepSeconds: stepSeconds);
+            TraceFills.Warn(warnings ?? Console.Error, data, read.Fills);
+            SeriesSet set = read.Series;
             if (season is int m)
             {
                 set = new SeriesSet(set.Step, set.Series, set.ExogenousNames, m, set.Source);
@@ -133,7 +147,7 @@ public static class BacktestCommand
 
             BacktestResult r = WithSpinner($"{modelName} on {Path.GetFileName(data)}", () =>
                 Backtest.CrossValidate(() => Calibrated(Create(modelName, h, seed), h, calibrate), set, new BacktestOptions { Horizon = h, Windows = windows, StepSize = every }));
-            report = ToReport(r, data, set.Count, windows);
+            report = ToReport(r, data, set.Count, windows) with { Fills = TraceFills.From(read.Fills) };
         }
 
         Print(report, official);

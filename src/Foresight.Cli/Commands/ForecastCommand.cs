@@ -21,7 +21,7 @@ public static class ForecastCommand
         IReadOnlyList<double> Mean,
         IReadOnlyDictionary<string, double[]> Quantiles);
 
-    public sealed record ForecastReport(string Model, string Data, int Horizon, int NewObservations, IReadOnlyList<SeriesForecast> Forecasts);
+    public sealed record ForecastReport(string Model, string Data, int Horizon, int NewObservations, IReadOnlyList<SeriesForecast> Forecasts, TraceFills? Fills = null);
 
     public static Command Create()
     {
@@ -29,21 +29,29 @@ public static class ForecastCommand
         var data = new Option<string>("--data") { Description = "Observations of the model's series (its training history and/or what came after it).", Required = true };
         var horizon = new Option<int>("--horizon") { Description = "Steps to forecast.", Required = true };
         var json = new Option<string?>("--json") { Description = "Write the forecasts (mean and quantiles per step) to this file." };
-        var command = new Command("forecast", "Forecast from a saved model, after streaming in new observations.") { model, data, horizon, json };
-        command.SetAction(parse => Execute(parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(horizon), parse.GetValue(json)));
+        Option<string?> step = TraceSeries.StepOption();
+        var command = new Command("forecast", "Forecast from a saved model, after streaming in new observations.") { model, data, horizon, json, step };
+        command.SetAction(parse => Execute(
+            parse.GetValue(model)!, parse.GetValue(data)!, parse.GetValue(horizon), parse.GetValue(json), parse.GetValue(step), parse.InvocationConfiguration.Error));
         return command;
     }
 
-    public static int Execute(string modelPath, string data, int horizon, string? json)
+    /// <param name="step">The trace's grid step (<c>--step</c>, e.g. 5m); inferred when null (it must be the model's step).</param>
+    /// <param name="warnings">Where warnings go (standard error by default).</param>
+    public static int Execute(string modelPath, string data, int horizon, string? json, string? step = null, TextWriter? warnings = null)
     {
+        double? stepSeconds = TraceSeries.ParseStep(step);
         if (horizon < 1)
         {
             throw new InvalidInputException("--horizon", $"must be a positive number of steps (got {horizon})");
         }
 
         IForecaster model = Load(modelPath);
-        (SeriesSet observed, DateTimeOffset[] times) = TraceSeries.Read(data);
-        int appended = StreamNew(model, observed, times, data);
+        IReadOnlyList<Forecast> next = model.Predict(1);
+        TraceSeriesData read = TraceSeries.Read(data, stepSeconds: stepSeconds);
+        TraceFills.Warn(warnings ?? Console.Error, data, read.Fills);
+        (SeriesSet observed, DateTimeOffset[] times) = (read.Series, read.Times);
+        int appended = StreamNew(model, next, observed, times, data);
         IReadOnlyList<Forecast> forecasts;
         try
         {
@@ -64,7 +72,8 @@ public static class ForecastCommand
                 f.Start,
                 f.Step.TotalSeconds,
                 f.Mean,
-                f.Levels.ToDictionary(l => l.ToString("0.###", CultureInfo.InvariantCulture), f.Quantile))).ToList());
+                f.Levels.ToDictionary(l => l.ToString("0.###", CultureInfo.InvariantCulture), f.Quantile))).ToList(),
+            TraceFills.From(read.Fills));
         Print(report);
         if (json is not null)
         {
@@ -96,9 +105,8 @@ public static class ForecastCommand
     /// Appends, per series, the rows from the model's next expected time on. Rows the model has already seen are
     /// skipped, so the training file itself may be passed; a gap between the two is an error, not a silent shift.
     /// </summary>
-    private static int StreamNew(IForecaster model, SeriesSet observed, DateTimeOffset[] times, string path)
+    private static int StreamNew(IForecaster model, IReadOnlyList<Forecast> next, SeriesSet observed, DateTimeOffset[] times, string path)
     {
-        IReadOnlyList<Forecast> next = model.Predict(1);
         var expected = next.ToDictionary(f => f.SeriesName, StringComparer.Ordinal);
         TimeSpan step = next.Count > 0 ? next[0].Step : observed.Step;
         if (next.Count > 0 && Math.Abs((observed.Step - step).TotalSeconds) > 1e-6 * step.TotalSeconds)

@@ -22,7 +22,8 @@ public sealed class PrometheusHistoryOptions
     private readonly Option<string?> _end = new("--end") { Description = "With --prometheus: last time to read (ISO-8601 or Unix seconds)." };
     private readonly Option<string> _step = new("--step")
     {
-        Description = "With --prometheus: the trace row interval, e.g. 1h, 5m, 60 (seconds).",
+        Description = "With --prometheus: the trace row interval, e.g. 1h, 5m, 60 (seconds; default 1h). With --trace: the trace's step " +
+            "(default: inferred from the rows); rows off its grid are moved onto it, and steps with no row are missing readings, filled and counted.",
         DefaultValueFactory = _ => "1h",
     };
 
@@ -33,7 +34,8 @@ public sealed class PrometheusHistoryOptions
         string? url = parse.GetValue(_url);
         if (url is null)
         {
-            foreach (Option option in new Option[] { _promql, _label, _start, _end, _step })
+            // --step also gives a trace file's step; SimulateCommand checks it (TraceStep).
+            foreach (Option option in new Option[] { _promql, _label, _start, _end })
             {
                 if (parse.GetResult(option) is { Implicit: false })
                 {
@@ -46,6 +48,10 @@ public sealed class PrometheusHistoryOptions
 
         return new PrometheusHistoryArgs(url, parse.GetValue(_promql), parse.GetValue(_label), parse.GetValue(_start), parse.GetValue(_end), parse.GetValue(_step) ?? "1h");
     }
+
+    /// <summary>The <c>--step</c> given without <c>--prometheus</c> (the step of a trace file), or null.</summary>
+    public string? TraceStep(ParseResult parse) =>
+        parse.GetValue(_url) is null && parse.GetResult(_step) is { Implicit: false } ? parse.GetValue(_step) : null;
 
     /// <summary>Reads the history; every problem is an <see cref="InvalidInputException"/> naming the option.</summary>
     public static TraceTable Read(PrometheusHistoryArgs args, TimeProvider? timeProvider = null)

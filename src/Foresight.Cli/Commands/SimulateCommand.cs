@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Foresight.Control.Decision;
 using Foresight.Core;
@@ -84,7 +85,8 @@ public static class SimulateCommand
             parse.GetValue(forecaster) ?? PredictiveForecasting.DefaultModel,
             prometheus.Bind(parse),
             parse.GetValue(faults),
-            parse.GetValue(sweep))));
+            parse.GetValue(sweep),
+            prometheus.TraceStep(parse))));
         return command;
     }
 
@@ -102,12 +104,13 @@ public static class SimulateCommand
         string Forecaster = PredictiveForecasting.DefaultModel,
         PrometheusHistoryArgs? Prometheus = null,
         string? Faults = null,
-        string? Sweep = null);
+        string? Sweep = null,
+        string? Step = null);
 
     public static int Execute(SimulateArgs args)
     {
         IReadOnlyList<string> policies = ParsePolicies(args.Policies);
-        SimulationScenario scenario = LoadScenario(args);
+        SimulationScenario scenario = LoadScenario(args, out FillReport fills);
         foreach (string warning in scenario.Warnings)
         {
             Console.Error.WriteLine($"warning: {warning}");
@@ -132,7 +135,7 @@ public static class SimulateCommand
 
         if (args.Json is not null)
         {
-            WriteJson(args.Json, report);
+            WriteJson(args.Json, report, TraceFills.From(fills));
         }
 
         if (args.Report is not null)
@@ -144,7 +147,10 @@ public static class SimulateCommand
         return ExitCodes.Ok;
     }
 
-    public static SimulationScenario LoadScenario(SimulateArgs args)
+    public static SimulationScenario LoadScenario(SimulateArgs args) => LoadScenario(args, out _);
+
+    /// <param name="fills">How the trace was put on its grid and filled (its missing steps and empty cells).</param>
+    public static SimulationScenario LoadScenario(SimulateArgs args, out FillReport fills)
     {
         ScenarioSpec spec = LoadSpec(args.Scenario);
         if (args.Trace is not null)
@@ -167,6 +173,11 @@ public static class SimulateCommand
             throw new InvalidInputException("--prometheus", "give either --trace FILE or --prometheus URL, not both");
         }
 
+        if (args.Step is not null && args.Trace is null)
+        {
+            throw new InvalidInputException("--step", "is only used with --prometheus URL (the query's step) or --trace FILE (the trace's step)");
+        }
+
         bool foreignTrace = args.Trace is not null || args.Prometheus is not null;
         TraceTable table;
         if (args.Prometheus is not null)
@@ -175,10 +186,14 @@ public static class SimulateCommand
         }
         else
         {
+            // Every trace file goes on a regular grid, as for backtest, train and forecast: a missing step is filled
+            // like an empty cell, which leaves the replayed demand (linear between rows) as it was.
             string tracePath = DataPaths.Resolve(spec.Trace, spec.Origin.BaseDirectory);
             RequireFile(tracePath, "--trace");
-            table = TraceReader.Read(tracePath);
+            table = TraceReader.Read(tracePath, TraceSeries.Options(TraceSeries.ParseStep(args.Step)));
         }
+
+        fills = table.Fills;
 
         if (args.TimeScale is double scale)
         {
@@ -473,7 +488,7 @@ public static class SimulateCommand
         _ => $"{value:N0}",
     };
 
-    private static void WriteJson(string path, SimulationReport report)
+    private static void WriteJson(string path, SimulationReport report, TraceFills fills)
     {
         try
         {
@@ -483,7 +498,10 @@ public static class SimulateCommand
                 Directory.CreateDirectory(dir);
             }
 
-            File.WriteAllText(path, JsonSerializer.Serialize(report, Json));
+            // The report's own fields, then how the trace was filled (a CLI concern: the runner never sees the file).
+            JsonObject root = JsonSerializer.SerializeToNode(report, Json)!.AsObject();
+            root["fills"] = JsonSerializer.SerializeToNode(fills, Json);
+            File.WriteAllText(path, root.ToJsonString(Json));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

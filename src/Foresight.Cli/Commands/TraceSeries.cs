@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Foresight.Core;
 using Foresight.Core.Traffic;
 using Foresight.Forecasting;
@@ -5,35 +6,32 @@ using Foresight.Ingest;
 
 namespace Foresight.Cli.Commands;
 
-/// <summary>Turns a trace file into forecastable series: one per column (traffic key), at the trace's regular step.</summary>
+/// <summary>A trace read as series: the series, the time of each step, and how the trace was put on its grid and filled.</summary>
+public sealed record TraceSeriesData(SeriesSet Series, DateTimeOffset[] Times, FillReport Fills);
+
+/// <summary>Turns a trace file into forecastable series: one per column (traffic key), on a regular grid.</summary>
 public static class TraceSeries
 {
-    /// <summary>Reads <paramref name="path"/>; every row must follow the previous one by exactly one step.</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/> onto a regular grid of <paramref name="stepSeconds"/> (inferred when null):
+    /// rows off the grid move onto it, and a step no row falls on is a missing reading, filled like an empty cell
+    /// (a gap would otherwise shift every later observation by a step, and every seasonal feature with it).
+    /// </summary>
     /// <param name="exogenous">Columns that are covariates of every other column (e.g. latency), not series of their own.</param>
-    public static (SeriesSet Series, DateTimeOffset[] Times) Read(string path, string option = "--data", IReadOnlyList<string>? exogenous = null)
+    public static TraceSeriesData Read(string path, string option = "--data", IReadOnlyList<string>? exogenous = null, double? stepSeconds = null)
     {
         if (!File.Exists(path))
         {
             throw new InvalidInputException(option, $"file '{path}' does not exist");
         }
 
-        TraceTable trace = TraceReader.Read(path);
+        TraceTable trace = TraceReader.Read(path, Options(stepSeconds));
         if (trace.RowCount < 3)
         {
             throw new InvalidInputException(path, $"needs more than two rows (it has {trace.RowCount})");
         }
 
-        double step = trace.StepSeconds;
-        for (int r = 1; r < trace.RowCount; r++)
-        {
-            double gap = trace.TimeSeconds[r] - trace.TimeSeconds[r - 1];
-            if (Math.Abs(gap - step) > 1e-6 * step)
-            {
-                // A gap would silently shift every later observation by a step (and every seasonal feature with it).
-                throw new InvalidInputException(path, $"row {r + 1} of the data is {gap:G6} s after the previous one; series need a regular step of {step:G6} s (fill gaps with empty cells, which are interpolated)", field: "time");
-            }
-        }
-
+        double step = trace.Fills.GridStepSeconds ?? trace.StepSeconds;
         DateTimeOffset origin = trace.StartTime ?? DateTimeOffset.UnixEpoch;
         var times = trace.TimeSeconds.Select(t => origin + TimeSpan.FromSeconds(t)).ToArray();
         string[] names = trace.Keys.Select(k => k.ToString()).ToArray();
@@ -68,6 +66,20 @@ public static class TraceSeries
         double[][] covariates = chosen.Select(i => trace.Values[i]).ToArray();
         var series = Enumerable.Range(0, names.Length).Where(i => !chosen.Contains(i))
             .Select(i => new Series(names[i], trace.Values[i], times[0], covariates)).ToList();
-        return (new SeriesSet(TimeSpan.FromSeconds(step), series, chosen.Select(i => names[i]).ToArray(), source: path), times);
+        return new TraceSeriesData(new SeriesSet(TimeSpan.FromSeconds(step), series, chosen.Select(i => names[i]).ToArray(), source: path), times, trace.Fills);
     }
+
+    /// <summary>The read options of every command that takes a trace: a regular grid, of the given step or inferred.</summary>
+    public static TraceReadOptions Options(double? stepSeconds) => new() { RegularGrid = true, StepSeconds = stepSeconds };
+
+    /// <summary>
+    /// The <c>--step</c> option of the commands that read a trace: the grid step, e.g. 5m, 300 or 1h.
+    /// </summary>
+    public static Option<string?> StepOption() => new("--step")
+    {
+        Description = "The trace's step, e.g. 5m, 300 (seconds) or 1h (default: inferred from the rows). Rows off the step's grid are moved onto it, and steps with no row are missing readings, filled and counted.",
+    };
+
+    /// <summary>Parses a <c>--step</c> value (null when not given).</summary>
+    public static double? ParseStep(string? text) => text is null ? null : PrometheusHistoryOptions.ParseStep(text);
 }

@@ -23,7 +23,8 @@ public static class TrainCommand
         int Horizon,
         int? Epochs,
         double? BestValidationLoss,
-        double TrainSeconds);
+        double TrainSeconds,
+        TraceFills? Fills = null);
 
     public static Command Create()
     {
@@ -33,14 +34,19 @@ public static class TrainCommand
         var horizon = new Option<int?>("--horizon") { Description = "Longest horizon the model will be asked for (neural models train a head this long; default one season)." };
         var seed = new Option<int>("--seed") { Description = "Seed of the neural models.", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "Write a machine-readable summary to this file." };
-        var command = new Command("train", "Fit a forecasting model on a trace and save it.") { data, model, output, horizon, seed, json };
+        Option<string?> step = TraceSeries.StepOption();
+        var command = new Command("train", "Fit a forecasting model on a trace and save it.") { data, model, output, horizon, seed, json, step };
         command.SetAction(parse => Execute(
-            parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(horizon), parse.GetValue(seed), parse.GetValue(json)));
+            parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(horizon), parse.GetValue(seed), parse.GetValue(json),
+            parse.GetValue(step), parse.InvocationConfiguration.Error));
         return command;
     }
 
-    public static int Execute(string data, string modelName, string output, int? horizon, int seed, string? json)
+    /// <param name="step">The trace's grid step (<c>--step</c>, e.g. 5m); inferred when null.</param>
+    /// <param name="warnings">Where warnings go (standard error by default).</param>
+    public static int Execute(string data, string modelName, string output, int? horizon, int seed, string? json, string? step = null, TextWriter? warnings = null)
     {
+        double? stepSeconds = TraceSeries.ParseStep(step);
         if (!BacktestCommand.Models.Contains(modelName))
         {
             throw new InvalidInputException("--model", $"unknown model '{modelName}'; choose from {string.Join(", ", BacktestCommand.Models)}");
@@ -57,7 +63,9 @@ public static class TrainCommand
             throw new InvalidInputException("--out", $"directory '{outDir}' does not exist");
         }
 
-        (SeriesSet set, _) = TraceSeries.Read(data);
+        TraceSeriesData read = TraceSeries.Read(data, stepSeconds: stepSeconds);
+        TraceFills.Warn(warnings ?? Console.Error, data, read.Fills);
+        SeriesSet set = read.Series;
         int h = horizon ?? set.SeasonLength;
         IForecaster model = BacktestCommand.Create(modelName, h, seed);
         var clock = Stopwatch.StartNew();
@@ -76,7 +84,7 @@ public static class TrainCommand
         TrainingReport? training = (model as RecurrentForecaster)?.LastTraining;
         var report = new TrainReport(
             modelName, data, output, set.Count, set.Series.Sum(s => s.Length), set.Step.TotalSeconds, set.SeasonLength, h,
-            training?.Epochs, training is { BestValidationLoss: double v } && double.IsFinite(v) ? v : null, seconds);
+            training?.Epochs, training is { BestValidationLoss: double v } && double.IsFinite(v) ? v : null, seconds, TraceFills.From(read.Fills));
         Print(report);
         if (json is not null)
         {

@@ -95,11 +95,60 @@ public sealed class TraceTable
     public double DurationSeconds => TimeSeconds.Length == 0 ? 0 : TimeSeconds[^1] + StepSeconds;
 }
 
-/// <summary>How missing readings (empty cells) were filled.</summary>
+/// <summary>How missing readings (empty cells, and whole missing steps of a trace read onto a grid) were filled.</summary>
 /// <param name="Rule">The rule applied, e.g. "linear-interpolation".</param>
-/// <param name="FilledCells">Total cells filled.</param>
-/// <param name="FilledByColumn">Cells filled per column name (only columns with fills).</param>
+/// <param name="FilledCells">Total cells filled: the empty cells plus, per missing step, one cell per column.</param>
+/// <param name="FilledByColumn">Cells filled per column name (only columns with fills), missing steps included.</param>
 public sealed record FillReport(string Rule, long FilledCells, IReadOnlyDictionary<string, long> FilledByColumn)
 {
     public static FillReport None { get; } = new("none", 0, new Dictionary<string, long>());
+
+    /// <summary>The grid step when the rows were placed on a regular grid; null when times were kept as read.</summary>
+    public double? GridStepSeconds { get; init; }
+
+    /// <summary>Grid steps no row fell on: each is a missing reading in every column (counted in <see cref="FilledCells"/> too).</summary>
+    public long FilledSteps { get; init; }
+
+    /// <summary>Rows whose time was off the grid and was moved onto its nearest step.</summary>
+    public long SnappedRows { get; init; }
+
+    /// <summary>The largest such move, in seconds.</summary>
+    public double MaxSnapSeconds { get; init; }
+
+    /// <summary>The cells of the missing steps: <see cref="FilledSteps"/> × the number of columns.</summary>
+    public long FilledStepCells { get; init; }
+
+    /// <summary>Filled cells that were empty in the file (the rest of <see cref="FilledCells"/>).</summary>
+    public long FilledEmptyCells => FilledCells - FilledStepCells;
+
+    /// <summary>
+    /// One line for a warning, e.g. "40 missing readings filled by linear-interpolation, 36 of them in 12 missing
+    /// steps of 300 s; 87 rows moved onto the 300 s grid (at most 4 s)"; null when nothing was filled or moved.
+    /// </summary>
+    /// <param name="detail">Put in parentheses after the count of fills (e.g. the columns with most fills).</param>
+    public string? Describe(string? detail = null)
+    {
+        var parts = new List<string>();
+        if (FilledCells > 0)
+        {
+            string fills = $"{Count(FilledCells, "missing reading")} filled by {Rule}" + (string.IsNullOrEmpty(detail) ? "" : $" ({detail})");
+            if (FilledSteps > 0)
+            {
+                fills += $", {FilledStepCells} of them in {Count(FilledSteps, "missing step")} of {Seconds(GridStepSeconds ?? 0)} s";
+            }
+
+            parts.Add(fills);
+        }
+
+        if (SnappedRows > 0)
+        {
+            parts.Add($"{Count(SnappedRows, "row")} moved onto the {Seconds(GridStepSeconds ?? 0)} s grid (at most {Seconds(MaxSnapSeconds)} s)");
+        }
+
+        return parts.Count == 0 ? null : string.Join("; ", parts);
+    }
+
+    private static string Count(long n, string noun) => n == 1 ? $"1 {noun}" : $"{n} {noun}s";
+
+    private static string Seconds(double seconds) => seconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -78,11 +78,11 @@ public static class ScenarioBuilder
         {
             Rotate(rates, trace.TimeSeconds, n, changeAt);
         }
-        if (trace.Fills.FilledCells > 0)
+        string worst = string.Join(", ", trace.Fills.FilledByColumn.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
+            .Take(5).Select(p => $"{p.Key} {p.Value}"));
+        if (trace.Fills.Describe(worst.Length > 0 ? $"most in {worst}" : null) is string fills)
         {
-            string worst = string.Join(", ", trace.Fills.FilledByColumn.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
-                .Take(5).Select(p => $"{p.Key} {p.Value}"));
-            warnings.Add($"trace: {trace.Fills.FilledCells} missing readings filled by {trace.Fills.Rule}" + (worst.Length > 0 ? $" (most in {worst})" : ""));
+            warnings.Add($"trace: {fills}");
         }
 
         var demand = new DemandModel(trace.TimeSeconds, rates, n, spec.TraceStart, spec.TimeScale, trace.StartTime);
