@@ -70,9 +70,10 @@ public static class EngineFactory
             new PrometheusClient(http, k.Prometheus, new PrometheusClientOptions { AttemptTimeout = TimeSpan.FromSeconds(10) }, time), time);
         var lease = new LeaseElector(client, k.Namespace, k.LeaseName, LeaseIdentity(), time);
         ReconcileJournal? journal = OpenJournal(config, time);
+        var policies = new MigrationPolicyWatch(client, k.Namespace, time);
         return KubernetesController.Create(
             k, config.Predictive, config.TickMs / 1000.0, orchestrator, prometheus, time, journal, new LeaseLeadership(lease),
-            new KubernetesPolicies(new MigrationPolicyClient(client, k.Namespace)), new Owned(orchestrator, http, journal, lease, time));
+            new WatchedPolicies(policies), new Owned(orchestrator, http, journal, lease, time, policies));
     }
 
     /// <summary>The pod name in a cluster (the Deployment sets POD_NAME), else the host name, made unique per process.</summary>
@@ -88,7 +89,9 @@ public static class EngineFactory
         public Task<bool> TryLeadAsync(CancellationToken cancellationToken) => lease.TryAcquireOrRenewAsync(cancellationToken);
     }
 
-    private sealed class Owned(KubernetesOrchestrator orchestrator, HttpClient http, ReconcileJournal? journal, LeaseElector lease, TimeProvider time) : IAsyncDisposable
+    private sealed class Owned(
+        KubernetesOrchestrator orchestrator, HttpClient http, ReconcileJournal? journal, LeaseElector lease, TimeProvider time, MigrationPolicyWatch policies)
+        : IAsyncDisposable
     {
         /// <summary>How long a shutdown (SIGTERM, Ctrl+C) waits for the API server to take the lease back.</summary>
         private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
@@ -109,6 +112,7 @@ public static class EngineFactory
             }
 
             await orchestrator.DisposeAsync().ConfigureAwait(false);
+            await policies.DisposeAsync().ConfigureAwait(false);
             http.Dispose();
             journal?.Dispose();
         }

@@ -25,6 +25,9 @@ public interface IPolicySource
 
     /// <returns>False when the policy no longer exists.</returns>
     Task<bool> WriteStatusAsync(string name, MigrationPolicyStatus status, CancellationToken cancellationToken);
+
+    /// <summary>True when <see cref="ListAsync"/> reads a watch cache: cheap enough to call every tick.</summary>
+    bool Watched => false;
 }
 
 /// <summary>The HPA floors of <see cref="KubernetesOrchestrator"/> behind the engine's port.</summary>

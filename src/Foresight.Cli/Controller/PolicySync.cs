@@ -27,7 +27,8 @@ internal sealed class PolicySync(
 
     public async Task RefreshAsync(double now, CancellationToken cancellationToken)
     {
-        if (source is null || now - _readAt < resyncSeconds)
+        // A watched source is read every tick, so an edited policy applies at once; a listed one every resync.
+        if (source is null || (!source.Watched && now - _readAt < resyncSeconds))
         {
             return;
         }

@@ -80,6 +80,9 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <summary>Whether the Gateway API group is served; without it every gateway.networking.k8s.io path is 404.</summary>
     public bool GatewayApi { get; }
 
+    /// <summary>Whether the MigrationPolicy CRD is installed; without it every foresight.dev path is 404.</summary>
+    public bool MigrationPolicyCrd { get; set; } = true;
+
     public long ResourceVersion
     {
         get
@@ -607,7 +610,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             return Discovery(path);
         }
 
-        if (!GatewayApi && target.Type.Group == "gateway.networking.k8s.io")
+        if ((!GatewayApi && target.Type.Group == "gateway.networking.k8s.io") || (!MigrationPolicyCrd && target.Type.Group == "foresight.dev"))
         {
             return (404, StatusBody(404, "NotFound", "the server could not find the requested resource"));
         }
@@ -854,7 +857,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private async Task WatchAsync(HttpListenerContext ctx, RecordedRequest record, Target target, Dictionary<string, string> q)
     {
-        if (!GatewayApi && target.Type.Group == "gateway.networking.k8s.io")
+        if ((!GatewayApi && target.Type.Group == "gateway.networking.k8s.io") || (!MigrationPolicyCrd && target.Type.Group == "foresight.dev"))
         {
             await RespondAsync(ctx, record, 404, StatusBody(404, "NotFound", "not found")).ConfigureAwait(false);
             return;
