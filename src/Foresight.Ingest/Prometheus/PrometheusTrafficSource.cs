@@ -232,7 +232,8 @@ public sealed class PrometheusTrafficSource
             start,
             keys,
             columns.ToArray(),
-            new FillReport(TraceReadOptions.RuleName(_fill), filled, filledByColumn));
+            // query_range answers on the step grid, so the history is on it as a file read onto a grid is.
+            new FillReport(TraceReadOptions.RuleName(_fill), filled, filledByColumn) { GridStepSeconds = stepSeconds });
     }
 
     /// <summary>The latest reading per key now (by the source's <see cref="TimeProvider"/>).</summary>
