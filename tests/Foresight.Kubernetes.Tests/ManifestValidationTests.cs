@@ -12,7 +12,7 @@ namespace Foresight.Kubernetes.Tests;
 /// Every manifest in deploy/ and every full object the adapter sends (creates, applies, replaces) validates against the
 /// Kubernetes OpenAPI schemas, through tools/manifest-validation (kubernetes-models and @kubernetes-models/gateway-api,
 /// run by Node.js). Merge patches are partial by design and not manifests. The validator's packages come from
-/// <c>npm ci</c> in .ci/run; without them these tests fail, they do not skip.
+/// <c>npm ci</c> in ./test.sh; without them these tests fail, they do not skip.
 /// </summary>
 public sealed class ManifestValidationTests
 {
@@ -220,7 +220,7 @@ public sealed class ManifestValidationTests
     {
         string tool = Path.Combine(RepoRoot, "tools", "manifest-validation");
         Assert.True(Directory.Exists(Path.Combine(tool, "node_modules", "kubernetes-models")),
-            $"The manifest validator's packages are missing: run `npm ci --prefix {tool}` (.ci/run does this).");
+            $"The manifest validator's packages are missing: run `npm ci --prefix {tool}` (./test.sh does this).");
         var start = new ProcessStartInfo("node", ["validate.mjs", path])
         {
             WorkingDirectory = tool,
