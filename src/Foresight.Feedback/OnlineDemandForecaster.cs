@@ -250,6 +250,26 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
     /// <summary>Whether the app's forecasts are switched off (worse than naive) and its decisions are reactive-only.</summary>
     public bool IsReactiveOnly(int app) => _options.Feedback && _apps[app].Fallback.ReactiveOnly;
 
+    /// <summary>Steps the app's forecasts cover.</summary>
+    public int HorizonOf(int app) => _apps[app].HorizonSteps;
+
+    /// <summary>
+    /// Shortens (or restores) one app's forecast horizon, up to <see cref="HorizonSteps"/>, which the models were built
+    /// for; the next prediction uses it. Returns the horizon now in force.
+    /// </summary>
+    public int SetHorizon(int app, int steps)
+    {
+        AppState state = _apps[app];
+        int horizon = Math.Clamp(steps, 1, _options.HorizonSteps);
+        if (horizon != state.HorizonSteps)
+        {
+            state.HorizonSteps = horizon;
+            state.Forecasts = null;
+        }
+
+        return horizon;
+    }
+
     /// <summary>Whether the app's model has been fitted (the warm-up is over).</summary>
     public bool IsFitted(int app) => _apps[app].Slot.Current is not null;
 
@@ -259,7 +279,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         {
             // One read of the slot: every series of this prediction comes from the same model.
             PublishedModel model = state.Slot.Current!;
-            state.Forecasts = model.Model.Predict(_options.HorizonSteps);
+            state.Forecasts = model.Model.Predict(state.HorizonSteps);
             state.Issued.Enqueue((state.Buckets, state.Forecasts));
             while (state.Issued.Count > ScoredSteps)
             {
@@ -619,6 +639,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         public List<double>[] History { get; } = Enumerable.Range(0, sites).Select(_ => new List<double>()).ToArray();
 
         public IReadOnlyList<Forecast>? Forecasts { get; set; }
+
+        /// <summary>Steps this app's forecasts cover (at most the forecaster's <see cref="OnlineForecasterOptions.HorizonSteps"/>).</summary>
+        public int HorizonSteps { get; set; } = options.HorizonSteps;
 
         /// <summary>Recent forecasts with the bucket count when they were issued, for scoring.</summary>
         public Queue<(long IssuedAt, IReadOnlyList<Forecast> Forecasts)> Issued { get; } = new();

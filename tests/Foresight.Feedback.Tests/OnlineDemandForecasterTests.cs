@@ -152,4 +152,29 @@ public sealed class OnlineDemandForecasterTests
             Assert.Equal(0, f.FallbackTransitions);
         }
     }
+
+    [Fact]
+    public void One_apps_horizon_can_be_shortened_up_to_the_models_horizon_without_refitting()
+    {
+        var f = new OnlineDemandForecaster(
+            2,
+            1,
+            () => new SeasonalNaiveForecaster(new SeasonalNaiveOptions { SeasonLength = 12 }),
+            new OnlineForecasterOptions { HorizonSteps = 8, WarmupSeconds = 300, RefitEverySeconds = 100_000, SeasonLength = 12 });
+        for (int t = 1; t <= 600; t++)
+        {
+            f.Observe(0, t, [50 + (t % 60)]);
+            f.Observe(1, t, [20 + (t % 60)]);
+        }
+
+        Assert.Equal(8, f.Predict(0, 0, 600)!.Horizon);
+        int fits = f.Fits;
+
+        Assert.Equal(3, f.SetHorizon(0, 3));
+        Assert.Equal(3, f.Predict(0, 0, 600)!.Horizon);
+        Assert.Equal(8, f.Predict(1, 0, 600)!.Horizon); // the other app keeps its horizon
+        Assert.Equal(8, f.SetHorizon(0, 50)); // never beyond what the models were built for
+        Assert.Equal(8, f.HorizonOf(0));
+        Assert.Equal(fits, f.Fits);
+    }
 }

@@ -257,7 +257,7 @@ public sealed class ControllerEngine : IControllerEngine
         }
 
         PredictiveOptions options = _policy.OptionsForApp?.Invoke(a) ?? _policy.Options;
-        double horizon = _forecaster.HorizonSteps * _forecaster.StepSeconds;
+        double horizon = _forecaster.HorizonOf(a) * _forecaster.StepSeconds;
         return new AppStatus
         {
             Name = app.Name,

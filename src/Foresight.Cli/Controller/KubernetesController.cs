@@ -80,7 +80,7 @@ public static class KubernetesController
         {
             Journal = journal is null ? null : new SqliteCommandJournal(journal),
             Leadership = leadership,
-            Extension = new PolicyExtension(sync, profiles, time),
+            Extension = new PolicyExtension(sync, profiles, forecaster, time),
             AppWarnings = traffic.Warnings,
         };
     }
@@ -144,7 +144,7 @@ public static class KubernetesController
     }
 
     /// <summary>MigrationPolicies: re-read before a pass, and each one's status written by the leader after it.</summary>
-    private sealed class PolicyExtension(PolicySync sync, AppProfile[] profiles, TimeProvider time) : IEngineExtension
+    private sealed class PolicyExtension(PolicySync sync, AppProfile[] profiles, OnlineDemandForecaster forecaster, TimeProvider time) : IEngineExtension
     {
         private readonly DateTimeOffset?[] _lastMigration = new DateTimeOffset?[profiles.Length];
 
@@ -154,6 +154,12 @@ public static class KubernetesController
             for (int a = 0; a < profiles.Length; a++)
             {
                 profiles[a] = sync.Settings[a].Profile;
+
+                // The policy's horizon, up to the one the models were built for (kubernetes.horizonSteps).
+                int steps = sync.Settings[a].HorizonSeconds is double seconds
+                    ? (int)Math.Ceiling((seconds / forecaster.StepSeconds) - 1e-9)
+                    : forecaster.HorizonSteps;
+                forecaster.SetHorizon(a, steps);
             }
 
             return sync.Error;

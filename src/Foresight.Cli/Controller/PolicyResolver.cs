@@ -12,9 +12,10 @@ namespace Foresight.Cli.Controller;
 /// <param name="Policy">The policy's name; null: the config file's settings.</param>
 /// <param name="Strategy">The policy's migration strategy; null: the controller's default (pre-emptive).</param>
 /// <param name="HotSwapStep">The share of traffic a hot-swap moves per pass; null: the default.</param>
+/// <param name="HorizonSeconds">How far ahead the app is forecast (the policy's horizon); null: the config file's.</param>
 public sealed record AppSettings(
     AppProfile Profile, PredictiveOptions Options, bool DryRun, SafetyLimits? Safety, string? Policy,
-    MigrationStrategy? Strategy = null, double? HotSwapStep = null)
+    MigrationStrategy? Strategy = null, double? HotSwapStep = null, double? HorizonSeconds = null)
 {
     /// <summary>What the reconciler does differently for this app.</summary>
     public AppReconcileOverrides Overrides => new(
@@ -217,7 +218,7 @@ public static class PolicyResolver
         };
         MigrationStrategy strategy = s.Strategy == "hot-swap" ? MigrationStrategy.HotSwap : MigrationStrategy.PreEmptive;
         double? step = s.HotSwap is { StepPercent: > 0 and <= 100 } hot ? hot.StepPercent / 100.0 : null;
-        return new AppSettings(merged, thresholds, s.DryRun, s.Safety, policy.Metadata.Name, strategy, step);
+        return new AppSettings(merged, thresholds, s.DryRun, s.Safety, policy.Metadata.Name, strategy, step, (double)s.Horizon.Steps * s.Horizon.StepSeconds);
     }
 
     private static void Check(List<string> errors, bool ok, string field, string rule, object? value)
