@@ -1000,6 +1000,13 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
 
         // Created when missing; re-templated only when ours: a Deployment the user made (adopted by its name) keeps theirs.
         V1Deployment desired = _manifests.Deployment(app, site, replicas: 0);
+        if (deployment is null && _options.Apps[app].AdoptOnly)
+        {
+            throw new OrchestratorException(
+                $"There is no Deployment '{name}' to scale, and no image is configured to create one: deploy '{name}' as at the app's other sites, or set the app's image (kubernetes.apps[].image).",
+                isTransient: false);
+        }
+
         if (deployment is null)
         {
             try

@@ -23,6 +23,12 @@ public sealed record AppWorkload
 {
     public required string Image { get; init; }
 
+    /// <summary>
+    /// Scale only the user's own <c>&lt;app&gt;-&lt;site&gt;</c> Deployments and never create one (no image is known):
+    /// a spin-up at a site without that Deployment is then refused with a message that says so.
+    /// </summary>
+    public bool AdoptOnly { get; init; }
+
     public int Port { get; init; } = 8080;
 
     /// <summary>HTTP path of the readiness probe. It must only succeed once the instance is warmed up.</summary>
@@ -141,7 +147,7 @@ public sealed partial record KubernetesOrchestratorOptions
                     errors.Add($"apps: '{app}' with site names up to {longestSite} characters makes object names too long");
                 }
 
-                if (w is null || string.IsNullOrWhiteSpace(w.Image))
+                if (w is null || (!w.AdoptOnly && string.IsNullOrWhiteSpace(w.Image)))
                 {
                     errors.Add($"apps.{app}.image: is required");
                     continue;

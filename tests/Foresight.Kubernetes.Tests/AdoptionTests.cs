@@ -33,6 +33,25 @@ public sealed class AdoptionTests
     }
 
     [Fact]
+    public async Task Without_an_image_the_adapter_scales_only_the_users_Deployments_and_says_why_it_cannot_create_one()
+    {
+        await using var f = new KubernetesFixture();
+        f.Server.Create("deployments", UserDeployment("shop-edge-a", "edge-a", replicas: 1, selector: ("app", "shop")));
+        await f.AdvanceAsync(f.ReadyWithin);
+        var options = f.Options with { Apps = new Dictionary<string, AppWorkload> { ["shop"] = new() { Image = "", AdoptOnly = true } } };
+        await using var kube = new KubernetesOrchestrator(f.Server.CreateClient(), options, f.Cluster.Clock);
+
+        InstanceInfo adopted = await kube.SpinUpAsync(new SpinUpRequest("r1", "shop", "edge-a"), s_none);
+        var refused = await Assert.ThrowsAsync<OrchestratorException>(async () => await kube.SpinUpAsync(new SpinUpRequest("r2", "shop", "edge-b"), s_none));
+
+        Assert.Equal("edge-a", adopted.SiteId);
+        Assert.False(refused.IsTransient);
+        Assert.Contains("no Deployment 'shop-edge-b'", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("kubernetes.apps[].image", refused.Message, StringComparison.Ordinal);
+        Assert.Null(f.Server.Get("deployments", "shop-edge-b"));
+    }
+
+    [Fact]
     public async Task A_spin_up_at_an_adopted_Deployment_keeps_the_users_template()
     {
         await using var f = new KubernetesFixture();

@@ -90,7 +90,9 @@ public sealed record KubernetesConfig
 
 /// <param name="Query">PromQL returning requests per second per site (a vector with one series per site).</param>
 /// <param name="SiteLabel">The label of <paramref name="Query"/>'s result that names the site.</param>
-public sealed record KubernetesApp(AppProfile Profile, IReadOnlyList<string> Sites, string Query, string SiteLabel)
+/// <param name="Image">The container image for a site that has no <c>&lt;app&gt;-&lt;site&gt;</c> Deployment yet; null: the
+/// controller scales only the user's own Deployments.</param>
+public sealed record KubernetesApp(AppProfile Profile, IReadOnlyList<string> Sites, string Query, string SiteLabel, string? Image = null)
 {
     /// <summary>The index of <paramref name="site"/> in <see cref="Sites"/>, or -1 for a site this app does not run in.</summary>
     public int SiteIndex(string? site)

@@ -19,7 +19,7 @@ public static class ControllerConfigLoader
     private static readonly string[] AppFields =
     [
         "name", "sites", "query", "siteLabel", "latencySloMs", "serviceTimeMs", "concurrency", "coldStartSeconds", "warmupSeconds",
-        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds",
+        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "image",
     ];
 
     public static ControllerConfig LoadFile(string path)
@@ -169,7 +169,13 @@ public static class ControllerConfigLoader
                 throw app.Error("sites", "list at least one site");
             }
 
-            apps.Add(new KubernetesApp(profile, sites, app.Text("query", required: true)!.Trim(), app.Text("siteLabel")?.Trim() ?? "site"));
+            string? image = app.Text("image")?.Trim();
+            if (image is { Length: 0 } || image?.Any(char.IsWhiteSpace) == true)
+            {
+                throw app.Error("image", "must be a container image reference without spaces, e.g. registry.example/shop:2.1");
+            }
+
+            apps.Add(new KubernetesApp(profile, sites, app.Text("query", required: true)!.Trim(), app.Text("siteLabel")?.Trim() ?? "site", image));
         }
 
         return new KubernetesConfig

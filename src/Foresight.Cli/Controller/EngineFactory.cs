@@ -7,12 +7,6 @@ namespace Foresight.Cli.Controller;
 /// <summary>Picks the orchestrator adapter for the loop: the one place that names them (composition root).</summary>
 public static class EngineFactory
 {
-    /// <summary>
-    /// The controller scales the user's own <c>&lt;app&gt;-&lt;site&gt;</c> Deployments and keeps their template; the
-    /// adapter's options still need an image for a Deployment it would create, which a site without one would get.
-    /// </summary>
-    private const string UnusedImage = "registry.invalid/foresight/deploy-app-site-first";
-
     public static ValueTask<IControllerEngine> CreateAsync(ControllerConfig config, TimeProvider time, CancellationToken cancellationToken)
     {
         _ = cancellationToken;
@@ -47,7 +41,7 @@ public static class EngineFactory
         {
             Namespace = k.Namespace,
             Sites = k.Apps.SelectMany(a => a.Sites).Distinct(StringComparer.Ordinal).ToList(),
-            Apps = k.Apps.ToDictionary(a => a.Profile.Name, _ => new AppWorkload { Image = UnusedImage }),
+            Apps = k.Apps.ToDictionary(a => a.Profile.Name, a => new AppWorkload { Image = a.Image ?? "", AdoptOnly = a.Image is null }),
 
             // Routes are the ingress Services' selectors (exactly the weighted sites); no Gateway to name or discover.
             TrafficMode = TrafficMode.ServiceSelector,

@@ -47,6 +47,7 @@ public sealed class ControllerConfigTests
     [InlineData("kubernetes:\n  namespace: f\n  prometheus: http://127.0.0.1:9090\n  policyResyncSeconds: 0\n  apps:\n    - name: shop\n      sites: [a]\n      query: q\n", "kubernetes.policyResyncSeconds", 4)]
     [InlineData("kubernetes:\n  namespace: f\n  prometheus: http://127.0.0.1:9090\n  apps:\n    - name: shop\n      sites: [a]\n", "kubernetes.apps[0].query", 5)]
     [InlineData("kubernetes:\n  namespace: f\n  prometheus: http://127.0.0.1:9090\n  apps:\n    - name: shop\n      sites: [a]\n      query: q\n      coldStartSeconds: -1\n", "kubernetes.apps[0].coldStartSeconds", 8)]
+    [InlineData("kubernetes:\n  namespace: f\n  prometheus: http://127.0.0.1:9090\n  apps:\n    - name: shop\n      sites: [a]\n      query: q\n      image: 'shop 2'\n", "kubernetes.apps[0].image", 8)]
     public void Bad_config_names_the_file_line_and_field(string yaml, string field, int line)
     {
         var e = Assert.Throws<InvalidInputException>(() => ControllerConfigLoader.Load(yaml, "ctl.yaml"));
