@@ -322,9 +322,9 @@ public sealed class KubernetesPolicyTests
 
             await using IControllerEngine engine = await EngineFactory.CreateAsync(config, TimeProvider.System, CancellationToken.None);
 
-            var kube = Assert.IsType<KubernetesEngine>(engine);
-            Assert.IsType<KubernetesPolicies>(kube.Policies);
-            Assert.Equal(12, kube.PolicyResyncSeconds);
+            var kube = Assert.IsType<ControllerEngine>(engine);
+            Assert.Equal("kubernetes", kube.Mode);
+            Assert.NotNull(kube.Extension);
         }
         finally
         {
