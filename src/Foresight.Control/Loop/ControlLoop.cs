@@ -99,7 +99,8 @@ public sealed class ControlLoop
 
     /// <summary>
     /// Starts from what the cluster runs: the desired count per (app, site) becomes its live, non-draining instances,
-    /// so that a controller joining a running cluster (or a new leader) neither adds nor removes anything until its
+    /// and an autoscaled site's raised floor (whoever raised it) stays as the anticipated part, so that a controller
+    /// joining a running cluster (or a new leader) neither adds nor removes anything, floors included, until its
     /// policy decides.
     /// </summary>
     public void Adopt(ClusterSnapshot cluster)
@@ -109,6 +110,7 @@ public sealed class ControlLoop
             for (int s = 0; s < _context.Topology.SiteCount; s++)
             {
                 Desired[a, s] = 0;
+                Desired.SetAnticipated(a, s, 0);
             }
         }
 
@@ -118,6 +120,17 @@ public sealed class ControlLoop
             if (a >= 0 && inst.State.IsLive() && inst.State != InstanceState.Draining && _context.Topology.TryGetSiteIndex(inst.SiteId, out int s))
             {
                 Desired[a, s]++;
+            }
+        }
+
+        foreach (AutoscaledSite site in cluster.Autoscaled)
+        {
+            int a = _context.AppIndex(site.App);
+            if (a >= 0 && site.Floor > site.UserMinReplicas && _context.Topology.TryGetSiteIndex(site.SiteId, out int s))
+            {
+                // The floor the HPA's pods may still be scaling up to: the reconciler re-expresses it until the policy decides.
+                Desired[a, s] = Math.Max(Desired[a, s], site.Floor);
+                Desired.SetAnticipated(a, s, site.Floor);
             }
         }
     }
