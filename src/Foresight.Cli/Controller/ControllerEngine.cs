@@ -132,6 +132,7 @@ public sealed class ControllerEngine : IControllerEngine
         double reconcileSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
         var commands = new List<EngineCommand>();
         ControlTick? lastPlanned = null;
+        IReadOnlyList<ReconcileCommand> appDryRun = [];
         foreach (ControlTick tick in ticks)
         {
             if (tick.Plan is null)
@@ -139,6 +140,8 @@ public sealed class ControllerEngine : IControllerEngine
                 continue;
             }
 
+            // Apps in dry-run (a MigrationPolicy's) only plan; like a dry-run pass, the latest plan is what would be done now.
+            appDryRun = tick.Plan.DryRun;
             if (dryRun)
             {
                 lastPlanned = tick;
@@ -157,6 +160,8 @@ public sealed class ControllerEngine : IControllerEngine
         {
             commands.AddRange(plan.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
         }
+
+        commands.AddRange(appDryRun.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
 
         if (ticks.LastOrDefault(t => t.Error is not null)?.Error is { } error)
         {

@@ -22,7 +22,10 @@ public sealed record ControlLoopOptions
 }
 
 /// <summary>What one tick of the loop did.</summary>
-/// <param name="Plan">The reconcile plan issued (or, in dry-run, planned) when a reconcile pass ran; else null.</param>
+/// <param name="Plan">
+/// The reconcile plan issued (or, in dry-run, planned) when a reconcile pass ran, with what it planned only for apps in
+/// dry-run (<see cref="ReconcilePlan.DryRun"/>); else null.
+/// </param>
 /// <param name="Decided">Whether the policy decided this tick.</param>
 /// <param name="Error">Why a stage was skipped or a pass ended early (observe failed, a command failed), or null.</param>
 /// <param name="Issue">How issuing went, when commands were issued.</param>
@@ -185,7 +188,7 @@ public sealed class ControlLoop
             // Intent first: each command is in the journal before it reaches the orchestrator.
             JournaledReconciler reconciler = DryRun ? _journaledDryRun ?? _journaled : _journaled;
             ReconcileOutcome outcome = await reconciler.ReconcileAsync(Desired, _routingDemand, cancellationToken).ConfigureAwait(false);
-            var plan = new ReconcilePlan(outcome.DryRun ? outcome.Commands : outcome.Commands.Take(outcome.Issued).ToList());
+            var plan = new ReconcilePlan(outcome.DryRun ? outcome.Commands : outcome.Commands.Take(outcome.Issued).ToList()) { DryRun = outcome.DryRunCommands };
             return new ControlTick(plan, decided, Join(error, outcome.Error), outcome.Issue);
         }
 
@@ -208,7 +211,7 @@ public sealed class ControlLoop
         // Any prefix of a plan is safe (create, route, drain, stop): the pass ends at the first command that fails.
         IssueOutcome issue = await CommandIssuer.IssueInOrderAsync(planned.Commands, _orchestrator, cancellationToken).ConfigureAwait(false);
         string? failed = issue.Failed is null ? null : $"{issue.Failed.GetType().Name} failed: {issue.Error?.Message}";
-        return new ControlTick(new ReconcilePlan(planned.Commands.Take(issue.Issued).ToList()), decided, Join(error, failed), issue);
+        return new ControlTick(new ReconcilePlan(planned.Commands.Take(issue.Issued).ToList()) { DryRun = planned.DryRun }, decided, Join(error, failed), issue);
     }
 
     private static string? Join(string? a, string? b) => a is null ? b : b is null ? a : $"{a}; {b}";

@@ -140,7 +140,7 @@ public sealed class KubernetesPolicyTests
     }
 
     [Fact]
-    public async Task A_dry_run_policy_changes_nothing_but_decides_and_once_lifted_its_floors_apply_and_show_in_status()
+    public async Task A_dry_run_policy_only_plans_and_once_lifted_its_floors_apply_and_show_in_status()
     {
         await using var h = new KubernetesClusterHarness();
         AddShopDeployments(h);
@@ -149,16 +149,17 @@ public sealed class KubernetesPolicyTests
         h.AddPolicy("web", Spec("tier", "web", dryRun: true));
         await using ControllerEngine engine = await h.EngineAsync(policies: true, policyResyncSeconds: 5);
 
-        // Under the dry-run policy the policy still forecasts and decides (the raise shows in the status), and the
-        // reconciler leaves the app's floors, instances and routes as they are.
-        List<EngineCommand> dry = await h.TickUntilAsync(engine, _ => engine.Loop.Desired[0, 0] >= 6, max: 80);
+        // Under the dry-run policy the policy still forecasts and decides, and the reconciler plans for the app and
+        // reports it (planned, never applied), leaving its floors, instances and routes as they are.
+        List<EngineCommand> dry = await h.TickUntilAsync(engine, c => c.Any(x => x is { Kind: "set-floor", Target: "shop@a" } && FloorOf(x) >= 6), max: 80);
+        Assert.All(dry, c => Assert.Equal("planned", c.Outcome));
+        Assert.Contains(dry, c => c is { Kind: "set-floor", Target: "shop@a", Detail: "minReplicas 1 -> 6" });
         EngineTick shown = await h.TickOnceAsync(engine);
-        Assert.Empty(dry);
-        Assert.Empty(shown.Commands);
         Assert.Contains(shown.Apps[0].Decisions, d => d is { Kind: "raise-floor", Site: "a" });
         Assert.Equal(1, h.MinReplicas());
         Assert.Null(h.HpaAnnotations()?[Names.OriginalMinReplicasAnnotation]);
         Assert.DoesNotContain(h.Cluster.Server.Writes, w => !w.Contains("migrationpolicies", StringComparison.Ordinal) && !w.Contains("leases", StringComparison.Ordinal));
+        Assert.Null(h.Cluster.Server.Get("migrationpolicies", "web")!["status"]!["lastMigrationTime"]);
 
         // Lifted: the floor is written at the next pass that wants it raised.
         h.Cluster.Server.Mutate("migrationpolicies", "web", p => p["spec"]!["dryRun"] = false);
