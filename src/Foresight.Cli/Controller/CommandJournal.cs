@@ -2,7 +2,7 @@ using Foresight.Control.Journal;
 
 namespace Foresight.Cli.Controller;
 
-/// <param name="Kind">spin-up, drain, stop, set-route, set-floor, restore-floor.</param>
+/// <param name="Kind">spin-up, drain, stop, set-route, set-floor.</param>
 /// <param name="Outcome">applied, planned (dry-run) or failed.</param>
 public sealed record CommandRecord(DateTimeOffset Time, long Tick, string App, string Kind, string Target, string Detail, string Outcome, string? Error = null);
 
@@ -48,15 +48,14 @@ public sealed class InMemoryCommandJournal(int capacity = 500) : ICommandJournal
 }
 
 /// <summary>
-/// The durable log: the SQLite reconcile journal. Reconcile commands are already written there, intent first, by the
-/// <see cref="Foresight.Control.Reconcile.JournaledReconciler"/>, and HPA floors by the <see cref="KubernetesEngine"/>
-/// (through <see cref="Intent"/> and <see cref="Resolve"/>); the loop adds any other command as an event. Reads come
-/// back newest first. Every access holds one lock: the loop writes while the API reads.
+/// The durable log: the SQLite reconcile journal. Reconcile commands, HPA floors included (<c>set-floor</c>), are already
+/// written there, intent first, by the <see cref="Foresight.Control.Reconcile.JournaledReconciler"/>; the loop adds any
+/// other command as an event. Reads come back newest first. Every access holds one lock: the loop writes while the API reads.
 /// </summary>
 public sealed class SqliteCommandJournal(ReconcileJournal journal) : ICommandJournal
 {
     /// <summary>Kinds the journaled reconciler records itself.</summary>
-    private static readonly HashSet<string> Reconciled = new(StringComparer.Ordinal) { "spin-up", "drain", "stop", "set-route", "route", "set-floor", "restore-floor" };
+    private static readonly HashSet<string> Reconciled = new(StringComparer.Ordinal) { "spin-up", "drain", "stop", "set-route", "route", "set-floor" };
 
     private readonly Lock _lock = new();
 
@@ -70,73 +69,6 @@ public sealed class SqliteCommandJournal(ReconcileJournal journal) : ICommandJou
             {
                 journal.RecordEvent(r.Tick, r.App, r.Kind, r.Target, r.Error is null ? $"{r.Outcome}: {r.Detail}" : $"{r.Outcome}: {r.Detail} ({r.Error})");
             }
-        }
-    }
-
-    /// <summary>A new pass number (persisted, so passes keep counting across restarts).</summary>
-    public long BeginPass()
-    {
-        lock (_lock)
-        {
-            return journal.BeginPass();
-        }
-    }
-
-    /// <summary>Records a command about to be issued; <see cref="Resolve"/> records its outcome.</summary>
-    public long Intent(long pass, string app, string kind, string target, string detail, string payload)
-    {
-        lock (_lock)
-        {
-            return journal.RecordIntent(pass, app, kind, target, null, detail, payload);
-        }
-    }
-
-    public void Planned(long pass, string app, string kind, string target, string detail, string payload)
-    {
-        lock (_lock)
-        {
-            journal.RecordPlanned(pass, app, kind, target, null, detail, payload);
-        }
-    }
-
-    /// <summary>Done when <paramref name="error"/> is null, else failed with it.</summary>
-    public void Resolve(long seq, string? error)
-    {
-        lock (_lock)
-        {
-            if (error is null)
-            {
-                journal.MarkDone(seq);
-            }
-            else
-            {
-                journal.MarkFailed(seq, error);
-            }
-        }
-    }
-
-    public void MarkDone(long seq, string detail)
-    {
-        lock (_lock)
-        {
-            journal.MarkDone(seq, detail);
-        }
-    }
-
-    public void MarkRolledBack(long seq, string why)
-    {
-        lock (_lock)
-        {
-            journal.MarkRolledBack(seq, why);
-        }
-    }
-
-    /// <summary>Intents of <paramref name="kinds"/> with no outcome yet, oldest first.</summary>
-    public IReadOnlyList<JournalEntry> Unresolved(IReadOnlyCollection<string> kinds)
-    {
-        lock (_lock)
-        {
-            return journal.Unresolved().Where(e => kinds.Contains(e.Kind)).ToList();
         }
     }
 

@@ -132,6 +132,7 @@ public sealed class ControllerEngine : IControllerEngine
         double reconcileSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
         var commands = new List<EngineCommand>();
         ControlTick? lastPlanned = null;
+        IReadOnlyList<ReconcileCommand> appDryRun = [];
         foreach (ControlTick tick in ticks)
         {
             if (tick.Plan is null)
@@ -139,6 +140,8 @@ public sealed class ControllerEngine : IControllerEngine
                 continue;
             }
 
+            // Apps in dry-run (a MigrationPolicy's) only plan; like a dry-run pass, the latest plan is what would be done now.
+            appDryRun = tick.Plan.DryRun;
             if (dryRun)
             {
                 lastPlanned = tick;
@@ -157,6 +160,8 @@ public sealed class ControllerEngine : IControllerEngine
         {
             commands.AddRange(plan.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
         }
+
+        commands.AddRange(appDryRun.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
 
         if (ticks.LastOrDefault(t => t.Error is not null)?.Error is { } error)
         {
@@ -184,8 +189,9 @@ public sealed class ControllerEngine : IControllerEngine
         for (int a = 0; a < Apps.Count; a++)
         {
             (int[] live, int[] ready) = StatusBuilder.CountServing(cluster, Apps[a].Name, _siteIds.Count, SiteIndex);
-            RecordDecisions(a, desiredBefore, live, now);
-            statuses.Add(BuildStatus(a, live, ready, now));
+            int[] cap = FloorCaps(cluster, Apps[a].Name);
+            RecordDecisions(a, desiredBefore, live, cap, now);
+            statuses.Add(BuildStatus(a, live, ready, cap, now));
         }
 
         ForecastAccuracy accuracy = _forecaster.Accuracy;
@@ -204,7 +210,25 @@ public sealed class ControllerEngine : IControllerEngine
 
     private int SiteIndex(string siteId) => _loop.Context.Topology.TryGetSiteIndex(siteId, out int s) ? s : -1;
 
-    private void RecordDecisions(int a, DesiredPlacement before, int[] active, double now)
+    /// <summary>
+    /// Per site, the most a floor can be: an HPA's maxReplicas where one scales the site (the reconciler writes no more
+    /// than that), else unbounded. Status and decisions show the floor the cluster can hold, not only the one needed.
+    /// </summary>
+    private int[] FloorCaps(ClusterSnapshot cluster, string app)
+    {
+        int[] cap = Enumerable.Repeat(int.MaxValue, _siteIds.Count).ToArray();
+        foreach (AutoscaledSite site in cluster.Autoscaled)
+        {
+            if (site.App == app && SiteIndex(site.SiteId) is int s and >= 0)
+            {
+                cap[s] = site.MaxReplicas;
+            }
+        }
+
+        return cap;
+    }
+
+    private void RecordDecisions(int a, DesiredPlacement before, int[] active, int[] cap, double now)
     {
         string app = Apps[a].Name;
         IReadOnlyList<FloorDecision>? floors = _policy.LastFloors.Length > a ? _policy.LastFloors[a] : null;
@@ -216,7 +240,10 @@ public sealed class ControllerEngine : IControllerEngine
                 // A confident rise is a decision when it starts, not on every tick it lasts.
                 if (d.ConfidentRise && !_risePending[a][d.Site] && d.Needed > active[d.Site])
                 {
-                    fresh.Add(new Decision(now, app, _siteIds[d.Site], "raise-floor", active[d.Site], d.Needed, d.Confidence, StatusBuilder.FloorReason(d, active[d.Site])));
+                    int to = Math.Min(d.Needed, cap[d.Site]);
+                    string reason = StatusBuilder.FloorReason(d, active[d.Site]);
+                    reason = to < d.Needed ? $"{reason}; capped at the HPA's maxReplicas {to}" : reason;
+                    fresh.Add(new Decision(now, app, _siteIds[d.Site], "raise-floor", active[d.Site], to, d.Confidence, reason));
                 }
 
                 _risePending[a][d.Site] = d.ConfidentRise;
@@ -243,7 +270,7 @@ public sealed class ControllerEngine : IControllerEngine
         _decisions[a].Add(fresh);
     }
 
-    private AppStatus BuildStatus(int a, int[] live, int[] ready, double now)
+    private AppStatus BuildStatus(int a, int[] live, int[] ready, int[] cap, double now)
     {
         AppProfile app = Apps[a];
         int sites = _siteIds.Count;
@@ -265,7 +292,7 @@ public sealed class ControllerEngine : IControllerEngine
             Forecasts = bands,
             Actual = _history[a].Series(_siteIds),
             Placements = Enumerable.Range(0, sites)
-                .Select(s => new SitePlacement(_siteIds[s], _loop.Desired[a, s], live[s], ready[s], _policy.FloorAt(a, s)))
+                .Select(s => new SitePlacement(_siteIds[s], _loop.Desired[a, s], live[s], ready[s], Math.Min(_policy.FloorAt(a, s), cap[s])))
                 .ToList(),
             Decisions = _decisions[a].ToList(),
             ReactiveOnly = _forecaster.IsReactiveOnly(a),

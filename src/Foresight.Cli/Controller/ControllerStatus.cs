@@ -92,5 +92,5 @@ public sealed record TrafficSeries(string Site, IReadOnlyList<double> Times, IRe
 /// <param name="Floor">The predictive floor in force (0 when none).</param>
 public sealed record SitePlacement(string Site, int Desired, int Live, int Ready, int Floor);
 
-/// <param name="Kind">raise-floor, restore-floor, scale-up, scale-down.</param>
+/// <param name="Kind">raise-floor, scale-up, scale-down.</param>
 public sealed record Decision(double Time, string App, string Site, string Kind, int From, int To, double? Confidence, string Reason);

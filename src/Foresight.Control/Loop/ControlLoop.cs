@@ -22,7 +22,10 @@ public sealed record ControlLoopOptions
 }
 
 /// <summary>What one tick of the loop did.</summary>
-/// <param name="Plan">The reconcile plan issued (or, in dry-run, planned) when a reconcile pass ran; else null.</param>
+/// <param name="Plan">
+/// The reconcile plan issued (or, in dry-run, planned) when a reconcile pass ran, with what it planned only for apps in
+/// dry-run (<see cref="ReconcilePlan.DryRun"/>); else null.
+/// </param>
 /// <param name="Decided">Whether the policy decided this tick.</param>
 /// <param name="Error">Why a stage was skipped or a pass ended early (observe failed, a command failed), or null.</param>
 /// <param name="Issue">How issuing went, when commands were issued.</param>
@@ -99,7 +102,8 @@ public sealed class ControlLoop
 
     /// <summary>
     /// Starts from what the cluster runs: the desired count per (app, site) becomes its live, non-draining instances,
-    /// so that a controller joining a running cluster (or a new leader) neither adds nor removes anything until its
+    /// and an autoscaled site's raised floor (whoever raised it) stays as the anticipated part, so that a controller
+    /// joining a running cluster (or a new leader) neither adds nor removes anything, floors included, until its
     /// policy decides.
     /// </summary>
     public void Adopt(ClusterSnapshot cluster)
@@ -109,6 +113,7 @@ public sealed class ControlLoop
             for (int s = 0; s < _context.Topology.SiteCount; s++)
             {
                 Desired[a, s] = 0;
+                Desired.SetAnticipated(a, s, 0);
             }
         }
 
@@ -118,6 +123,17 @@ public sealed class ControlLoop
             if (a >= 0 && inst.State.IsLive() && inst.State != InstanceState.Draining && _context.Topology.TryGetSiteIndex(inst.SiteId, out int s))
             {
                 Desired[a, s]++;
+            }
+        }
+
+        foreach (AutoscaledSite site in cluster.Autoscaled)
+        {
+            int a = _context.AppIndex(site.App);
+            if (a >= 0 && site.Floor > site.UserMinReplicas && _context.Topology.TryGetSiteIndex(site.SiteId, out int s))
+            {
+                // The floor the HPA's pods may still be scaling up to: the reconciler re-expresses it until the policy decides.
+                Desired[a, s] = Math.Max(Desired[a, s], site.Floor);
+                Desired.SetAnticipated(a, s, site.Floor);
             }
         }
     }
@@ -172,7 +188,7 @@ public sealed class ControlLoop
             // Intent first: each command is in the journal before it reaches the orchestrator.
             JournaledReconciler reconciler = DryRun ? _journaledDryRun ?? _journaled : _journaled;
             ReconcileOutcome outcome = await reconciler.ReconcileAsync(Desired, _routingDemand, cancellationToken).ConfigureAwait(false);
-            var plan = new ReconcilePlan(outcome.DryRun ? outcome.Commands : outcome.Commands.Take(outcome.Issued).ToList());
+            var plan = new ReconcilePlan(outcome.DryRun ? outcome.Commands : outcome.Commands.Take(outcome.Issued).ToList()) { DryRun = outcome.DryRunCommands };
             return new ControlTick(plan, decided, Join(error, outcome.Error), outcome.Issue);
         }
 
@@ -195,7 +211,7 @@ public sealed class ControlLoop
         // Any prefix of a plan is safe (create, route, drain, stop): the pass ends at the first command that fails.
         IssueOutcome issue = await CommandIssuer.IssueInOrderAsync(planned.Commands, _orchestrator, cancellationToken).ConfigureAwait(false);
         string? failed = issue.Failed is null ? null : $"{issue.Failed.GetType().Name} failed: {issue.Error?.Message}";
-        return new ControlTick(new ReconcilePlan(planned.Commands.Take(issue.Issued).ToList()), decided, Join(error, failed), issue);
+        return new ControlTick(new ReconcilePlan(planned.Commands.Take(issue.Issued).ToList()) { DryRun = planned.DryRun }, decided, Join(error, failed), issue);
     }
 
     private static string? Join(string? a, string? b) => a is null ? b : b is null ? a : $"{a}; {b}";

@@ -18,6 +18,9 @@ public sealed record ReconcileOutcome(long Pass, IReadOnlyList<ReconcileCommand>
 
     /// <summary>Commands the orchestrator rejected (0 or 1): the pass stops at the first and the next one re-plans.</summary>
     public int Failed => Issue?.Failed is null ? 0 : 1;
+
+    /// <summary>The plan for apps in dry-run (<see cref="ReconcilePlan.DryRun"/>): journaled as planned, never issued.</summary>
+    public IReadOnlyList<ReconcileCommand> DryRunCommands { get; init; } = [];
 }
 
 /// <summary>How the unfinished intents found in the journal at start-up were resolved.</summary>
@@ -178,15 +181,15 @@ public sealed class JournaledReconciler
         }
 
         ReconcilePlan plan = _planner.Plan(desired, snapshot, demandByAppIngress);
+        foreach (ReconcileCommand c in _dryRun ? plan.Commands.Concat(plan.DryRun) : plan.DryRun)
+        {
+            (string kind, string target, string? rid, string detail, string? payload) = Describe(c);
+            _journal.RecordPlanned(pass, c.App, kind, target, rid, detail, payload);
+        }
+
         if (_dryRun)
         {
-            foreach (ReconcileCommand c in plan.Commands)
-            {
-                (string kind, string target, string? rid, string detail, string? payload) = Describe(c);
-                _journal.RecordPlanned(pass, c.App, kind, target, rid, detail, payload);
-            }
-
-            return new ReconcileOutcome(pass, plan.Commands, DryRun: true, Error: null);
+            return new ReconcileOutcome(pass, plan.Commands, DryRun: true, Error: null) { DryRunCommands = plan.DryRun };
         }
 
         IssueOutcome issue = await CommandIssuer.IssueInOrderAsync(
@@ -204,10 +207,10 @@ public sealed class JournaledReconciler
         {
             // The state is safe: commands are ordered so that any prefix of a plan keeps capacity and routes valid.
             (string kind, string target, _, _, _) = Describe(failed);
-            return new ReconcileOutcome(pass, plan.Commands, DryRun: false, $"{kind} {target} failed: {issue.Error!.Message}", issue);
+            return new ReconcileOutcome(pass, plan.Commands, DryRun: false, $"{kind} {target} failed: {issue.Error!.Message}", issue) { DryRunCommands = plan.DryRun };
         }
 
-        return new ReconcileOutcome(pass, plan.Commands, DryRun: false, Error: null, issue);
+        return new ReconcileOutcome(pass, plan.Commands, DryRun: false, Error: null, issue) { DryRunCommands = plan.DryRun };
     }
 
     private static (string Kind, string Target, string? RequestId, string Detail, string? Payload) Describe(ReconcileCommand command) => command switch

@@ -177,7 +177,8 @@ public sealed class PlacementReconciler
     /// </summary>
     public ReconcilePlan Plan(DesiredPlacement desired, ClusterSnapshot snapshot, IReadOnlyList<double[]> demandByAppIngress)
     {
-        var commands = new List<ReconcileCommand>();
+        var issued = new List<ReconcileCommand>();
+        var dryRun = new List<ReconcileCommand>();
         var byApp = new List<InstanceInfo>[_apps.Count];
         for (int a = 0; a < _apps.Count; a++)
         {
@@ -191,10 +192,10 @@ public sealed class PlacementReconciler
                 continue;
             }
 
-            if (inst.State == InstanceState.Failed && _options.ForApp?.Invoke(inst.App) is not { DryRun: true })
+            if (inst.State == InstanceState.Failed)
             {
                 // Clean up; the missing capacity is re-created below because failed instances do not count.
-                commands.Add(new ReconcileCommand.Stop(inst.App, inst.Id, StopReason.Failed, inst.FailureReason ?? ""));
+                (IsDryRun(inst.App) ? dryRun : issued).Add(new ReconcileCommand.Stop(inst.App, inst.Id, StopReason.Failed, inst.FailureReason ?? ""));
             }
             else if (inst.State.IsLive())
             {
@@ -213,10 +214,11 @@ public sealed class PlacementReconciler
         for (int a = 0; a < _apps.Count; a++)
         {
             ReconcilerOptions options = _options.For(_apps[a].Name);
-            if (_options.ForApp?.Invoke(_apps[a].Name) is { DryRun: true })
-            {
-                continue;
-            }
+
+            // An app in dry-run is planned like the others, on its own list; its routes take no share of the links.
+            bool appDryRun = IsDryRun(_apps[a].Name);
+            List<ReconcileCommand> commands = appDryRun ? dryRun : issued;
+            LinkBudget? appBudget = appDryRun ? null : budget;
 
             // Order matters for safety: create, shift traffic off what will drain, drain, then stop.
             var appCommands = new List<ReconcileCommand>();
@@ -234,19 +236,21 @@ public sealed class PlacementReconciler
             var serving = byApp[a].Where(i => !leaving.Contains(i.Id)).ToList();
             if (hotSwap)
             {
-                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget, options.HotSwapStep);
+                PlanHotSwapRoutes(a, serving, retiring, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, appBudget, options.HotSwapStep);
             }
             else
             {
-                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, budget);
+                PlanRoutes(a, serving, demandByAppIngress[a], existingRoutes, commands, snapshot.Network, appBudget);
             }
 
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Drain));
             commands.AddRange(appCommands.Where(c => c is ReconcileCommand.Stop { Reason: not StopReason.NotServing }));
         }
 
-        return new ReconcilePlan(commands);
+        return new ReconcilePlan(issued) { DryRun = dryRun };
     }
+
+    private bool IsDryRun(string app) => _options.ForApp?.Invoke(app) is { DryRun: true };
 
     /// <summary>Issues the plan's commands in order. A failing command stops the pass; the next pass re-plans.</summary>
     public static async ValueTask ApplyAsync(ReconcilePlan plan, IOrchestrator orchestrator, CancellationToken cancellationToken)

@@ -38,4 +38,10 @@ public enum StopReason
 public sealed record ReconcilePlan(IReadOnlyList<ReconcileCommand> Commands)
 {
     public static ReconcilePlan Empty { get; } = new([]);
+
+    /// <summary>
+    /// What the pass would do for apps in dry-run (<see cref="AppReconcileOverrides.DryRun"/>, a MigrationPolicy's
+    /// <c>dryRun</c>): planned and reported, never issued.
+    /// </summary>
+    public IReadOnlyList<ReconcileCommand> DryRun { get; init; } = [];
 }

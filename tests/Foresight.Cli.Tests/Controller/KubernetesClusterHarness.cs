@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Foresight.Cli.Controller;
 using Foresight.Control.Decision;
+using Foresight.Control.Journal;
+using Foresight.Orchestration;
 using Foresight.Core.Apps;
 using Foresight.Kubernetes;
 using Microsoft.Extensions.Time.Testing;
@@ -77,6 +79,25 @@ internal sealed class KubernetesClusterHarness : IAsyncDisposable
         });
     }
 
+    /// <summary>A user's runnable Deployment of (shop, site) as the README has them: their own labels, pinned to the site's nodes.</summary>
+    public void AddUserDeployment(string site, int replicas) => Cluster.Server.Create("deployments", JsonNode.Parse($$"""
+        {
+          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
+          "spec": {
+            "replicas": {{replicas}},
+            "selector": { "matchLabels": { "app": "shop", "site": "{{site}}" } },
+            "template": {
+              "metadata": { "labels": { "app": "shop", "site": "{{site}}" } },
+              "spec": {
+                "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
+                  { "matchExpressions": [ { "key": "topology.kubernetes.io/zone", "operator": "In", "values": [ "{{site}}" ] } ] } ] } } },
+                "containers": [ { "name": "shop", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080 } ] } ]
+              }
+            }
+          }
+        }
+        """)!.AsObject());
+
     public void AddPolicy(string name, JsonObject spec) => Cluster.Server.Create("migrationpolicies", new JsonObject
     {
         ["metadata"] = new JsonObject { ["name"] = name },
@@ -104,34 +125,44 @@ internal sealed class KubernetesClusterHarness : IAsyncDisposable
         return kube;
     }
 
-    /// <summary>An engine as <c>run --orchestrator kubernetes</c> builds it (without Prometheus).</summary>
-    public async Task<KubernetesEngine> EngineAsync(
-        ITrafficObserver? traffic = null, ILeadership? leadership = null, SqliteCommandJournal? journal = null,
-        IPredictiveFloors? floors = null, bool policies = false, double policyResyncSeconds = 30)
+    /// <summary>
+    /// The engine <c>run --orchestrator kubernetes</c> builds (<see cref="KubernetesController.Create"/>) over a real
+    /// <see cref="KubernetesOrchestrator"/> on the in-test API server, without Prometheus.
+    /// </summary>
+    /// <param name="orchestrator">Wraps the adapter (to inject faults); null: the adapter itself.</param>
+    public async Task<ControllerEngine> EngineAsync(
+        ITrafficObserver? traffic = null, ILeadership? leadership = null, ReconcileJournal? journal = null,
+        Func<IOrchestrator, IOrchestrator>? orchestrator = null, bool policies = false, double policyResyncSeconds = 30,
+        PredictiveOptions? options = null)
     {
         KubernetesOrchestrator kube = await OrchestratorAsync();
-        return new KubernetesEngine(Config, new PredictiveOptions(), kube, floors ?? new KubernetesFloors(kube), traffic ?? new PeriodicTraffic(Clock, Start), Clock, leadership: leadership)
-        {
-            Journal = journal,
-            Policies = policies ? new KubernetesPolicies(new MigrationPolicyClient(Cluster.Server.CreateClient(), Ns)) : null,
-            PolicyResyncSeconds = policyResyncSeconds,
-        };
+        return KubernetesController.Create(
+            Config with { PolicyResyncSeconds = policyResyncSeconds }, options ?? new PredictiveOptions(), 5,
+            orchestrator?.Invoke(kube) ?? kube, traffic ?? new PeriodicTraffic(Clock, Start), Clock, journal, leadership,
+            policies ? new KubernetesPolicies(new MigrationPolicyClient(Cluster.Server.CreateClient(), Ns)) : null);
     }
 
-    public async Task<List<EngineCommand>> TickAsync(KubernetesEngine engine, int ticks = 1, bool dryRun = false)
+    /// <summary>Advances the cluster (its controllers run every second) by 5 s, then runs one engine tick; repeated.</summary>
+    public async Task<List<EngineCommand>> TickAsync(IControllerEngine engine, int ticks = 1, bool dryRun = false)
     {
         var commands = new List<EngineCommand>();
         for (int i = 0; i < ticks; i++)
         {
-            Clock.Advance(TimeSpan.FromSeconds(5));
-            commands.AddRange((await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun, CancellationToken.None)).Commands);
+            commands.AddRange((await TickOnceAsync(engine, dryRun)).Commands);
         }
 
         return commands;
     }
 
+    /// <summary>One 5 s step of the cluster and one engine tick.</summary>
+    public async Task<EngineTick> TickOnceAsync(IControllerEngine engine, bool dryRun = false)
+    {
+        Cluster.Advance(TimeSpan.FromSeconds(5));
+        return await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun, CancellationToken.None);
+    }
+
     /// <summary>Ticks (5 s each, at most <paramref name="max"/>) until <paramref name="done"/> holds.</summary>
-    public async Task<List<EngineCommand>> TickUntilAsync(KubernetesEngine engine, Func<List<EngineCommand>, bool> done, int max = 80, bool dryRun = false)
+    public async Task<List<EngineCommand>> TickUntilAsync(IControllerEngine engine, Func<List<EngineCommand>, bool> done, int max = 80, bool dryRun = false)
     {
         var commands = new List<EngineCommand>();
         for (int i = 0; i < max && !done(commands); i++)
@@ -142,6 +173,12 @@ internal sealed class KubernetesClusterHarness : IAsyncDisposable
         Assert.True(done(commands), $"not reached within {max} ticks; commands: {string.Join(", ", commands)}");
         return commands;
     }
+
+    /// <summary>The floor a set-floor command wrote (its detail is "minReplicas W -> N").</summary>
+    public static int FloorOf(EngineCommand c) => FloorOf(c.Detail);
+
+    public static int FloorOf(string detail) =>
+        int.Parse(detail[(detail.LastIndexOf("-> ", StringComparison.Ordinal) + 3)..], System.Globalization.CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Foresight.Cli.Controller;
+using static Foresight.Cli.Tests.Controller.KubernetesClusterHarness;
 using Foresight.Control.Decision;
 using Foresight.Core;
 using Foresight.Core.Apps;
@@ -14,13 +15,24 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Foresight.Cli.Tests.Controller;
 
+/// <summary>
+/// <c>run --orchestrator kubernetes</c>'s engine (<see cref="KubernetesController.Create"/>): where an HPA scales a
+/// site, the reconciler writes the forecast's part of the desired placement as the HPA's minReplicas floor.
+/// </summary>
 public sealed class KubernetesEngineTests
 {
-    private sealed class FakeCluster(TimeProvider time) : IOrchestrator, IPredictiveFloors
+    /// <summary>
+    /// One Ready pod per site, both sites HPA-scaled (minReplicas 1, maxReplicas 10): the controller may only set floors
+    /// and routes here; a spin-up, drain or stop fails the test.
+    /// </summary>
+    private sealed class FakeCluster(TimeProvider time) : IOrchestrator
     {
+        private readonly Dictionary<string, int> _floor = new() { ["a"] = 1, ["b"] = 1 };
+        private readonly Dictionary<string, Route> _routes = [];
+
         public List<string> Calls { get; } = [];
 
-        /// <summary>When each floor was raised.</summary>
+        /// <summary>When each floor above the user's minimum was written.</summary>
         public List<DateTimeOffset> RaisedAt { get; } = [];
 
         public Exception? NextFloorError { get; set; }
@@ -29,10 +41,13 @@ public sealed class KubernetesEngineTests
         {
             InstanceInfo Pod(string id, string site) =>
                 new(new InstanceId(id), "shop", site, "node", InstanceState.Ready, 1, time.GetUtcNow(), time.GetUtcNow(), time.GetUtcNow(), 0);
-            return ValueTask.FromResult(new ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], [], []));
+            return ValueTask.FromResult(new ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], _routes.Values.ToList(), [])
+            {
+                Autoscaled = _floor.Select(f => new AutoscaledSite("shop", f.Key, 1, f.Value, 10)).ToList(),
+            });
         }
 
-        public ValueTask<int?> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
+        public ValueTask<int> SetFloorAsync(string app, string siteId, int minReplicas, CancellationToken cancellationToken)
         {
             if (NextFloorError is { } e)
             {
@@ -40,25 +55,25 @@ public sealed class KubernetesEngineTests
                 throw e;
             }
 
-            Calls.Add($"set {app}@{site} {minReplicas}");
-            RaisedAt.Add(time.GetUtcNow());
-            return ValueTask.FromResult<int?>(minReplicas);
-        }
+            Calls.Add($"set {app}@{siteId} {minReplicas}");
+            if (minReplicas > 1)
+            {
+                RaisedAt.Add(time.GetUtcNow());
+            }
 
-        public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
-        {
-            Calls.Add($"restore {app}@{site}");
-            return ValueTask.FromResult(true);
+            _floor[siteId] = Math.Clamp(minReplicas, 1, 10);
+            return ValueTask.FromResult(_floor[siteId]);
         }
-
-        public ValueTask<Foresight.Kubernetes.PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken) =>
-            ValueTask.FromResult<Foresight.Kubernetes.PredictiveFloorState?>(null);
 
         public ValueTask<InstanceInfo> SpinUpAsync(SpinUpRequest request, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
 
         public ValueTask<InstanceInfo> WaitUntilReadyAsync(InstanceId id, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
 
-        public ValueTask SetRouteAsync(Route route, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
+        public ValueTask SetRouteAsync(Route route, CancellationToken cancellationToken)
+        {
+            _routes[route.IngressSiteId] = route;
+            return ValueTask.CompletedTask;
+        }
 
         public ValueTask DrainAsync(InstanceId id, CancellationToken cancellationToken) => throw new NotSupportedException("floors only");
 
@@ -90,7 +105,10 @@ public sealed class KubernetesEngineTests
         Apps = [new KubernetesApp(new AppProfile { Name = "shop", ColdStartSeconds = 10, WarmupSeconds = 20 }, ["a", "b"], "q", "site")],
     };
 
-    private static async Task<List<EngineCommand>> Run(KubernetesEngine engine, FakeTimeProvider time, bool dryRun, int ticks)
+    private static ControllerEngine Engine(FakeCluster cluster, FakeTimeProvider time, ILeadership? leadership = null) =>
+        KubernetesController.Create(Config, new PredictiveOptions(), 5, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time, leadership: leadership);
+
+    private static async Task<List<EngineCommand>> Run(IControllerEngine engine, FakeTimeProvider time, bool dryRun, int ticks)
     {
         var commands = new List<EngineCommand>();
         for (int i = 0; i < ticks; i++)
@@ -107,16 +125,21 @@ public sealed class KubernetesEngineTests
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var cluster = new FakeCluster(time);
-        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time);
+        await using ControllerEngine engine = Engine(cluster, time);
 
         DateTimeOffset start = time.GetUtcNow();
         List<EngineCommand> commands = await Run(engine, time, dryRun: false, ticks: 120); // ten minutes
 
-        // 400 req/s at 70 req/s per replica (100 req/s at 70% target) needs 6; only the bursty site gets a floor.
+        // 400 req/s at 70 req/s per replica (100 req/s at 70% target) needs 6; only the bursty site gets a floor, and
+        // once the predicted peak has passed the floor goes back down to the HPA's own minReplicas (1).
         Assert.Contains("set shop@a 6", cluster.Calls);
-        Assert.Contains("restore shop@a", cluster.Calls);
+        Assert.Contains("set shop@a 1", cluster.Calls);
+        Assert.True(cluster.Calls.IndexOf("set shop@a 1") > cluster.Calls.IndexOf("set shop@a 6"));
         Assert.DoesNotContain(cluster.Calls, c => c.Contains("@b", StringComparison.Ordinal));
         Assert.All(commands, c => Assert.Equal("applied", c.Outcome));
+        Assert.All(commands, c => Assert.Contains(c.Kind, new[] { "set-floor", "set-route" }));
+        Assert.Contains(commands, c => c is { Target: "shop@a", Detail: "minReplicas 1 -> 6" });
+        Assert.Contains(commands, c => c is { Target: "shop@a", Detail: "minReplicas 6 -> 1" });
 
         // Each raise comes before its burst, once the burst enters the window the floor looks at: from the lead time
         // (cold start 10 + warm-up 20 + margin 5 s) to the lead time plus the 30 s hold, give or take two 5 s buckets.
@@ -134,7 +157,7 @@ public sealed class KubernetesEngineTests
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var cluster = new FakeCluster(time);
         var lease = new SwitchableLeadership { Leading = false };
-        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time, leadership: lease);
+        await using ControllerEngine engine = Engine(cluster, time, lease);
 
         List<EngineCommand> standby = await Run(engine, time, dryRun: false, ticks: 120);
         time.Advance(TimeSpan.FromSeconds(5));
@@ -166,12 +189,13 @@ public sealed class KubernetesEngineTests
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var cluster = new FakeCluster(time);
-        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time);
+        await using ControllerEngine engine = Engine(cluster, time);
 
         List<EngineCommand> commands = await Run(engine, time, dryRun: true, ticks: 120);
 
         Assert.Empty(cluster.Calls);
-        Assert.Contains(commands, c => c is { Kind: "set-floor", Target: "shop@a", Outcome: "planned" } && c.Detail.StartsWith("minReplicas 6", StringComparison.Ordinal));
+        Assert.All(commands, c => Assert.Equal("planned", c.Outcome));
+        Assert.Contains(commands, c => c is { Kind: "set-floor", Target: "shop@a", Outcome: "planned", Detail: "minReplicas 1 -> 6" });
     }
 
     [Fact]
@@ -179,81 +203,62 @@ public sealed class KubernetesEngineTests
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var cluster = new FakeCluster(time) { NextFloorError = new OrchestratorException("conflict", isTransient: true) };
-        var engine = new KubernetesEngine(Config, new PredictiveOptions(), cluster, cluster, new PeriodicTraffic(time, time.GetUtcNow()), time);
+        await using ControllerEngine engine = Engine(cluster, time);
 
         List<EngineCommand> commands = await Run(engine, time, dryRun: false, ticks: 120);
 
-        EngineCommand failed = Assert.Single(commands, c => c.Outcome == "failed");
-        Assert.Equal("conflict", failed.Error);
+        List<EngineCommand> floors = commands.Where(c => c.Kind == "set-floor").ToList();
+        EngineCommand failed = Assert.Single(floors, c => c.Outcome == "failed");
+        Assert.Equal(("shop@a", "conflict"), (failed.Target, failed.Error));
+        int retried = floors.IndexOf(failed) + 1;
+        Assert.True(retried < floors.Count, "the failed floor was not retried");
+        Assert.Equal((failed.Target, failed.Detail, "applied"), (floors[retried].Target, floors[retried].Detail, floors[retried].Outcome));
         Assert.Contains("set shop@a 6", cluster.Calls);
     }
 
     [Fact]
     public async Task Against_the_in_test_api_server_dry_run_plans_and_a_real_tick_raises_the_hpa_min_replicas()
     {
-        await using var cluster = new Foresight.Kubernetes.Tests.Fake.FakeCluster(gatewayApi: false, ns: "shop");
-        cluster.Server.Create("horizontalpodautoscalers", Hpa(Foresight.Kubernetes.Names.Workload("shop", "a"), min: 1, max: 10));
-        var options = new Foresight.Kubernetes.KubernetesOrchestratorOptions
-        {
-            Namespace = "shop",
-            Sites = ["a", "b"],
-            Apps = new Dictionary<string, Foresight.Kubernetes.AppWorkload> { ["shop"] = new() { Image = "registry.example/shop:1" } },
-            TrafficMode = Foresight.Kubernetes.TrafficMode.ServiceSelector,
-        };
-        await using var kube = new Foresight.Kubernetes.KubernetesOrchestrator(cluster.Server.CreateClient(), options, cluster.Clock);
-        DateTimeOffset start = cluster.Clock.GetUtcNow();
-        var engine = new KubernetesEngine(Config, new PredictiveOptions(), kube, new KubernetesFloors(kube), new PeriodicTraffic(cluster.Clock, start), cluster.Clock);
+        await using var h = new KubernetesClusterHarness();
+        h.AddHpa("a", min: 1, max: 10);
+        await using ControllerEngine engine = await h.EngineAsync();
 
-        // Dry-run until the first floor is planned (the fake cluster runs no pods, so any forecast demand is a rise).
+        // Dry-run until the first floor above the HPA's own minReplicas is planned (site a's HPA has no Deployment to
+        // scale, so it runs no pods; the flat 10 req/s needs one replica, which the HPA's minimum already holds).
         var planned = new List<EngineCommand>();
         for (int i = 0; i < 60 && planned.Count == 0; i++)
         {
-            cluster.Clock.Advance(TimeSpan.FromSeconds(5));
-            planned.AddRange((await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: true, CancellationToken.None)).Commands
-                .Where(c => c is { Kind: "set-floor", Target: "shop@a" }));
+            planned.AddRange((await h.TickOnceAsync(engine, dryRun: true)).Commands.Where(c => c is { Kind: "set-floor", Target: "shop@a" }));
         }
 
-        Assert.Equal("planned", Assert.Single(planned).Outcome);
-        Assert.Equal(1, MinReplicas(cluster));
-        Assert.Null(cluster.Server.Get("horizontalpodautoscalers", "shop-a")!["metadata"]!["annotations"]?[Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]);
+        EngineCommand plannedFloor = Assert.Single(planned);
+        Assert.Equal(("planned", "minReplicas 1 -> 6"), (plannedFloor.Outcome, plannedFloor.Detail));
+        Assert.Equal(1, h.MinReplicas());
+        Assert.Null(h.HpaAnnotations()?[Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]);
+        Assert.DoesNotContain(h.Cluster.Server.Requests, r => r.IsWrite && r.Plural is "horizontalpodautoscalers" or "deployments");
 
-        // Applied: site a's HPA gets the floor and keeps its own minimum to restore; site b has no HPA, which is reported.
-        EngineTick applied = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
-        Assert.Equal("applied", Assert.Single(applied.Commands, c => c.Target == "shop@a").Outcome);
-        Assert.Equal("no HPA targets this workload", Assert.Single(applied.Commands, c => c.Target == "shop@b").Error);
-        JsonObject hpa = cluster.Server.Get("horizontalpodautoscalers", "shop-a")!;
-        Assert.Equal("1", hpa["metadata"]!["annotations"]![Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]!.GetValue<string>());
+        // Applied: site a's HPA gets the floor and keeps its own minimum to restore. Site b has no HPA: the controller
+        // scales it itself (spin-ups, never a floor).
+        EngineTick applied = await h.TickOnceAsync(engine);
+        Assert.Contains(applied.Commands, c => c is { Kind: "spin-up", Target: "shop@b", Outcome: "applied" });
+        EngineCommand floor = Assert.Single(applied.Commands, c => c is { Kind: "set-floor", Target: "shop@a" });
+        Assert.Equal("applied", floor.Outcome);
+        Assert.DoesNotContain(applied.Commands, c => c is { Kind: "set-floor", Target: "shop@b" });
+        Assert.Equal(FloorOf(floor), h.MinReplicas());
+        Assert.Equal("1", h.HpaAnnotations()![Foresight.Kubernetes.Names.OriginalMinReplicasAnnotation]!.GetValue<string>());
 
         // Ahead of the burst (400 req/s at 70 req/s per replica) the floor goes to 6.
-        for (int i = 0; i < 60 && MinReplicas(cluster) < 6; i++)
+        DateTimeOffset start = h.Start;
+        for (int i = 0; i < 60 && h.MinReplicas() < 6; i++)
         {
-            cluster.Clock.Advance(TimeSpan.FromSeconds(5));
-            await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+            await h.TickOnceAsync(engine);
         }
 
-        Assert.Equal(6, MinReplicas(cluster));
-        double phase = (cluster.Clock.GetUtcNow() - start).TotalSeconds % Period;
+        Assert.Equal(6, h.MinReplicas());
+        double phase = (h.Clock.GetUtcNow() - start).TotalSeconds % Period;
         Assert.InRange(phase, BurstStart - 35 - 30 - 10, BurstStart - 1);
+        Assert.DoesNotContain(h.Cluster.Server.Requests, r => r.IsWrite && r.Plural == "horizontalpodautoscalers" && r.Name == "shop-b");
     }
-
-    private static int MinReplicas(Foresight.Kubernetes.Tests.Fake.FakeCluster cluster) =>
-        cluster.Server.Get("horizontalpodautoscalers", "shop-a")!["spec"]!["minReplicas"]!.GetValue<int>();
-
-    private static JsonObject Hpa(string deployment, int min, int max) => new()
-    {
-        ["metadata"] = new JsonObject { ["name"] = deployment },
-        ["spec"] = new JsonObject
-        {
-            ["scaleTargetRef"] = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = "Deployment", ["name"] = deployment },
-            ["minReplicas"] = min,
-            ["maxReplicas"] = max,
-            ["metrics"] = new JsonArray(new JsonObject
-            {
-                ["type"] = "Resource",
-                ["resource"] = new JsonObject { ["name"] = "cpu", ["target"] = new JsonObject { ["type"] = "Utilization", ["averageUtilization"] = 70 } },
-            }),
-        },
-    };
 
     [Fact]
     public async Task The_prometheus_observer_reads_an_instant_vector_per_site()

@@ -1,12 +1,24 @@
 using System.Text.Json.Nodes;
 using Foresight.Cli.Controller;
+using Foresight.Control.Decision;
 using Foresight.Core.Apps;
 using Foresight.Kubernetes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using static Foresight.Cli.Tests.Controller.KubernetesClusterHarness;
 
 namespace Foresight.Cli.Tests.Controller;
 
-/// <summary>MigrationPolicies in <c>run --orchestrator kubernetes</c>, against the in-test API server.</summary>
+/// <summary>
+/// MigrationPolicies in <c>run --orchestrator kubernetes</c> (the one <see cref="ControllerEngine"/>), against the
+/// in-test API server: a policy's profile replaces the app's in the shared profiles, its thresholds reach the policy
+/// (<see cref="Foresight.Control.Policies.Predictive.PredictivePolicy.OptionsForApp"/>), its dry-run, strategy and
+/// safety reach the reconciler, and the leader writes its status.
+/// </summary>
 public sealed class KubernetesPolicyTests
 {
     private static JsonObject Spec(string selectorKey, string selectorValue, JsonObject? profile = null, JsonObject? thresholds = null, JsonObject? safety = null, bool dryRun = false)
@@ -52,15 +64,15 @@ public sealed class KubernetesPolicyTests
         h.AddPolicy("web", Spec("tier", "web",
             profile: new JsonObject { ["coldStartSeconds"] = 40, ["warmupSeconds"] = 30 },
             thresholds: new JsonObject { ["trafficShift"] = 0.3, ["confidence"] = 0.7 }));
-        KubernetesEngine engine = await h.EngineAsync(policies: true);
+        await using ControllerEngine engine = await h.EngineAsync(policies: true);
 
-        EngineTick tick = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        EngineTick tick = await h.TickOnceAsync(engine);
 
-        AppSettings settings = Assert.Single(engine.Settings);
-        Assert.Equal("web", settings.Policy);
-        Assert.Equal((40, 30), (settings.Profile.ColdStartSeconds, settings.Profile.WarmupSeconds));
-        Assert.Equal(100, settings.Profile.LatencySloMs); // not in the policy: the config file's
-        Assert.Equal((0.3, 0.7), (settings.Options.TrafficShiftThreshold, settings.Options.ConfidenceThreshold));
+        AppProfile profile = Assert.Single(engine.Apps);
+        Assert.Equal((40, 30), (profile.ColdStartSeconds, profile.WarmupSeconds));
+        Assert.Equal(100, profile.LatencySloMs); // not in the policy: the config file's
+        PredictiveOptions options = engine.Policy.OptionsForApp!(0)!;
+        Assert.Equal((0.3, 0.7), (options.TrafficShiftThreshold, options.ConfidenceThreshold));
         Assert.Equal(40 + 30 + 5, tick.Apps[0].LeadTimeSeconds);
         JsonObject status = h.Cluster.Server.Get("migrationpolicies", "web")!["status"]!.AsObject();
         Assert.Equal(1, status["observedGeneration"]!.GetValue<long>());
@@ -77,7 +89,7 @@ public sealed class KubernetesPolicyTests
         string since = Condition(h, "web", "Ready")!["lastTransitionTime"]!.GetValue<string>();
         await h.TickAsync(engine, ticks: 6); // 30 s
 
-        Assert.Equal(60, engine.Settings[0].Profile.ColdStartSeconds);
+        Assert.Equal(60, engine.Apps[0].ColdStartSeconds);
         Assert.Equal(2, h.Cluster.Server.Get("migrationpolicies", "web")!["status"]!["observedGeneration"]!.GetValue<long>());
         Assert.Equal(since, Condition(h, "web", "Ready")!["lastTransitionTime"]!.GetValue<string>()); // still Ready
     }
@@ -90,12 +102,12 @@ public sealed class KubernetesPolicyTests
         h.AddPolicy("broken", Spec("app.kubernetes.io/name", "shop",
             profile: new JsonObject { ["coldStartSeconds"] = -5 },
             thresholds: new JsonObject { ["confidence"] = 1.5 }));
-        KubernetesEngine engine = await h.EngineAsync(policies: true);
+        await using ControllerEngine engine = await h.EngineAsync(policies: true);
 
-        EngineTick tick = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        EngineTick tick = await h.TickOnceAsync(engine);
 
-        Assert.Null(engine.Settings[0].Policy);
-        Assert.Equal(10, engine.Settings[0].Profile.ColdStartSeconds);
+        Assert.Equal(10, engine.Apps[0].ColdStartSeconds);
+        Assert.Equal(new PredictiveOptions().ConfidenceThreshold, engine.Policy.OptionsForApp!(0)!.ConfidenceThreshold);
         Assert.Equal(10 + 20 + 5, tick.Apps[0].LeadTimeSeconds);
         JsonObject invalid = Condition(h, "broken", "Invalid")!;
         Assert.Equal(("True", "InvalidSpec"), (invalid["status"]!.GetValue<string>(), invalid["reason"]!.GetValue<string>()));
@@ -112,12 +124,11 @@ public sealed class KubernetesPolicyTests
         h.AddPolicy("by-name", Spec("app.kubernetes.io/name", "shop", profile: new JsonObject { ["coldStartSeconds"] = 40 }));
         h.AddPolicy("by-tier", Spec("tier", "web", profile: new JsonObject { ["coldStartSeconds"] = 50 }));
         h.AddPolicy("by-site", Spec("foresight.dev/site", "a")); // only one site's label: selects no app
-        KubernetesEngine engine = await h.EngineAsync(policies: true);
+        await using ControllerEngine engine = await h.EngineAsync(policies: true);
 
         await h.TickAsync(engine);
 
-        Assert.Null(engine.Settings[0].Policy);
-        Assert.Equal(10, engine.Settings[0].Profile.ColdStartSeconds);
+        Assert.Equal(10, engine.Apps[0].ColdStartSeconds);
         foreach ((string policy, string other) in new[] { ("by-name", "by-tier"), ("by-tier", "by-name") })
         {
             JsonObject ready = Condition(h, policy, "Ready")!;
@@ -129,29 +140,35 @@ public sealed class KubernetesPolicyTests
     }
 
     [Fact]
-    public async Task A_dry_run_policy_only_plans_and_once_lifted_its_floors_apply_within_max_surge_and_show_in_status()
+    public async Task A_dry_run_policy_only_plans_and_once_lifted_its_floors_apply_and_show_in_status()
     {
         await using var h = new KubernetesClusterHarness();
         AddShopDeployments(h);
         h.AddHpa("a", min: 1, max: 10);
-        h.AddPolicy("web", Spec("tier", "web", safety: new JsonObject { ["maxSurge"] = 2, ["cooldownSeconds"] = 0 }, dryRun: true));
-        KubernetesEngine engine = await h.EngineAsync(policies: true, policyResyncSeconds: 5);
+        h.AddHpa("b", min: 1, max: 10);
+        h.AddPolicy("web", Spec("tier", "web", dryRun: true));
+        await using ControllerEngine engine = await h.EngineAsync(policies: true, policyResyncSeconds: 5);
 
-        List<EngineCommand> planned = await h.TickUntilAsync(engine, c => c.Any(x => x.Kind == "set-floor"));
-        Assert.All(planned, c => Assert.Equal("planned", c.Outcome));
+        // Under the dry-run policy the policy still forecasts and decides, and the reconciler plans for the app and
+        // reports it (planned, never applied), leaving its floors, instances and routes as they are.
+        List<EngineCommand> dry = await h.TickUntilAsync(engine, c => c.Any(x => x is { Kind: "set-floor", Target: "shop@a" } && FloorOf(x) >= 6), max: 80);
+        Assert.All(dry, c => Assert.Equal("planned", c.Outcome));
+        Assert.Contains(dry, c => c is { Kind: "set-floor", Target: "shop@a", Detail: "minReplicas 1 -> 6" });
+        EngineTick shown = await h.TickOnceAsync(engine);
+        Assert.Contains(shown.Apps[0].Decisions, d => d is { Kind: "raise-floor", Site: "a" });
         Assert.Equal(1, h.MinReplicas());
         Assert.Null(h.HpaAnnotations()?[Names.OriginalMinReplicasAnnotation]);
+        Assert.DoesNotContain(h.Cluster.Server.Writes, w => !w.Contains("migrationpolicies", StringComparison.Ordinal) && !w.Contains("leases", StringComparison.Ordinal));
+        Assert.Null(h.Cluster.Server.Get("migrationpolicies", "web")!["status"]!["lastMigrationTime"]);
 
+        // Lifted: the floor is written at the next pass that wants it raised.
         h.Cluster.Server.Mutate("migrationpolicies", "web", p => p["spec"]!["dryRun"] = false);
         List<EngineCommand> applied = await h.TickUntilAsync(engine, _ => h.MinReplicas() >= 6, max: 40);
 
-        // No pods run in this cluster, so each raise is at most maxSurge above the floor before it.
-        var steps = applied.Where(c => c is { Kind: "set-floor", Target: "shop@a", Outcome: "applied" })
-            .Select(c => int.Parse(c.Detail.Split(' ', ':')[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        Assert.Equal(6, steps[^1]);
-        Assert.All(steps.Zip(steps.Skip(1)), p => Assert.InRange(p.Second - p.First, 1, 2));
-        Assert.InRange(steps[0], 1, 2);
-        Assert.True(steps.Count >= 3); // 6 is reached in steps, not at once
+        EngineCommand raise = Assert.Single(applied, c => c is { Kind: "set-floor", Target: "shop@a" } && FloorOf(c) >= 6);
+        Assert.Equal("applied", raise.Outcome);
+        Assert.DoesNotContain(applied, c => c.Kind is "spin-up" or "drain" or "stop");
+        await h.TickAsync(engine); // the status follows the pass that raised the floor
         JsonObject status = h.Cluster.Server.Get("migrationpolicies", "web")!["status"]!.AsObject();
         Assert.True(status["activeMigrations"]!.GetValue<int>() >= 1);
         Assert.NotNull(status["lastMigrationTime"]);
@@ -163,112 +180,58 @@ public sealed class KubernetesPolicyTests
         await using var h = new KubernetesClusterHarness();
         AddShopDeployments(h);
         h.AddPolicy("web", Spec("tier", "web", profile: new JsonObject { ["coldStartSeconds"] = 40 }));
-        KubernetesEngine engine = await h.EngineAsync(policies: true, leadership: new SwitchableLeadership("replica-b") { Leading = false });
+        await using ControllerEngine engine = await h.EngineAsync(policies: true, leadership: new SwitchableLeadership("replica-b") { Leading = false });
 
         await h.TickAsync(engine, ticks: 2);
 
-        Assert.Equal("web", engine.Settings[0].Policy);
+        Assert.Equal(40, engine.Apps[0].ColdStartSeconds);
         Assert.Null(h.Cluster.Server.Get("migrationpolicies", "web")!["status"]);
         Assert.DoesNotContain(h.Cluster.Server.Writes, w => w.Contains("migrationpolicies", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Safety_limits_defer_a_second_concurrent_floor_and_a_new_one_within_the_cooldown()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_policys_max_concurrent_migrations_bounds_the_instances_starting_at_a_site_without_an_hpa(bool limited)
     {
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var cluster = new MemoryCluster(time);
-        var policy = new MigrationPolicy
-        {
-            Metadata = new k8s.Models.V1ObjectMeta { Name = "web", Generation = 1 },
-            Spec = new MigrationPolicySpec
-            {
-                AppSelector = new k8s.Models.V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app.kubernetes.io/name"] = "shop" } },
-                Thresholds = new MigrationThresholds { TrafficShift = 0.1, Confidence = 0.6 }, // the config file's defaults
-                Safety = new SafetyLimits { MaxConcurrentMigrations = 1, CooldownSeconds = 300, MaxSurge = 10 },
-            },
-        };
-        var engine = new KubernetesEngine(Config, new Foresight.Control.Decision.PredictiveOptions(), cluster, cluster, new StaggeredBursts(time, time.GetUtcNow()), time)
-        {
-            Policies = new MemoryPolicies(policy),
-        };
+        // No Deployment yet: the adapter creates shop-b (labelled app.kubernetes.io/name: shop) at the first spin-up.
+        await using var h = new KubernetesClusterHarness();
+        h.AddHpa("a", min: 1, max: 10);
+        h.Cluster.ReadyDelay = TimeSpan.FromSeconds(12); // each pod takes a few passes to become Ready
+        h.AddPolicy("web", Spec("app.kubernetes.io/name", "shop", safety: new JsonObject { ["maxConcurrentMigrations"] = 1, ["maxSurge"] = 1, ["cooldownSeconds"] = 0 }));
 
-        // Ten minutes: bursts at site a (seconds 120-135 of every three minutes) and at b (130-145).
-        var decisions = new List<Decision>();
-        var raisedTogether = new List<int>();
-        for (int i = 0; i < 120; i++)
+        // b's burst: 400 req/s in seconds 120-135 of every three minutes, 10 otherwise; a stays flat. Without the
+        // policy (the config file's reconciler has no limits) the burst's instances start together.
+        await using ControllerEngine engine = await h.EngineAsync(policies: limited, traffic: new BurstAtB(h.Clock, h.Start));
+        var starting = new List<int>();
+        var spinUps = new List<EngineCommand>();
+        for (int i = 0; i < 100; i++)
         {
-            time.Advance(TimeSpan.FromSeconds(5));
-            EngineTick tick = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
-            decisions.AddRange(tick.Apps[0].Decisions.Where(d => !decisions.Contains(d)));
-            raisedTogether.Add(tick.Apps[0].Placements.Count(p => p.Floor > 0));
+            EngineTick tick = await h.TickOnceAsync(engine);
+            spinUps.AddRange(tick.Commands.Where(c => c is { Kind: "spin-up", Target: "shop@b", Outcome: "applied" }));
+            SitePlacement b = tick.Apps[0].Placements[1];
+            starting.Add(b.Live - b.Ready);
         }
 
-        Assert.Contains(cluster.Calls, c => c.StartsWith("set shop@a", StringComparison.Ordinal));
-        Assert.Contains("restore shop@a", cluster.Calls);
-        Assert.All(raisedTogether, n => Assert.True(n <= 1, "two sites had a raised floor at once"));
-        Assert.Contains(decisions, d => d is { Kind: "defer-floor", Site: "b" } && d.Reason.Contains("maxConcurrentMigrations 1", StringComparison.Ordinal));
-        Assert.Contains(decisions, d => d is { Kind: "defer-floor", Site: "a" } && d.Reason.StartsWith("cooldown:", StringComparison.Ordinal));
-        foreach ((DateTimeOffset restoredAt, _) in cluster.Timed.Where(c => c.Call == "restore shop@a"))
+        Assert.True(spinUps.Count >= 4, $"only {spinUps.Count} spin-up(s) at b");
+        if (limited)
         {
-            Assert.DoesNotContain(cluster.Timed, c => c.Call.StartsWith("set shop@a", StringComparison.Ordinal) && c.At > restoredAt && c.At < restoredAt.AddSeconds(300));
+            Assert.Equal(("True", "Applied"), (Condition(h, "web", "Ready")!["status"]!.GetValue<string>(), Condition(h, "web", "Ready")!["reason"]!.GetValue<string>()));
+            Assert.All(starting, n => Assert.InRange(n, 0, 1));
+        }
+        else
+        {
+            Assert.Contains(starting, n => n > 1);
         }
     }
 
-    /// <summary>One Ready pod per site; records the floor calls.</summary>
-    private sealed class MemoryCluster(TimeProvider time) : Foresight.Orchestration.IOrchestrator, IPredictiveFloors
-    {
-        public List<(DateTimeOffset At, string Call)> Timed { get; } = [];
-
-        public List<string> Calls => Timed.Select(c => c.Call).ToList();
-
-        public ValueTask<Foresight.Orchestration.ClusterSnapshot> ObserveAsync(CancellationToken cancellationToken)
-        {
-            Foresight.Orchestration.InstanceInfo Pod(string id, string site) => new(new Foresight.Orchestration.InstanceId(id), "shop", site, "node",
-                Foresight.Orchestration.InstanceState.Ready, 1, time.GetUtcNow(), time.GetUtcNow(), time.GetUtcNow(), 0);
-            return ValueTask.FromResult(new Foresight.Orchestration.ClusterSnapshot(time.GetUtcNow(), [Pod("shop-a-1", "a"), Pod("shop-b-1", "b")], [], []));
-        }
-
-        public ValueTask<int?> SetPredictiveFloorAsync(string app, string site, int minReplicas, DateTimeOffset holdUntil, CancellationToken cancellationToken)
-        {
-            Timed.Add((time.GetUtcNow(), $"set {app}@{site} {minReplicas}"));
-            return ValueTask.FromResult<int?>(minReplicas);
-        }
-
-        public ValueTask<bool> RestorePredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
-        {
-            Timed.Add((time.GetUtcNow(), $"restore {app}@{site}"));
-            return ValueTask.FromResult(true);
-        }
-
-        public ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken) =>
-            ValueTask.FromResult<PredictiveFloorState?>(new PredictiveFloorState(1, null, null, null));
-
-        public ValueTask<Foresight.Orchestration.InstanceInfo> SpinUpAsync(Foresight.Orchestration.SpinUpRequest request, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public ValueTask<Foresight.Orchestration.InstanceInfo> WaitUntilReadyAsync(Foresight.Orchestration.InstanceId id, TimeSpan timeout, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public ValueTask SetRouteAsync(Foresight.Orchestration.Route route, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public ValueTask DrainAsync(Foresight.Orchestration.InstanceId id, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public ValueTask StopAsync(Foresight.Orchestration.InstanceId id, CancellationToken cancellationToken) => throw new NotSupportedException();
-    }
-
-    private sealed class MemoryPolicies(params MigrationPolicy[] policies) : IPolicySource
-    {
-        public Task<PolicyListing> ListAsync(CancellationToken cancellationToken) =>
-            Task.FromResult(new PolicyListing(policies, new Dictionary<string, IReadOnlyDictionary<string, string>>(), Installed: true));
-
-        public Task<bool> WriteStatusAsync(string name, MigrationPolicyStatus status, CancellationToken cancellationToken) => Task.FromResult(true);
-    }
-
-    /// <summary>400 req/s at a in seconds 120-135 of every three minutes and at b in 130-145; 10 req/s otherwise.</summary>
-    private sealed class StaggeredBursts(TimeProvider time, DateTimeOffset start) : ITrafficObserver
+    /// <summary>Site a stays at 10 req/s; b has a 400 req/s burst in seconds 120-135 of every three minutes.</summary>
+    private sealed class BurstAtB(TimeProvider time, DateTimeOffset start) : ITrafficObserver
     {
         public ValueTask<double[]> ObserveAsync(KubernetesApp app, CancellationToken cancellationToken)
         {
             double t = (time.GetUtcNow() - start).TotalSeconds % Period;
-            return ValueTask.FromResult(new[] { t is >= 120 and < 135 ? 400.0 : 10.0, t is >= 130 and < 145 ? 400.0 : 10.0 });
+            return ValueTask.FromResult(new[] { 10.0, t is >= BurstStart and < BurstStart + 15 ? 400.0 : 10.0 });
         }
     }
 
@@ -278,59 +241,80 @@ public sealed class KubernetesPolicyTests
         await using var h = new KubernetesClusterHarness();
         AddShopDeployments(h);
         h.AddPolicy("web", Spec("tier", "web", profile: new JsonObject { ["coldStartSeconds"] = 40 }));
-        KubernetesEngine engine = await h.EngineAsync(policies: true, policyResyncSeconds: 5);
+        await using ControllerEngine engine = await h.EngineAsync(policies: true, policyResyncSeconds: 5);
         await h.TickAsync(engine);
-        Assert.Equal("web", engine.Settings[0].Policy);
+        Assert.Equal(40, engine.Apps[0].ColdStartSeconds);
 
         h.Cluster.Server.FailNext(r => r.Summary == "list migrationpolicies", 500, times: 10);
-        h.Clock.Advance(TimeSpan.FromSeconds(5));
-        EngineTick failing = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        EngineTick failing = await h.TickOnceAsync(engine);
 
-        Assert.Equal("web", engine.Settings[0].Policy);
+        Assert.Equal(40, engine.Apps[0].ColdStartSeconds);
         Assert.Contains("reading MigrationPolicies failed, keeping the last ones", failing.Message, StringComparison.Ordinal);
 
         h.Cluster.Server.ClearFaults();
         h.Cluster.Server.FailNext(r => r.Summary == "list migrationpolicies", 404, times: 10);
-        h.Clock.Advance(TimeSpan.FromSeconds(5));
-        EngineTick missing = await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun: false, CancellationToken.None);
+        EngineTick missing = await h.TickOnceAsync(engine);
 
-        Assert.Null(engine.Settings[0].Policy);
-        Assert.Equal(10, engine.Settings[0].Profile.ColdStartSeconds);
+        Assert.Equal(10, engine.Apps[0].ColdStartSeconds);
+        Assert.Equal(10 + 20 + 5, missing.Apps[0].LeadTimeSeconds);
         Assert.Contains("the MigrationPolicy CRD is not installed", missing.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task The_engine_factory_reads_policies_through_the_configured_cluster()
+    public async Task The_engine_factory_reads_policies_through_the_configured_cluster_on_its_resync_period()
     {
+        await using var h = new KubernetesClusterHarness();
+        AddShopDeployments(h);
+        h.AddPolicy("web", Spec("tier", "web", profile: new JsonObject { ["coldStartSeconds"] = 40 }));
+        await using WebApplication prometheus = await StartPrometheus(
+            """{"status":"success","data":{"resultType":"vector","result":[{"metric":{"site":"a"},"value":[1,"10"]},{"metric":{"site":"b"},"value":[1,"20"]}]}}""");
         string dir = Directory.CreateTempSubdirectory("foresight-kubeconfig-").FullName;
         try
         {
             string kubeconfig = Path.Combine(dir, "config");
-            await File.WriteAllTextAsync(kubeconfig, """
+            await File.WriteAllTextAsync(kubeconfig, $$$"""
                 apiVersion: v1
                 kind: Config
-                clusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]
+                clusters: [{name: c, cluster: {server: "{{{h.Cluster.Server.Uri}}}"}}]
                 users: [{name: u, user: {token: t}}]
-                contexts: [{name: x, context: {cluster: c, user: u}}]
+                contexts: [{name: x, context: {cluster: c, user: u, namespace: shop}}]
                 current-context: x
                 """);
             var config = new ControllerConfig
             {
                 Orchestrator = "kubernetes",
-                Kubernetes = Config with { Kubeconfig = kubeconfig, PolicyResyncSeconds = 12 },
+                Kubernetes = Config with { Kubeconfig = kubeconfig, PolicyResyncSeconds = 12, Prometheus = Address(prometheus) },
             };
 
-            await using IControllerEngine engine = await EngineFactory.CreateAsync(config, TimeProvider.System, CancellationToken.None);
-
+            await using IControllerEngine engine = await EngineFactory.CreateAsync(config, h.Clock, CancellationToken.None);
             var kube = Assert.IsType<ControllerEngine>(engine);
             Assert.Equal("kubernetes", kube.Mode);
-            Assert.NotNull(kube.Extension);
+
+            int Lists() => h.Cluster.Server.Requests.Count(r => r.Summary == "list migrationpolicies");
+            await h.TickOnceAsync(engine);
+            Assert.Equal(1, Lists());
+            Assert.Equal(40, kube.Apps[0].ColdStartSeconds);
+            await h.TickAsync(engine, ticks: 3); // 20 s: policies are watched, never listed again
+            Assert.Equal(1, Lists());
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    private static async Task<WebApplication> StartPrometheus(string body)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        WebApplication app = builder.Build();
+        app.MapMethods("/api/v1/query", ["GET", "POST"], ctx => ctx.Response.WriteAsync(body));
+        await app.StartAsync();
+        return app;
+    }
+
+    private static Uri Address(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
 
     [Fact]
     public void An_apps_labels_are_those_all_its_deployments_share_or_its_name_when_none_exists()
