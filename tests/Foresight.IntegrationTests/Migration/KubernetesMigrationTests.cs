@@ -1,0 +1,328 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Foresight.Cli.Commands;
+using Foresight.Cli.Controller;
+using Foresight.Control.Journal;
+using Foresight.Kubernetes;
+using Foresight.Kubernetes.Tests.Fake;
+using FakeKubeCluster = Foresight.Kubernetes.Tests.Fake.FakeCluster;
+
+namespace Foresight.IntegrationTests.Migration;
+
+/// <summary>
+/// <c>run --orchestrator kubernetes</c> end to end: the engine <see cref="EngineFactory"/> builds from a config file (with
+/// a SQLite journal), ticked by <see cref="ControllerLoop"/>, against the in-test API server and a real Prometheus
+/// backfilled with the app's request rate per site. The traffic enters at site a for the first half of every
+/// <see cref="Season"/> and at site b for the second half, so once the forecaster has a season of history it predicts
+/// the move to b at <see cref="Shift"/>. The user's Deployments have no HPA: the controller scales them itself.
+/// </summary>
+public sealed class KubernetesMigrationTests : IDisposable
+{
+    private const double Season = 600;
+    private const double Shift = 900;
+    private const double Rate = 120;
+    private const double Tick = 5;
+    private const string Query = "shop_requests_per_second";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("foresight-migration-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Run_moves_the_app_to_b_ahead_of_the_predicted_shift_and_journals_every_step()
+    {
+        await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 300));
+        await using FakeKubeCluster cluster = NewCluster();
+        ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url), "kubernetes");
+        var run = new Run(cluster, config);
+        try
+        {
+            await run.StartAsync();
+            await run.UntilAsync(Shift + 200);
+        }
+        finally
+        {
+            await run.StopAsync();
+        }
+
+        // The first shift, with no history to forecast from, is only reacted to: b has no ready pod when it arrives.
+        Assert.True(run.At((Season / 2) + 5).ReadyAt("b") == 0, run.Around(Season / 2));
+
+        // B's pods were made for this shift (none two minutes before it), and both were Ready before it arrived.
+        Assert.True(run.At(Shift - 120).ReadyAt("b") == 0, run.Around(Shift - 120));
+        Assert.True(run.At(Shift - 5).ReadyAt("b") >= 2, run.Around(Shift - 5));
+
+        // The routes: b's own traffic is sent to b before the shift; a's is moved to b by the time a is drained.
+        Assert.True(run.At(Shift - 5).Weights("b") == "b", run.Around(Shift - 5));
+        Observation drained = run.Ticks.First(o => o.Time > Shift - 120 && o.DrainingAt("a") > 0);
+        Assert.Equal("b", drained.Weights("a"));
+
+        // A's pods are drained first (out of the Services, still running), then removed: none left, replicas 0.
+        Observation gone = run.Ticks.First(o => o.Time > drained.Time && o.PodsAt("a") == 0);
+        Assert.True(gone.Time <= Shift + 180, run.Around(gone.Time));
+        Assert.Equal(0, cluster.Server.Get("deployments", "shop-a")!["spec"]!["replicas"]!.GetValue<int>());
+        Assert.True(run.Ticks[^1].ReadyAt("b") >= 2 && run.Ticks[^1].Weights("a") == "b" && run.Ticks[^1].Weights("b") == "b", run.Around(run.Ticks[^1].Time));
+
+        // Every step is in the journal, done, in this order: spin-ups at b, b's route, a's route, drains, stops.
+        using ReconcileJournal journal = ReconcileJournal.Open(config.Journal!, cluster.Clock);
+        var steps = journal.ForApp("shop").Where(e => (e.Time - FakeKubeCluster.Epoch).TotalSeconds > Shift - 120).ToList();
+        Assert.All(steps, e => Assert.Equal(JournalStatus.Done, e.Status));
+        Assert.Empty(journal.Unresolved());
+        long spinUp = steps.First(e => e.Kind == JournalKinds.SpinUp && e.Detail.Contains("at b", StringComparison.Ordinal)).Seq;
+        long routeB = steps.First(e => e is { Kind: JournalKinds.Route, Target: "b" } && e.Detail == "b=1000").Seq;
+        long routeA = steps.First(e => e is { Kind: JournalKinds.Route, Target: "a" } && e.Detail == "b=1000").Seq;
+        long drain = steps.First(e => e.Kind == JournalKinds.Drain && e.Target.StartsWith("shop-a", StringComparison.Ordinal)).Seq;
+        long stop = steps.First(e => e.Kind == JournalKinds.Stop && e.Target.StartsWith("shop-a", StringComparison.Ordinal)).Seq;
+        Assert.True(spinUp < routeB && routeB < routeA && routeA < drain && drain < stop, string.Join("\n", steps.Select(Describe)));
+        Assert.Equal(2, steps.Count(e => e.Kind == JournalKinds.SpinUp));
+
+        AssertSafe(run);
+    }
+
+    /// <summary>Never zero ready capacity, and no route names a site without a ready pod, at every observed moment.</summary>
+    private static void AssertSafe(Run run)
+    {
+        foreach (Observation o in run.Ticks)
+        {
+            Assert.True(o.ReadyAt("a") + o.ReadyAt("b") > 0, $"no ready pod at t={o.Time}\n{run.Around(o.Time)}");
+            foreach (string ingress in new[] { "a", "b" })
+            {
+                foreach (char site in o.Weights(ingress))
+                {
+                    Assert.True(o.ReadyAt(site.ToString()) > 0, $"the route of {ingress} names {site} without a ready pod at t={o.Time}\n{run.Around(o.Time)}");
+                }
+            }
+        }
+    }
+
+    private static string Describe(JournalEntry e) =>
+        string.Create(CultureInfo.InvariantCulture, $"{e.Seq} t={(e.Time - FakeKubeCluster.Epoch).TotalSeconds:0} {e.Kind} {e.Target} {e.Detail} {e.Status}");
+
+    private static FakeKubeCluster NewCluster()
+    {
+        var cluster = new FakeKubeCluster(gatewayApi: false, ns: "shop")
+        {
+            // The kubelet stand-in: Running after the app's cold start (10 s), Ready once warmed up (20 s more): the
+            // readiness probe only passes on a warm instance (AppWorkload.ReadinessPath).
+            StartDelay = TimeSpan.FromSeconds(10),
+            ReadyDelay = TimeSpan.FromSeconds(20),
+        };
+        cluster.Server.Create("deployments", UserDeployment("a", 2));
+        cluster.Server.Create("deployments", UserDeployment("b", 0));
+        cluster.Advance(TimeSpan.FromSeconds(40)); // the user's pods at a serve before Foresight is installed
+        return cluster;
+    }
+
+    private static double RateAt(string site, double t) => ((t % Season) < Season / 2) == (site == "a") ? Rate : 0;
+
+    /// <summary>The app's request rate per site every 5 s of the run's (fake) time, as a gauge Prometheus serves.</summary>
+    private static string OpenMetrics(double until)
+    {
+        var text = new StringBuilder($"# TYPE {Query} gauge\n");
+        long start = FakeKubeCluster.Epoch.ToUnixTimeSeconds();
+        foreach (string site in new[] { "a", "b" })
+        {
+            for (int t = 0; t <= until + 60; t += 5)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{Query}{{site=\"{site}\"}} {RateAt(site, t)} {start + t}\n");
+            }
+        }
+
+        return text.Append("# EOF\n").ToString();
+    }
+
+    private string WriteConfig(FakeKubeCluster cluster, Uri prometheus)
+    {
+        string kubeconfig = Path.Combine(_dir, "kubeconfig");
+        File.WriteAllText(kubeconfig, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: test
+                cluster:
+                  server: {cluster.Server.Uri}
+            contexts:
+              - name: test
+                context:
+                  cluster: test
+                  user: test
+                  namespace: shop
+            current-context: test
+            users:
+              - name: test
+                user:
+                  token: test
+            """);
+        string path = Path.Combine(_dir, "controller.yaml");
+        File.WriteAllText(path, $"""
+            orchestrator: kubernetes
+            tickMs: {Tick * 1000}
+            journal: foresight.db
+            kubernetes:
+              kubeconfig: {kubeconfig}
+              namespace: shop
+              prometheus: {prometheus}
+              stepSeconds: 5
+              horizonSteps: 14
+              warmupSeconds: {Season}
+              seasonSeconds: {Season}
+              forecaster: seasonal-naive
+              apps:
+                - name: shop
+                  sites: [a, b]
+                  query: {Query}
+                  siteLabel: site
+                  coldStartSeconds: 10
+                  warmupSeconds: 20
+                  maxInstances: 6
+            """);
+        return path;
+    }
+
+    /// <summary>A user's Deployment of shop at a site, without an HPA: the controller sets its replicas.</summary>
+    private static JsonObject UserDeployment(string site, int replicas) => JsonNode.Parse($$"""
+        {
+          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
+          "spec": {
+            "replicas": {{replicas}},
+            "selector": { "matchLabels": { "app": "shop", "site": "{{site}}" } },
+            "template": {
+              "metadata": { "labels": { "app": "shop", "site": "{{site}}" } },
+              "spec": {
+                "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
+                  { "matchExpressions": [ { "key": "topology.kubernetes.io/zone", "operator": "In", "values": [ "{{site}}" ] } ] } ] } } },
+                "containers": [ { "name": "shop", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080, "name": "http" } ] } ]
+              }
+            }
+          }
+        }
+        """)!.AsObject();
+
+    /// <summary>What the API server held after one tick: the pods per site and each ingress Service's weighted sites.</summary>
+    internal sealed record Observation(double Time, IReadOnlyList<PodView> Pods, IReadOnlyDictionary<string, string> Routes, string Commands)
+    {
+        public int ReadyAt(string site) => Pods.Count(p => p.Site == site && p is { Ready: true, Terminating: false, Draining: false });
+
+        public int DrainingAt(string site) => Pods.Count(p => p.Site == site && p is { Draining: true, Terminating: false });
+
+        public int PodsAt(string site) => Pods.Count(p => p.Site == site);
+
+        /// <summary>The sites an ingress's Service sends traffic to, with positive weight, as one string ("ab", "b", "").</summary>
+        public string Weights(string ingress) => Routes.GetValueOrDefault(ingress, "");
+
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+            $"t={Time:0} pods[{string.Join(" ", Pods)}] routes[{string.Join(" ", Routes.Select(r => $"{r.Key}->{r.Value}"))}] {Commands}");
+
+        public static Observation Read(FakeKubeCluster cluster, string commands)
+        {
+            var pods = cluster.Server.List("pods").Select(p => new PodView(
+                p["metadata"]!["labels"]!["site"]!.GetValue<string>(),
+                p["status"]?["conditions"] is JsonArray c && c.OfType<JsonObject>().Any(x => x["type"]!.GetValue<string>() == "Ready" && x["status"]!.GetValue<string>() == "True"),
+                p["metadata"]!["deletionTimestamp"] is not null,
+                p["metadata"]!["labels"]![Names.ServingLabel]?.GetValue<string>() == "false")).ToList();
+            var routes = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string ingress in new[] { "a", "b" })
+            {
+                if (cluster.Server.Get("services", Names.Ingress("shop", ingress))?["metadata"]?["annotations"]?[Names.WeightsAnnotation]?.GetValue<string>() is { } json)
+                {
+                    routes[ingress] = string.Concat(JsonNode.Parse(json)!.AsObject().Where(w => w.Value!.GetValue<int>() > 0).Select(w => w.Key).Order(StringComparer.Ordinal));
+                }
+            }
+
+            return new Observation((cluster.Clock.GetUtcNow() - FakeKubeCluster.Epoch).TotalSeconds, pods, routes, commands);
+        }
+    }
+
+    internal sealed record PodView(string Site, bool Ready, bool Terminating, bool Draining)
+    {
+        public override string ToString() => $"{Site}{(Ready ? "R" : "-")}{(Draining ? "D" : "")}{(Terminating ? "T" : "")}";
+    }
+
+    /// <summary>The controller process: an engine from the config, ticked every 5 s of fake time; it can be killed and restarted.</summary>
+    private sealed class Run(FakeKubeCluster cluster, ControllerConfig config)
+    {
+        private IControllerEngine? _engine;
+        private ControllerLoop? _loop;
+        private readonly List<CommandRecord> _commands = [];
+
+        public List<Observation> Ticks { get; } = [];
+
+        public int Starts { get; private set; }
+
+        public double Now => (cluster.Clock.GetUtcNow() - FakeKubeCluster.Epoch).TotalSeconds;
+
+        public async Task StartAsync()
+        {
+            _engine = await EngineFactory.CreateAsync(config, cluster.Clock, CancellationToken.None);
+            _loop = new ControllerLoop(_engine, TimeSpan.FromSeconds(Tick), dryRun: false, cluster.Clock, onCommand: _commands.Add);
+            Starts++;
+        }
+
+        public async Task StopAsync()
+        {
+            if (_engine is not null)
+            {
+                await _engine.DisposeAsync();
+                _engine = null;
+            }
+        }
+
+        /// <summary>One tick: 5 s of the cluster, then one pass of the loop; returns false when the pass was killed.</summary>
+        public async Task<bool> TickAsync(Func<bool>? killed = null)
+        {
+            cluster.Advance(TimeSpan.FromSeconds(Tick));
+            int before = _commands.Count;
+            using var kill = new CancellationTokenSource();
+            Task pass = _loop!.TickAsync(kill.Token);
+            while (!pass.IsCompleted && killed?.Invoke() != true)
+            {
+                await Task.WhenAny(pass, Task.Delay(10));
+            }
+
+            bool died = !pass.IsCompleted;
+            if (died)
+            {
+                // The process dies in the middle of the pass: its request never returns.
+                await kill.CancelAsync();
+                try
+                {
+                    await pass.WaitAsync(TimeSpan.FromSeconds(30));
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+            else
+            {
+                await pass;
+            }
+
+            string commands = string.Join("; ", _commands.Skip(before).Select(c => $"{c.Kind} {c.Target} {c.Detail} {c.Outcome}"));
+            Ticks.Add(Observation.Read(cluster, (died ? "KILLED " : "") + commands));
+            return !died;
+        }
+
+        public async Task UntilAsync(double time)
+        {
+            while (Now < time - 1e-9)
+            {
+                await TickAsync();
+            }
+        }
+
+        public Observation At(double time) => Ticks.First(o => o.Time >= time - 1e-9);
+
+        /// <summary>The ticks around a time, for failure messages.</summary>
+        public string Around(double time) => string.Join("\n", Ticks.Where(o => Math.Abs(o.Time - time) <= 60));
+    }
+}
