@@ -19,8 +19,8 @@ namespace Foresight.IntegrationTests.Migration;
 /// </summary>
 public sealed class KubernetesMigrationTests : IDisposable
 {
-    private const double Season = 600;
-    private const double Shift = 900;
+    private const double Season = 1200;
+    private const double Shift = 1800;
     private const double Rate = 120;
     private const double Tick = 5;
     private const string Query = "shop_requests_per_second";
@@ -41,7 +41,7 @@ public sealed class KubernetesMigrationTests : IDisposable
     [Fact]
     public async Task Run_moves_the_app_to_b_ahead_of_the_predicted_shift_and_journals_every_step()
     {
-        await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 300));
+        await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 600));
         await using FakeKubeCluster cluster = NewCluster();
         ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url), "kubernetes");
         var run = new Run(cluster, config);
@@ -86,6 +86,74 @@ public sealed class KubernetesMigrationTests : IDisposable
         Assert.True(spinUp < routeB && routeB < routeA && routeA < drain && drain < stop, string.Join("\n", steps.Select(Describe)));
         Assert.Equal(2, steps.Count(e => e.Kind == JournalKinds.SpinUp));
 
+        AssertSafe(run);
+    }
+
+    [Fact]
+    public async Task Killed_in_the_middle_of_each_step_and_restarted_on_the_same_journal_it_converges_safely()
+    {
+        await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 600));
+        await using FakeKubeCluster cluster = NewCluster();
+        ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url), "kubernetes");
+
+        // Where the process dies: during the API request that carries out each kind of step of the move to b, after the
+        // journal has its intent. The request never returns; the pass is cancelled as a dying process would be.
+        var kills = new (string Step, Func<RecordedRequest, bool> Request)[]
+        {
+            ("spin-up", r => r.Summary == "merge deployments/shop-b"),
+            ("route", r => r.Summary.StartsWith("apply services/shop-via-", StringComparison.Ordinal)),
+            ("drain", r => r.Summary.StartsWith("merge pods/shop-a-", StringComparison.Ordinal) && r.Body.Contains(Names.DrainingSinceAnnotation, StringComparison.Ordinal)),
+            ("stop", r => r.Summary.StartsWith("merge pods/shop-a-", StringComparison.Ordinal) && r.Body.Contains(Names.StoppedAnnotation, StringComparison.Ordinal)),
+        };
+        var run = new Run(cluster, config);
+        var killedAt = new List<(string Step, double Time, int Unresolved)>();
+        int next = 0;
+        bool hung = false;
+        try
+        {
+            await run.StartAsync();
+            await run.UntilAsync(Shift - 120);
+            cluster.Server.FailNext(r => hung = kills[next].Request(r), status: 0);
+            while (run.Now < Shift + 590)
+            {
+                if (await run.TickAsync(() => hung))
+                {
+                    continue;
+                }
+
+                cluster.Server.ClearFaults();
+                await run.StopAsync();
+                using (ReconcileJournal reader = ReconcileJournal.Open(config.Journal!, cluster.Clock))
+                {
+                    killedAt.Add((kills[next].Step, run.Now, reader.Unresolved().Count));
+                }
+
+                await run.StartAsync();
+                hung = false;
+                if (++next < kills.Length)
+                {
+                    cluster.Server.FailNext(r => hung = kills[next].Request(r), status: 0);
+                }
+            }
+        }
+        finally
+        {
+            await run.StopAsync();
+        }
+
+        string trace = string.Join("\n", run.Ticks.Where(o => o.Time >= Shift - 130)) + "\nkilled: " + string.Join(", ", killedAt);
+        Assert.True(killedAt.Select(k => k.Step).SequenceEqual(kills.Select(k => k.Step)), trace);
+
+        // Each kill left its intent open in the journal; each new engine resolved it (resumed, confirmed or rolled back).
+        Assert.All(killedAt, k => Assert.True(k.Unresolved > 0, $"no open intent after the kill during {k.Step}\n{trace}"));
+        using ReconcileJournal journal = ReconcileJournal.Open(config.Journal!, cluster.Clock);
+        Assert.Empty(journal.Unresolved());
+
+        // Converged: a's traffic and b's go to b's ready pods, a has no pod left, and it stays so.
+        Observation last = run.Ticks[^1];
+        Assert.True(last.ReadyAt("b") >= 2 && last.PodsAt("a") == 0 && last.Weights("a") == "b" && last.Weights("b") == "b", trace);
+        Assert.Equal(0, cluster.Server.Get("deployments", "shop-a")!["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Equal(5, run.Starts);
         AssertSafe(run);
     }
 
