@@ -90,6 +90,43 @@ public sealed class KubernetesMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task With_the_users_HPAs_it_raises_bs_floor_ahead_of_the_shift_and_never_scales_a_Deployment_itself()
+    {
+        await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 300));
+        await using FakeKubeCluster cluster = NewCluster(hpas: true);
+        ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url), "kubernetes");
+        var run = new Run(cluster, config);
+        try
+        {
+            await run.StartAsync();
+            await run.UntilAsync(Shift + 200);
+        }
+        finally
+        {
+            await run.StopAsync();
+        }
+
+        // The first shift, unforecast, finds b with the one pod of the user's minimum.
+        Assert.True(run.At((Season / 2) + 5).ReadyAt("b") == 1, run.Around(Season / 2));
+
+        // Ahead of the forecast one, the controller raises b's HPA floor (the HPA adds the pod), journaled and done, and
+        // b has two ready pods and its own traffic before the shift arrives.
+        using ReconcileJournal journal = ReconcileJournal.Open(config.Journal!, cluster.Clock);
+        JournalEntry raise = journal.ForApp("shop").First(e => e is { Kind: JournalKinds.Floor, Target: "b" } && e.Payload == "2");
+        double raisedAt = (raise.Time - FakeKubeCluster.Epoch).TotalSeconds;
+        Assert.True(raisedAt is > Shift - 120 and < Shift - 30, $"raised at {raisedAt}\n{run.Around(raisedAt)}");
+        Assert.Equal(JournalStatus.Done, raise.Status);
+        Assert.True(run.At(Shift - 5).ReadyAt("b") >= 2 && run.At(Shift - 5).Weights("b") == "b", run.Around(Shift - 5));
+        Assert.Empty(journal.Unresolved());
+
+        // The HPAs own the counts: no spin-up, drain or stop, no replica count written, a keeps the user's minimum of 2.
+        Assert.DoesNotContain(journal.ForApp("shop"), e => e.Kind is JournalKinds.SpinUp or JournalKinds.Drain or JournalKinds.Stop);
+        Assert.DoesNotContain(cluster.Server.Requests, r => r is { IsWrite: true, Plural: "deployments" } && r.Body.Contains("replicas", StringComparison.Ordinal));
+        Assert.All(run.Ticks, o => Assert.True(o.ReadyAt("a") >= 2, run.Around(o.Time)));
+        AssertSafe(run);
+    }
+
+    [Fact]
     public async Task Killed_in_the_middle_of_each_step_and_restarted_on_the_same_journal_it_converges_safely()
     {
         await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 600));
@@ -176,7 +213,7 @@ public sealed class KubernetesMigrationTests : IDisposable
     private static string Describe(JournalEntry e) =>
         string.Create(CultureInfo.InvariantCulture, $"{e.Seq} t={(e.Time - FakeKubeCluster.Epoch).TotalSeconds:0} {e.Kind} {e.Target} {e.Detail} {e.Status}");
 
-    private static FakeKubeCluster NewCluster()
+    private static FakeKubeCluster NewCluster(bool hpas = false)
     {
         var cluster = new FakeKubeCluster(gatewayApi: false, ns: "shop")
         {
@@ -186,7 +223,13 @@ public sealed class KubernetesMigrationTests : IDisposable
             ReadyDelay = TimeSpan.FromSeconds(20),
         };
         cluster.Server.Create("deployments", UserDeployment("a", 2));
-        cluster.Server.Create("deployments", UserDeployment("b", 0));
+        cluster.Server.Create("deployments", UserDeployment("b", hpas ? 1 : 0));
+        if (hpas)
+        {
+            cluster.Server.Create("horizontalpodautoscalers", UserHpa("a", min: 2, max: 6));
+            cluster.Server.Create("horizontalpodautoscalers", UserHpa("b", min: 1, max: 6));
+        }
+
         cluster.Advance(TimeSpan.FromSeconds(40)); // the user's pods at a serve before Foresight is installed
         return cluster;
     }
@@ -272,6 +315,18 @@ public sealed class KubernetesMigrationTests : IDisposable
                 "containers": [ { "name": "shop", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080, "name": "http" } ] } ]
               }
             }
+          }
+        }
+        """)!.AsObject();
+
+    private static JsonObject UserHpa(string site, int min, int max) => JsonNode.Parse($$"""
+        {
+          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
+          "spec": {
+            "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": "shop-{{site}}" },
+            "minReplicas": {{min}},
+            "maxReplicas": {{max}},
+            "metrics": [ { "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 70 } } } ]
           }
         }
         """)!.AsObject();
