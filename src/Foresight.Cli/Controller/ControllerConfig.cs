@@ -92,6 +92,12 @@ public sealed record KubernetesConfig
 /// <param name="SiteLabel">The label of <paramref name="Query"/>'s result that names the site.</param>
 public sealed record KubernetesApp(AppProfile Profile, IReadOnlyList<string> Sites, string Query, string SiteLabel)
 {
+    /// <summary>
+    /// The container image of a Deployment the controller creates at a site that has none (moving the app to a new
+    /// site); null: every site needs its own <c>&lt;app&gt;-&lt;site&gt;</c> Deployment. Existing Deployments keep their template.
+    /// </summary>
+    public string? Image { get; init; }
+
     /// <summary>The index of <paramref name="site"/> in <see cref="Sites"/>, or -1 for a site this app does not run in.</summary>
     public int SiteIndex(string? site)
     {

@@ -8,8 +8,8 @@ namespace Foresight.Cli.Controller;
 public static class EngineFactory
 {
     /// <summary>
-    /// The controller scales the user's own <c>&lt;app&gt;-&lt;site&gt;</c> Deployments and keeps their template; the
-    /// adapter's options still need an image for a Deployment it would create, which a site without one would get.
+    /// The controller scales the user's own <c>&lt;app&gt;-&lt;site&gt;</c> Deployments and keeps their template; a site
+    /// without one gets a Deployment of the app's configured <c>image</c>, and of this unpullable one when none is set.
     /// </summary>
     private const string UnusedImage = "registry.invalid/foresight/deploy-app-site-first";
 
@@ -47,7 +47,7 @@ public static class EngineFactory
         {
             Namespace = k.Namespace,
             Sites = k.Apps.SelectMany(a => a.Sites).Distinct(StringComparer.Ordinal).ToList(),
-            Apps = k.Apps.ToDictionary(a => a.Profile.Name, _ => new AppWorkload { Image = UnusedImage }),
+            Apps = k.Apps.ToDictionary(a => a.Profile.Name, a => new AppWorkload { Image = a.Image ?? UnusedImage }),
 
             // Routes are the ingress Services' selectors (exactly the weighted sites); no Gateway to name or discover.
             TrafficMode = TrafficMode.ServiceSelector,

@@ -90,6 +90,32 @@ public sealed class KubernetesMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_site_without_a_Deployment_gets_one_of_the_apps_configured_image_ready_before_the_shift()
+    {
+        await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 300));
+        await using FakeKubeCluster cluster = NewCluster(deploymentAtB: false);
+        ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url, image: "registry.example/shop:2.1"), "kubernetes");
+        var run = new Run(cluster, config);
+        try
+        {
+            await run.StartAsync();
+            await run.UntilAsync(Shift + 150);
+        }
+        finally
+        {
+            await run.StopAsync();
+        }
+
+        // The controller made shop-b, of the configured image (the user's shop-a template is not copied), and its pods
+        // were Ready and routed before the forecast shift.
+        JsonObject created = cluster.Server.Get("deployments", "shop-b")!;
+        Assert.Equal("registry.example/shop:2.1", created["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.True(run.At(Shift - 5).ReadyAt("b") >= 2 && run.At(Shift - 5).Weights("b") == "b", run.Around(Shift - 5));
+        Assert.True(run.Ticks[^1].PodsAt("a") == 0 && run.Ticks[^1].Weights("a") == "b", run.Around(run.Ticks[^1].Time));
+        AssertSafe(run);
+    }
+
+    [Fact]
     public async Task With_the_users_HPAs_it_raises_bs_floor_ahead_of_the_shift_and_never_scales_a_Deployment_itself()
     {
         await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 300));
@@ -213,7 +239,7 @@ public sealed class KubernetesMigrationTests : IDisposable
     private static string Describe(JournalEntry e) =>
         string.Create(CultureInfo.InvariantCulture, $"{e.Seq} t={(e.Time - FakeKubeCluster.Epoch).TotalSeconds:0} {e.Kind} {e.Target} {e.Detail} {e.Status}");
 
-    private static FakeKubeCluster NewCluster(bool hpas = false)
+    private static FakeKubeCluster NewCluster(bool hpas = false, bool deploymentAtB = true)
     {
         var cluster = new FakeKubeCluster(gatewayApi: false, ns: "shop")
         {
@@ -223,7 +249,11 @@ public sealed class KubernetesMigrationTests : IDisposable
             ReadyDelay = TimeSpan.FromSeconds(20),
         };
         cluster.Server.Create("deployments", UserDeployment("a", 2));
-        cluster.Server.Create("deployments", UserDeployment("b", hpas ? 1 : 0));
+        if (deploymentAtB)
+        {
+            cluster.Server.Create("deployments", UserDeployment("b", hpas ? 1 : 0));
+        }
+
         if (hpas)
         {
             cluster.Server.Create("horizontalpodautoscalers", UserHpa("a", min: 2, max: 6));
@@ -252,7 +282,7 @@ public sealed class KubernetesMigrationTests : IDisposable
         return text.Append("# EOF\n").ToString();
     }
 
-    private string WriteConfig(FakeKubeCluster cluster, Uri prometheus)
+    private string WriteConfig(FakeKubeCluster cluster, Uri prometheus, string? image = null)
     {
         string kubeconfig = Path.Combine(_dir, "kubeconfig");
         File.WriteAllText(kubeconfig, $"""
@@ -296,6 +326,7 @@ public sealed class KubernetesMigrationTests : IDisposable
                   coldStartSeconds: 10
                   warmupSeconds: 20
                   maxInstances: 6
+            {(image is null ? "" : $"      image: {image}")}
             """);
         return path;
     }
@@ -349,7 +380,7 @@ public sealed class KubernetesMigrationTests : IDisposable
         public static Observation Read(FakeKubeCluster cluster, string commands)
         {
             var pods = cluster.Server.List("pods").Select(p => new PodView(
-                p["metadata"]!["labels"]!["site"]!.GetValue<string>(),
+                (p["metadata"]!["labels"]!["site"] ?? p["metadata"]!["labels"]![Names.SiteLabel])!.GetValue<string>(),
                 p["status"]?["conditions"] is JsonArray c && c.OfType<JsonObject>().Any(x => x["type"]!.GetValue<string>() == "Ready" && x["status"]!.GetValue<string>() == "True"),
                 p["metadata"]!["deletionTimestamp"] is not null,
                 p["metadata"]!["labels"]![Names.ServingLabel]?.GetValue<string>() == "false")).ToList();
