@@ -384,13 +384,15 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
             bool gaveBack = false;
             await UpdateRegistryAsync(c, loc, (registry, deployment) =>
             {
-                RegistryEntry entry = registry.ById(id)
-                    ?? registry.AddTombstone(id, Time(pod?.Metadata.CreationTimestamp) ?? now, now);
-                if (entry.StoppedAt is not null)
+                // A pod no spin-up of ours made (the user's own replicas) has no entry yet: its new tombstone still has
+                // the replica to give back; only an entry stopped before this call has nothing left to do here.
+                RegistryEntry? known = registry.ById(id);
+                if (known?.StoppedAt is not null)
                 {
                     return null;
                 }
 
+                RegistryEntry entry = known ?? registry.AddTombstone(id, Time(pod?.Metadata.CreationTimestamp) ?? now, now);
                 entry.StoppedAt = now;
                 entry.Pod ??= pod?.Metadata.Name;
                 entry.ReplicaHeld = holdsReplica && !giveBack ? true : null;

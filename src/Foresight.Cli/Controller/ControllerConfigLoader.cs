@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Foresight.Cli.Commands;
 using Foresight.Control.Decision;
 using Foresight.Core;
@@ -8,7 +9,7 @@ using YamlDotNet.RepresentationModel;
 namespace Foresight.Cli.Controller;
 
 /// <summary>Reads the controller's YAML config strictly: unknown fields, wrong types and bad values name the file, line and field.</summary>
-public static class ControllerConfigLoader
+public static partial class ControllerConfigLoader
 {
     private static readonly string[] TopFields = ["orchestrator", "tickMs", "dryRun", "token", "journal", "thresholds", "simulated", "kubernetes"];
     private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "leadMarginSeconds", "holdSeconds"];
@@ -169,10 +170,10 @@ public static class ControllerConfigLoader
                 throw app.Error("sites", "list at least one site");
             }
 
-            string? image = app.Text("image")?.Trim();
-            if (image is { Length: 0 } || image?.Any(char.IsWhiteSpace) == true)
+            string? image = app.Text("image");
+            if (image is not null && !ImageReference().IsMatch(image))
             {
-                throw app.Error("image", "must be a container image reference without spaces, e.g. registry.example/shop:2.1");
+                throw app.Error("image", $"'{image}' is not a container image reference such as registry.example/shop:2.1 (lower-case repository, optional :tag and @sha256: digest)");
             }
 
             apps.Add(new KubernetesApp(profile, sites, app.Text("query", required: true)!.Trim(), app.Text("siteLabel")?.Trim() ?? "site", image));
@@ -193,4 +194,11 @@ public static class ControllerConfigLoader
             Apps = apps,
         };
     }
+
+    /// <summary>
+    /// A container image reference as the distribution spec writes it: an optional registry host (with port), lower-case
+    /// path components, an optional tag and an optional sha256 digest.
+    /// </summary>
+    [GeneratedRegex(@"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$")]
+    private static partial Regex ImageReference();
 }
