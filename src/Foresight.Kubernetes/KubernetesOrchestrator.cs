@@ -634,35 +634,6 @@ public sealed partial class KubernetesOrchestrator : IOrchestrator, IAsyncDispos
         return true;
     }
 
-    /// <summary>
-    /// The predictive floor recorded on the HPA of (app, site): null when no HPA targets it. Listed from the API server,
-    /// not the watch cache: a replica taking over must see the last write of the one before, however late its watch is.
-    /// </summary>
-    public async ValueTask<PredictiveFloorState?> ReadPredictiveFloorAsync(string app, string site, CancellationToken cancellationToken)
-    {
-        RequireWorkload(app, site);
-        string workload = Names.Workload(app, site);
-        V2HorizontalPodAutoscalerList list = await _api.CallAsync("list HPAs",
-            ct => _client.AutoscalingV2.ListNamespacedHorizontalPodAutoscalerAsync(_options.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        if (list.Items.FirstOrDefault(h => h.Spec?.ScaleTargetRef is { Kind: "Deployment" } t && t.Name == workload) is not { } hpa)
-        {
-            return null;
-        }
-
-        int min = hpa.Spec.MinReplicas ?? 1;
-        if (UserMin(hpa) is not int original)
-        {
-            return new PredictiveFloorState(min, null, null, null);
-        }
-
-        IDictionary<string, string>? a = hpa.Metadata.Annotations;
-        int? floor = a?.TryGetValue(Names.FloorAnnotation, out string? f) == true
-            && int.TryParse(f, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : null;
-        DateTimeOffset? hold = a?.TryGetValue(Names.HoldUntilAnnotation, out string? h) == true
-            && DateTimeOffset.TryParse(h, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset t) ? t : null;
-        return new PredictiveFloorState(min, original, floor ?? min, hold);
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (_caches is not null)

@@ -223,13 +223,3 @@ public sealed partial record KubernetesOrchestratorOptions
     [GeneratedRegex(@"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")]
     private static partial Regex Quantity();
 }
-
-/// <summary>The predictive floor an HPA carries (its annotations), as any controller replica can read it back.</summary>
-/// <param name="MinReplicas">The HPA's spec.minReplicas now.</param>
-/// <param name="OriginalMinReplicas">The HPA's own minimum while a floor is raised; null: no floor is raised.</param>
-/// <param name="Floor">The floor Foresight set (its annotation, else minReplicas); null when none is raised.</param>
-/// <param name="HoldUntil">When the floor may be restored; null when unknown (raised by an older version or by a spin-up).</param>
-public sealed record PredictiveFloorState(int MinReplicas, int? OriginalMinReplicas, int? Floor, DateTimeOffset? HoldUntil)
-{
-    public bool Raised => OriginalMinReplicas is not null;
-}

@@ -9,7 +9,15 @@ namespace Foresight.Kubernetes;
 public sealed record PolicyListing(
     IReadOnlyList<MigrationPolicy> Policies,
     IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> DeploymentLabels,
-    bool Installed);
+    bool Installed)
+{
+    /// <summary>Each Deployment's labels by its name (none: empty).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> LabelsOf(IEnumerable<V1Deployment> deployments) =>
+        deployments.ToDictionary(
+            d => d.Metadata.Name,
+            d => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(d.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal),
+            StringComparer.Ordinal);
+}
 
 /// <summary>
 /// Reads MigrationPolicies (CustomObjects API) and Deployment labels, and writes a policy's status through the status
@@ -34,11 +42,7 @@ public sealed class MigrationPolicyClient
             MigrationPolicy.Group, MigrationPolicy.Version, _namespace, MigrationPolicy.Plural, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
         V1DeploymentList deployments = await _api.CallAsync("list Deployments",
             ct => _client.AppsV1.ListNamespacedDeploymentAsync(_namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        var labels = deployments.Items.ToDictionary(
-            d => d.Metadata.Name,
-            d => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(d.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal),
-            StringComparer.Ordinal);
-        return new PolicyListing(list?.Items.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal).ToList() ?? [], labels, list is not null);
+        return new PolicyListing(list?.Items.OrderBy(p => p.Metadata.Name, StringComparer.Ordinal).ToList() ?? [], PolicyListing.LabelsOf(deployments.Items), list is not null);
     }
 
     /// <summary>

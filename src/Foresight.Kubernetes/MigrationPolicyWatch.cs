@@ -52,25 +52,19 @@ public sealed class MigrationPolicyWatch : IAsyncDisposable
                 }
             }
 
-            foreach (IAsyncDisposable cache in new IAsyncDisposable?[] { _deployments, _policies }.OfType<IAsyncDisposable>())
+            // While a watch is down, read through to the API server as the adapter's caches do.
+            if (!_deployments.Healthy)
             {
-                switch (cache)
-                {
-                    case ResourceCache<V1Deployment> { Healthy: false } d:
-                        await d.RelistAsync(cancellationToken).ConfigureAwait(false);
-                        break;
-                    case ResourceCache<MigrationPolicy> { Healthy: false } p:
-                        await p.RelistAsync(cancellationToken).ConfigureAwait(false);
-                        break;
-                }
+                await _deployments.RelistAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var labels = _deployments.List().ToDictionary(
-                d => d.Metadata.Name,
-                d => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(d.Metadata.Labels ?? new Dictionary<string, string>(), StringComparer.Ordinal),
-                StringComparer.Ordinal);
+            if (_policies is { Healthy: false })
+            {
+                await _policies.RelistAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             IReadOnlyList<MigrationPolicy> policies = _policies?.List().OrderBy(p => p.Metadata.Name, StringComparer.Ordinal).ToList() ?? [];
-            return new PolicyListing(policies, labels, _policies is not null);
+            return new PolicyListing(policies, PolicyListing.LabelsOf(_deployments.List()), _policies is not null);
         }
         finally
         {

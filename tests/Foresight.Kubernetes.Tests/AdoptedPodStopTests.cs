@@ -15,7 +15,7 @@ public sealed class AdoptedPodStopTests
     public async Task Draining_and_stopping_both_pods_of_a_users_Deployment_scales_it_to_zero_without_replacements()
     {
         await using var f = new KubernetesFixture();
-        f.Server.Create("deployments", AdoptionTests.UserDeployment("shop-edge-a", "edge-a", replicas: 2, selector: ("app", "shop")));
+        f.Server.Create("deployments", UserWorkloads.Deployment("shop-edge-a", "edge-a", replicas: 2, ("app", "shop")));
         await f.AdvanceAsync(f.ReadyWithin);
         IReadOnlyList<InstanceInfo> pods = (await f.Kube.ObserveAsync(s_none)).Instances;
         Assert.Equal(2, pods.Count);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Foresight.Kubernetes.Tests.Fake;
 using Foresight.Orchestration;
 
 namespace Foresight.Kubernetes.Tests;
@@ -15,8 +16,8 @@ public sealed class AdoptionTests
     public async Task A_users_own_Deployment_named_app_site_is_adopted_without_our_labels()
     {
         await using var f = new KubernetesFixture();
-        f.Server.Create("deployments", UserDeployment("shop-edge-a", "edge-a", replicas: 2, selector: ("app", "shop")));
-        f.Server.Create("deployments", UserDeployment("billing", "edge-a", replicas: 1, selector: ("app", "billing")));
+        f.Server.Create("deployments", UserWorkloads.Deployment("shop-edge-a", "edge-a", replicas: 2, ("app", "shop")));
+        f.Server.Create("deployments", UserWorkloads.Deployment("billing", "edge-a", replicas: 1, ("app", "billing")));
         await f.AdvanceAsync(f.ReadyWithin);
 
         ClusterSnapshot snapshot = await f.Kube.ObserveAsync(s_none);
@@ -36,7 +37,7 @@ public sealed class AdoptionTests
     public async Task Without_an_image_the_adapter_scales_only_the_users_Deployments_and_says_why_it_cannot_create_one()
     {
         await using var f = new KubernetesFixture();
-        f.Server.Create("deployments", UserDeployment("shop-edge-a", "edge-a", replicas: 1, selector: ("app", "shop")));
+        f.Server.Create("deployments", UserWorkloads.Deployment("shop-edge-a", "edge-a", replicas: 1, ("app", "shop")));
         await f.AdvanceAsync(f.ReadyWithin);
         var options = f.Options with { Apps = new Dictionary<string, AppWorkload> { ["shop"] = new() { Image = "", AdoptOnly = true } } };
         await using var kube = new KubernetesOrchestrator(f.Server.CreateClient(), options, f.Cluster.Clock);
@@ -55,7 +56,7 @@ public sealed class AdoptionTests
     public async Task A_spin_up_at_an_adopted_Deployment_keeps_the_users_template()
     {
         await using var f = new KubernetesFixture();
-        f.Server.Create("deployments", UserDeployment("shop-edge-a", "edge-a", replicas: 1, selector: ("app", "shop")));
+        f.Server.Create("deployments", UserWorkloads.Deployment("shop-edge-a", "edge-a", replicas: 1, ("app", "shop")));
         await f.AdvanceAsync(f.ReadyWithin);
 
         await f.Kube.SpinUpAsync(new SpinUpRequest("r1", "shop", "edge-a"), s_none);
@@ -65,22 +66,4 @@ public sealed class AdoptionTests
         Assert.Equal(2, deployment["spec"]!["replicas"]!.GetValue<int>());
         Assert.Null(deployment["metadata"]!["labels"]![Names.ManagedByLabel]);
     }
-
-    internal static JsonObject UserDeployment(string name, string site, int replicas, (string Key, string Value) selector) => JsonNode.Parse($$"""
-        {
-          "metadata": { "name": "{{name}}", "labels": { "{{selector.Key}}": "{{selector.Value}}" } },
-          "spec": {
-            "replicas": {{replicas}},
-            "selector": { "matchLabels": { "{{selector.Key}}": "{{selector.Value}}", "site": "{{site}}" } },
-            "template": {
-              "metadata": { "labels": { "{{selector.Key}}": "{{selector.Value}}", "site": "{{site}}" } },
-              "spec": {
-                "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
-                  { "matchExpressions": [ { "key": "topology.kubernetes.io/zone", "operator": "In", "values": [ "{{site}}" ] } ] } ] } } },
-                "containers": [ { "name": "app", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080 } ] } ]
-              }
-            }
-          }
-        }
-        """)!.AsObject();
 }

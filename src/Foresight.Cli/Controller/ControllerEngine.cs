@@ -130,39 +130,7 @@ public sealed class ControllerEngine : IControllerEngine
         long started = System.Diagnostics.Stopwatch.GetTimestamp(); // measures our own cost, not cluster time
         IReadOnlyList<ControlTick> ticks = await _driver.AdvanceAsync(_loop, elapsed, leading, cancellationToken).ConfigureAwait(false);
         double reconcileSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var commands = new List<EngineCommand>();
-        ControlTick? lastPlanned = null;
-        IReadOnlyList<ReconcileCommand> appDryRun = [];
-        foreach (ControlTick tick in ticks)
-        {
-            if (tick.Plan is null)
-            {
-                continue;
-            }
-
-            // Apps in dry-run (a MigrationPolicy's) only plan; like a dry-run pass, the latest plan is what would be done now.
-            appDryRun = tick.Plan.DryRun;
-            if (dryRun)
-            {
-                lastPlanned = tick;
-                continue;
-            }
-
-            commands.AddRange(tick.Plan.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "applied")));
-            if (tick.Issue?.Failed is { } failed)
-            {
-                commands.Add(StatusBuilder.ToEngineCommand(failed, "failed", tick.Issue.Error?.Message));
-            }
-        }
-
-        // Unapplied plans repeat every pass; the latest one is what would be done now.
-        if (lastPlanned?.Plan is { } plan)
-        {
-            commands.AddRange(plan.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
-        }
-
-        commands.AddRange(appDryRun.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
-
+        List<EngineCommand> commands = Commands(ticks, dryRun);
         if (ticks.LastOrDefault(t => t.Error is not null)?.Error is { } error)
         {
             messages.Add(error);
@@ -206,6 +174,47 @@ public sealed class ControllerEngine : IControllerEngine
         {
             await _owned.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// What the ticks issued, with the command that failed; in dry-run the latest plan instead (unapplied plans repeat
+    /// every pass, so the latest is what would be done now); and the latest plan of apps in dry-run (a MigrationPolicy's).
+    /// </summary>
+    private static List<EngineCommand> Commands(IReadOnlyList<ControlTick> ticks, bool dryRun)
+    {
+        var commands = new List<EngineCommand>();
+        ReconcilePlan? latest = null;
+        foreach (ControlTick tick in ticks)
+        {
+            if (tick.Plan is null)
+            {
+                continue;
+            }
+
+            latest = tick.Plan;
+            if (dryRun)
+            {
+                continue;
+            }
+
+            commands.AddRange(tick.Plan.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "applied")));
+            if (tick.Issue?.Failed is { } failed)
+            {
+                commands.Add(StatusBuilder.ToEngineCommand(failed, "failed", tick.Issue.Error?.Message));
+            }
+        }
+
+        if (latest is not null)
+        {
+            if (dryRun)
+            {
+                commands.AddRange(latest.Commands.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
+            }
+
+            commands.AddRange(latest.DryRun.Select(c => StatusBuilder.ToEngineCommand(c, "planned")));
+        }
+
+        return commands;
     }
 
     private int SiteIndex(string siteId) => _loop.Context.Topology.TryGetSiteIndex(siteId, out int s) ? s : -1;

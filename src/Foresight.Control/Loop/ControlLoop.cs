@@ -97,9 +97,6 @@ public sealed class ControlLoop
     /// <summary>When set, reconcile passes are planned but not applied.</summary>
     public bool DryRun { get; set; }
 
-    /// <summary>The routing demand of the last reconcile pass: requests per second per (app, ingress site).</summary>
-    public IReadOnlyList<double[]> RoutingDemand => _routingDemand;
-
     /// <summary>
     /// Starts from what the cluster runs: the desired count per (app, site) becomes its live, non-draining instances,
     /// and an autoscaled site's raised floor (whoever raised it) stays as the anticipated part, so that a controller

@@ -5,6 +5,7 @@ using Foresight.Control.Journal;
 using Foresight.Orchestration;
 using Foresight.Core.Apps;
 using Foresight.Kubernetes;
+using Foresight.Kubernetes.Tests.Fake;
 using Microsoft.Extensions.Time.Testing;
 using FakeKubeCluster = Foresight.Kubernetes.Tests.Fake.FakeCluster;
 
@@ -80,23 +81,8 @@ internal sealed class KubernetesClusterHarness : IAsyncDisposable
     }
 
     /// <summary>A user's runnable Deployment of (shop, site) as the README has them: their own labels, pinned to the site's nodes.</summary>
-    public void AddUserDeployment(string site, int replicas) => Cluster.Server.Create("deployments", JsonNode.Parse($$"""
-        {
-          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
-          "spec": {
-            "replicas": {{replicas}},
-            "selector": { "matchLabels": { "app": "shop", "site": "{{site}}" } },
-            "template": {
-              "metadata": { "labels": { "app": "shop", "site": "{{site}}" } },
-              "spec": {
-                "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
-                  { "matchExpressions": [ { "key": "topology.kubernetes.io/zone", "operator": "In", "values": [ "{{site}}" ] } ] } ] } } },
-                "containers": [ { "name": "shop", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080 } ] } ]
-              }
-            }
-          }
-        }
-        """)!.AsObject());
+    public void AddUserDeployment(string site, int replicas) =>
+        Cluster.Server.Create("deployments", UserWorkloads.Deployment(Names.Workload("shop", site), site, replicas, ("app", "shop")));
 
     public void AddPolicy(string name, JsonObject spec) => Cluster.Server.Create("migrationpolicies", new JsonObject
     {

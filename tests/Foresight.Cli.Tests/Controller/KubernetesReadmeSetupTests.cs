@@ -6,6 +6,7 @@ using Foresight.Cli.Commands;
 using Foresight.Cli.Controller;
 using Foresight.Cli.Serve;
 using Foresight.Kubernetes;
+using Foresight.Kubernetes.Tests.Fake;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -36,11 +37,11 @@ public sealed class KubernetesReadmeSetupTests : IDisposable
         DateTimeOffset start = cluster.Clock.GetUtcNow();
         foreach (string site in new[] { "a", "b" })
         {
-            cluster.Server.Create("deployments", UserDeployment(site));
+            cluster.Server.Create("deployments", UserWorkloads.Deployment($"shop-{site}", site, replicas: 1, ("app", "shop")));
         }
 
-        cluster.Server.Create("horizontalpodautoscalers", UserHpa("a", min: 2, max: 10));
-        cluster.Server.Create("horizontalpodautoscalers", UserHpa("b", min: 1, max: 10));
+        cluster.Server.Create("horizontalpodautoscalers", UserWorkloads.Hpa("shop-a", min: 2, max: 10));
+        cluster.Server.Create("horizontalpodautoscalers", UserWorkloads.Hpa("shop-b", min: 1, max: 10));
         cluster.Advance(TimeSpan.FromSeconds(10)); // the user's pods run before Foresight is installed
 
         // Site a: 10 req/s with a 400 req/s burst in seconds 120-135 of every three minutes; site b: a flat 20 req/s.
@@ -160,25 +161,7 @@ public sealed class KubernetesReadmeSetupTests : IDisposable
 
     private string WriteConfig(FakeKubeCluster cluster, Uri prometheus, int tickMs = 5000)
     {
-        string kubeconfig = _workspace.Write("kubeconfig", $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: test
-                cluster:
-                  server: {cluster.Server.Uri}
-            contexts:
-              - name: test
-                context:
-                  cluster: test
-                  user: test
-                  namespace: shop
-            current-context: test
-            users:
-              - name: test
-                user:
-                  token: test
-            """);
+        string kubeconfig = _workspace.Write("kubeconfig", UserWorkloads.Kubeconfig(cluster.Server.Uri, "shop"));
 
         // examples/controller.yaml's kubernetes section, with a three-minute season so that the test sees a burst.
         return _workspace.Write("controller.yaml", $"""
@@ -202,37 +185,6 @@ public sealed class KubernetesReadmeSetupTests : IDisposable
                   warmupSeconds: 20
             """);
     }
-
-    /// <summary>A user's Deployment as a user writes it: their own labels and selector, pinned to the site's nodes.</summary>
-    private static JsonObject UserDeployment(string site) => JsonNode.Parse($$"""
-        {
-          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
-          "spec": {
-            "replicas": 1,
-            "selector": { "matchLabels": { "app": "shop", "site": "{{site}}" } },
-            "template": {
-              "metadata": { "labels": { "app": "shop", "site": "{{site}}" } },
-              "spec": {
-                "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
-                  { "matchExpressions": [ { "key": "topology.kubernetes.io/zone", "operator": "In", "values": [ "{{site}}" ] } ] } ] } } },
-                "containers": [ { "name": "shop", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080 } ] } ]
-              }
-            }
-          }
-        }
-        """)!.AsObject();
-
-    private static JsonObject UserHpa(string site, int min, int max) => JsonNode.Parse($$"""
-        {
-          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
-          "spec": {
-            "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": "shop-{{site}}" },
-            "minReplicas": {{min}},
-            "maxReplicas": {{max}},
-            "metrics": [ { "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 70 } } } ]
-          }
-        }
-        """)!.AsObject();
 
     private static string? Holder(FakeKubeCluster cluster) =>
         cluster.Server.Get("leases", "foresight-controller")?["spec"]?["holderIdentity"]?.GetValue<string>();

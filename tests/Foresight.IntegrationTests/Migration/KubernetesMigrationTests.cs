@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Foresight.Cli.Commands;
 using Foresight.Cli.Controller;
 using Foresight.Control.Journal;
+using Foresight.IntegrationTests.Prometheus;
 using Foresight.Kubernetes;
 using Foresight.Kubernetes.Tests.Fake;
 using FakeKubeCluster = Foresight.Kubernetes.Tests.Fake.FakeCluster;
@@ -44,16 +45,7 @@ public sealed class KubernetesMigrationTests : IDisposable
         await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 600));
         await using FakeKubeCluster cluster = NewCluster();
         ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url), "kubernetes");
-        var run = new Run(cluster, config);
-        try
-        {
-            await run.StartAsync();
-            await run.UntilAsync(Shift + 200);
-        }
-        finally
-        {
-            await run.StopAsync();
-        }
+        Run run = await RunUntilAsync(cluster, config, Shift + 200);
 
         // The first shift, with no history to forecast from, is only reacted to: b has no ready pod when it arrives.
         Assert.True(run.At((Season / 2) + 5).ReadyAt("b") == 0, run.Around(Season / 2));
@@ -95,16 +87,7 @@ public sealed class KubernetesMigrationTests : IDisposable
         await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 300));
         await using FakeKubeCluster cluster = NewCluster(deploymentAtB: false);
         ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url, image: "registry.example/shop:2.1"), "kubernetes");
-        var run = new Run(cluster, config);
-        try
-        {
-            await run.StartAsync();
-            await run.UntilAsync(Shift + 150);
-        }
-        finally
-        {
-            await run.StopAsync();
-        }
+        Run run = await RunUntilAsync(cluster, config, Shift + 150);
 
         // The controller made shop-b, of the configured image (the user's shop-a template is not copied), and its pods
         // were Ready and routed before the forecast shift.
@@ -121,16 +104,7 @@ public sealed class KubernetesMigrationTests : IDisposable
         await using BackfilledPrometheus prometheus = await BackfilledPrometheus.StartAsync(OpenMetrics(Shift + 300));
         await using FakeKubeCluster cluster = NewCluster(hpas: true);
         ControllerConfig config = RunCommand.LoadConfig(WriteConfig(cluster, prometheus.Url), "kubernetes");
-        var run = new Run(cluster, config);
-        try
-        {
-            await run.StartAsync();
-            await run.UntilAsync(Shift + 200);
-        }
-        finally
-        {
-            await run.StopAsync();
-        }
+        Run run = await RunUntilAsync(cluster, config, Shift + 200);
 
         // The first shift, unforecast, finds b with the one pod of the user's minimum.
         Assert.True(run.At((Season / 2) + 5).ReadyAt("b") == 1, run.Around(Season / 2));
@@ -248,16 +222,16 @@ public sealed class KubernetesMigrationTests : IDisposable
             StartDelay = TimeSpan.FromSeconds(10),
             ReadyDelay = TimeSpan.FromSeconds(20),
         };
-        cluster.Server.Create("deployments", UserDeployment("a", 2));
+        cluster.Server.Create("deployments", UserWorkloads.Deployment("shop-a", "a", 2, ("app", "shop")));
         if (deploymentAtB)
         {
-            cluster.Server.Create("deployments", UserDeployment("b", hpas ? 1 : 0));
+            cluster.Server.Create("deployments", UserWorkloads.Deployment("shop-b", "b", hpas ? 1 : 0, ("app", "shop")));
         }
 
         if (hpas)
         {
-            cluster.Server.Create("horizontalpodautoscalers", UserHpa("a", min: 2, max: 6));
-            cluster.Server.Create("horizontalpodautoscalers", UserHpa("b", min: 1, max: 6));
+            cluster.Server.Create("horizontalpodautoscalers", UserWorkloads.Hpa("shop-a", min: 2, max: 6));
+            cluster.Server.Create("horizontalpodautoscalers", UserWorkloads.Hpa("shop-b", min: 1, max: 6));
         }
 
         cluster.Advance(TimeSpan.FromSeconds(40)); // the user's pods at a serve before Foresight is installed
@@ -282,28 +256,27 @@ public sealed class KubernetesMigrationTests : IDisposable
         return text.Append("# EOF\n").ToString();
     }
 
+    /// <summary>Runs the controller from the start until <paramref name="until"/>, stopping it however the run ends.</summary>
+    private static async Task<Run> RunUntilAsync(FakeKubeCluster cluster, ControllerConfig config, double until)
+    {
+        var run = new Run(cluster, config);
+        try
+        {
+            await run.StartAsync();
+            await run.UntilAsync(until);
+        }
+        finally
+        {
+            await run.StopAsync();
+        }
+
+        return run;
+    }
+
     private string WriteConfig(FakeKubeCluster cluster, Uri prometheus, string? image = null)
     {
         string kubeconfig = Path.Combine(_dir, "kubeconfig");
-        File.WriteAllText(kubeconfig, $"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-              - name: test
-                cluster:
-                  server: {cluster.Server.Uri}
-            contexts:
-              - name: test
-                context:
-                  cluster: test
-                  user: test
-                  namespace: shop
-            current-context: test
-            users:
-              - name: test
-                user:
-                  token: test
-            """);
+        File.WriteAllText(kubeconfig, UserWorkloads.Kubeconfig(cluster.Server.Uri, "shop"));
         string path = Path.Combine(_dir, "controller.yaml");
         File.WriteAllText(path, $"""
             orchestrator: kubernetes
@@ -330,37 +303,6 @@ public sealed class KubernetesMigrationTests : IDisposable
             """);
         return path;
     }
-
-    /// <summary>A user's Deployment of shop at a site, without an HPA: the controller sets its replicas.</summary>
-    private static JsonObject UserDeployment(string site, int replicas) => JsonNode.Parse($$"""
-        {
-          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
-          "spec": {
-            "replicas": {{replicas}},
-            "selector": { "matchLabels": { "app": "shop", "site": "{{site}}" } },
-            "template": {
-              "metadata": { "labels": { "app": "shop", "site": "{{site}}" } },
-              "spec": {
-                "affinity": { "nodeAffinity": { "requiredDuringSchedulingIgnoredDuringExecution": { "nodeSelectorTerms": [
-                  { "matchExpressions": [ { "key": "topology.kubernetes.io/zone", "operator": "In", "values": [ "{{site}}" ] } ] } ] } } },
-                "containers": [ { "name": "shop", "image": "registry.example/shop:2.1", "ports": [ { "containerPort": 8080, "name": "http" } ] } ]
-              }
-            }
-          }
-        }
-        """)!.AsObject();
-
-    private static JsonObject UserHpa(string site, int min, int max) => JsonNode.Parse($$"""
-        {
-          "metadata": { "name": "shop-{{site}}", "labels": { "app": "shop" } },
-          "spec": {
-            "scaleTargetRef": { "apiVersion": "apps/v1", "kind": "Deployment", "name": "shop-{{site}}" },
-            "minReplicas": {{min}},
-            "maxReplicas": {{max}},
-            "metrics": [ { "type": "Resource", "resource": { "name": "cpu", "target": { "type": "Utilization", "averageUtilization": 70 } } } ]
-          }
-        }
-        """)!.AsObject();
 
     /// <summary>What the API server held after one tick: the pods per site and each ingress Service's weighted sites.</summary>
     internal sealed record Observation(double Time, IReadOnlyList<PodView> Pods, IReadOnlyDictionary<string, string> Routes, string Commands)

@@ -33,8 +33,7 @@ public sealed class PrometheusFixture : IAsyncLifetime
     public const string FaultyMetric = "foresight_faulty";
     public const string AllNanMetric = "foresight_all_nan";
 
-    private readonly ConcurrentQueue<string> _log = new();
-    private Process? _prometheus;
+    private BackfilledPrometheus? _server;
 
     /// <summary>The faulty series, hour by hour from <see cref="Start"/> (null = no sample that hour).</summary>
     public static readonly IReadOnlyDictionary<string, string?[]> Faulty = new Dictionary<string, string?[]>
@@ -76,8 +75,6 @@ public sealed class PrometheusFixture : IAsyncLifetime
 
     private async Task StartAsync()
     {
-        string promtool = FindTool("promtool");
-        string prometheus = FindTool("prometheus");
         string data = FindData();
         SourcesCsv = Path.Combine(data, "milan_telecom_cdr_hourly", "milan_cells.csv");
 
@@ -85,60 +82,25 @@ public sealed class PrometheusFixture : IAsyncLifetime
         Expected = TraceReader.Read(SliceCsv);
         Start = Expected.StartTime ?? throw new InvalidOperationException("The slice has no timestamps.");
 
-        string openMetrics = Path.Combine(Directory, "backfill.om");
-        await File.WriteAllTextAsync(openMetrics, OpenMetrics());
-        string storage = Path.Combine(Directory, "tsdb");
-        await RunToEnd(promtool, ["tsdb", "create-blocks-from", "openmetrics", openMetrics, storage]);
-
-        string config = Path.Combine(Directory, "prometheus.yml");
-        await File.WriteAllTextAsync(config, "scrape_configs: []\n");
-        int port = FreePort();
-        Url = new Uri($"http://127.0.0.1:{port}/");
-        var start = new ProcessStartInfo(prometheus)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[]
-        {
-            $"--config.file={config}",
-            $"--storage.tsdb.path={storage}",
-            // The data is from 2013: retention must reach back that far or Prometheus deletes the blocks at start.
-            "--storage.tsdb.retention.time=100y",
-            $"--web.listen-address=127.0.0.1:{port}",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        _prometheus = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {prometheus}.");
-        _prometheus.OutputDataReceived += (_, e) => Log(e.Data);
-        _prometheus.ErrorDataReceived += (_, e) => Log(e.Data);
-        _prometheus.BeginOutputReadLine();
-        _prometheus.BeginErrorReadLine();
-        await WaitReady();
+        _server = await BackfilledPrometheus.StartAsync(OpenMetrics());
+        Url = _server.Url;
     }
 
-    public Task DisposeAsync()
+    public async Task DisposeAsync()
     {
-        if (_prometheus is { HasExited: false })
+        if (_server is not null)
         {
-            _prometheus.Kill(entireProcessTree: true);
-            _prometheus.WaitForExit(10_000);
+            await _server.DisposeAsync();
         }
 
-        _prometheus?.Dispose();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
         }
         catch (IOException)
         {
-            // A file still held open by the dying process; the temp folder is cleaned by the OS later.
+            // A file still held open; the temp folder is cleaned by the OS later.
         }
-
-        return Task.CompletedTask;
     }
 
     public DateTimeOffset Hour(int h) => Start.AddHours(h);
@@ -149,50 +111,6 @@ public sealed class PrometheusFixture : IAsyncLifetime
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private void Log(string? line)
-    {
-        if (line is not null)
-        {
-            _log.Enqueue(line);
-            while (_log.Count > 200 && _log.TryDequeue(out _))
-            {
-            }
-        }
-    }
-
-    private async Task WaitReady()
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
-        {
-            if (_prometheus!.HasExited)
-            {
-                throw new InvalidOperationException($"prometheus exited with code {_prometheus.ExitCode} before it was ready:\n{string.Join('\n', _log)}");
-            }
-
-            try
-            {
-                using HttpResponseMessage response = await http.GetAsync(new Uri(Url, "-/ready"));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new InvalidOperationException($"prometheus was not ready at {Url}-/ready within 60 s:\n{string.Join('\n', _log)}");
     }
 
     private void WriteSlice(string gz)
@@ -247,25 +165,6 @@ public sealed class PrometheusFixture : IAsyncLifetime
     }
 
     private static long Unix(DateTimeOffset t) => t.ToUnixTimeSeconds();
-
-    private static async Task RunToEnd(string file, string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed with exit code {process.ExitCode}:\n{await output}\n{await error}");
-        }
-    }
 
     internal static string FindTool(string name)
     {

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Foresight.IntegrationTests.Prometheus;
-
-namespace Foresight.IntegrationTests.Migration;
+namespace Foresight.IntegrationTests.Prometheus;
 
 /// <summary>
 /// A real Prometheus on a free 127.0.0.1 port whose TSDB holds exactly the OpenMetrics text a test gives (backfilled
@@ -27,7 +25,7 @@ internal sealed class BackfilledPrometheus : IAsyncDisposable
     {
         string promtool = PrometheusFixture.FindTool("promtool");
         string binary = PrometheusFixture.FindTool("prometheus");
-        string dir = Directory.CreateTempSubdirectory("foresight-migration-prom-").FullName;
+        string dir = Directory.CreateTempSubdirectory("foresight-prom-server-").FullName;
         var server = new BackfilledPrometheus(dir, new Uri($"http://127.0.0.1:{PrometheusFixture.FreePort()}/"));
         try
         {
@@ -42,6 +40,7 @@ internal sealed class BackfilledPrometheus : IAsyncDisposable
             {
                 $"--config.file={config}",
                 $"--storage.tsdb.path={storage}",
+                // Backfilled data may be years old: retention must reach back that far or Prometheus deletes the blocks at start.
                 "--storage.tsdb.retention.time=100y",
                 $"--web.listen-address={server.Url.Host}:{server.Url.Port}",
             })
