@@ -140,10 +140,18 @@ internal sealed class KubernetesClusterHarness : IAsyncDisposable
         return commands;
     }
 
-    /// <summary>One 5 s step of the cluster and one engine tick.</summary>
+    /// <summary>
+    /// One 5 s step of the cluster and one engine tick. The adapters' watch caches catch up with the server first, so the
+    /// tick sees what the cluster did in those 5 s however the threads were scheduled.
+    /// </summary>
     public async Task<EngineTick> TickOnceAsync(IControllerEngine engine, bool dryRun = false)
     {
         Cluster.Advance(TimeSpan.FromSeconds(5));
+        foreach (KubernetesOrchestrator kube in _owned.OfType<KubernetesOrchestrator>())
+        {
+            await CacheSync.SyncAsync(kube, Cluster.Server);
+        }
+
         return await engine.TickAsync(TimeSpan.FromSeconds(5), dryRun, CancellationToken.None);
     }
 
