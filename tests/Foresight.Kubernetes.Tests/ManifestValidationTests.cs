@@ -126,11 +126,41 @@ public sealed class ManifestValidationTests
     }
 
     [Fact]
+    public async Task The_validator_skips_the_kustomization_by_kind_and_the_grafana_folder_but_nothing_else_without_a_kind()
+    {
+        string dir = Directory.CreateTempSubdirectory("foresight-skips-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(RepoRoot, "deploy", "namespace.yaml"), Path.Combine(dir, "namespace.yaml"));
+            File.Copy(Path.Combine(RepoRoot, "deploy", "kustomization.yaml"), Path.Combine(dir, "kustomization.yaml"));
+            // A Grafana dashboard has no apiVersion or kind: only its folder makes it exempt.
+            const string Dashboard = """{"title": "Foresight", "panels": [], "schemaVersion": 39}""";
+            Directory.CreateDirectory(Path.Combine(dir, "grafana"));
+            await File.WriteAllTextAsync(Path.Combine(dir, "grafana", "foresight.json"), Dashboard);
+
+            (int code, string output) = await ValidateAsync(dir);
+            Assert.True(code == 0, output);
+            Assert.Contains("1 valid, 0 invalid manifest(s) in 2 file(s); 1 skipped", output);
+            Assert.Contains($"folder {Path.Combine(dir, "grafana")} skipped", output);
+
+            await File.WriteAllTextAsync(Path.Combine(dir, "dashboard.json"), Dashboard);
+            (code, output) = await ValidateAsync(dir);
+            Assert.Equal(1, code);
+            Assert.Contains("dashboard.json#0 ?/<unnamed>: apiVersion and kind are required", output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Deploy_YAML_loads_strictly_into_the_typed_models_so_no_field_is_misspelt()
     {
         var types = new Dictionary<string, Type> { [$"{MigrationPolicy.Group}/{MigrationPolicy.Version}/{MigrationPolicy.KindName}"] = typeof(MigrationPolicy) };
         var kinds = new List<string>();
-        foreach (string file in Directory.GetFiles(Path.Combine(RepoRoot, "deploy"), "*.yaml").Order())
+        // kustomization.yaml is kubectl's list of these files, not a cluster object (the validator skips it by its kind).
+        foreach (string file in Directory.GetFiles(Path.Combine(RepoRoot, "deploy"), "*.yaml").Where(f => Path.GetFileName(f) != "kustomization.yaml").Order())
         {
             foreach (object o in KubernetesYaml.LoadAllFromString(File.ReadAllText(file), types, strict: true))
             {
@@ -138,7 +168,7 @@ public sealed class ManifestValidationTests
             }
         }
 
-        Assert.Equal(["ConfigMap", "CustomResourceDefinition", "Deployment", "MigrationPolicy", "Role", "RoleBinding", "ServiceAccount"], kinds.Order());
+        Assert.Equal(["ConfigMap", "CustomResourceDefinition", "Deployment", "MigrationPolicy", "Namespace", "Role", "RoleBinding", "ServiceAccount"], kinds.Order());
     }
 
     [Fact]

@@ -4,6 +4,8 @@
 // openAPIV3Schema of a CustomResourceDefinition found among the inputs.
 //
 // Usage: node validate.mjs PATH...   (files or directories; .yaml, .yml and .json, multi-document YAML allowed)
+// Not cluster objects, so skipped (and counted as such): a kustomize Kustomization, and when walking a directory, any
+// folder named in SKIPPED_DIRS (deploy/grafana holds Grafana dashboard JSON).
 // Exit codes: 0 all valid; 1 at least one invalid document; 2 bad usage or unreadable input.
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, extname } from "node:path";
@@ -12,13 +14,24 @@ import Ajv from "ajv";
 
 const GATEWAY_GROUPS = new Set(["gateway.networking.k8s.io", "gateway.networking.x-k8s.io"]);
 const EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+const SKIPPED_DIRS = new Set(["grafana"]);
+const SKIPPED_KINDS = new Set(["kustomize.config.k8s.io/Kustomization", "kustomize.config.k8s.io/Component"]);
+
+function isSkippedKind(value) {
+  return typeof value?.apiVersion === "string" && SKIPPED_KINDS.has(`${splitApiVersion(value.apiVersion).group}/${value.kind}`);
+}
+
+const skippedDirs = [];
 
 function collect(path, out) {
   const st = statSync(path);
   if (st.isDirectory()) {
     for (const name of readdirSync(path).sort()) {
       const child = join(path, name);
-      if (statSync(child).isDirectory() || EXTENSIONS.has(extname(name))) {
+      const dir = statSync(child).isDirectory();
+      if (dir && SKIPPED_DIRS.has(name)) {
+        skippedDirs.push(child);
+      } else if (dir || EXTENSIONS.has(extname(name))) {
         collect(child, out);
       }
     }
@@ -143,9 +156,14 @@ async function main(args) {
   }
 
   let valid = 0;
+  let skipped = 0;
   for (const doc of docs) {
     if (doc.parseError) {
       errors.push(`${doc.file}#${doc.index}: YAML parse error: ${doc.parseError}`);
+      continue;
+    }
+    if (isSkippedKind(doc.value)) {
+      skipped++;
       continue;
     }
     const { apiVersion, kind } = doc.value ?? {};
@@ -187,7 +205,8 @@ async function main(args) {
   for (const e of errors) {
     console.error(e);
   }
-  console.log(`${valid} valid, ${docs.length - valid} invalid manifest(s) in ${files.length} file(s)`);
+  const notes = [`${skipped} skipped (not cluster objects)`, ...skippedDirs.map((d) => `folder ${d} skipped`)];
+  console.log(`${valid} valid, ${docs.length - valid - skipped} invalid manifest(s) in ${files.length} file(s); ${notes.join("; ")}`);
   return errors.length === 0 ? 0 : 1;
 }
 
