@@ -22,6 +22,9 @@ public sealed record ControllerConfig
     /// </summary>
     public string? Journal { get; init; }
 
+    /// <summary>How long the journal keeps resolved rows (<c>journalRetention:</c> maxAge, maxRows); see design note 0017.</summary>
+    public Foresight.Control.Journal.JournalRetention JournalRetention { get; init; } = Foresight.Control.Journal.JournalRetention.Default;
+
     /// <summary>Thresholds, named as in the MigrationPolicy CRD's spec.thresholds where they overlap.</summary>
     public PredictiveOptions Predictive { get; init; } = new();
 
