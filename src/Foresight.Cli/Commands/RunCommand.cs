@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Foresight.Cli.Controller;
+using Foresight.Control.Journal;
 using Foresight.Core;
 using Microsoft.Extensions.Logging;
 
@@ -16,25 +17,29 @@ public static class RunCommand
         var ticks = new Option<long?>("--ticks") { Description = "Stop after this many ticks (default: run until Ctrl+C)." };
         var logFormat = new Option<string>("--log-format") { Description = "Logs on standard error: text or json.", DefaultValueFactory = _ => "text" };
         var journal = new Option<string?>("--journal") { Description = "SQLite reconcile journal (every command is written to it before it is issued); overrides the config's journal." };
+        var maxAge = new Option<string?>("--journal-max-age") { Description = "Keep resolved journal rows this long (e.g. 24h, 7d); overrides journalRetention.maxAge." };
+        var maxRows = new Option<int?>("--journal-max-rows") { Description = "Keep at most this many resolved journal rows; overrides journalRetention.maxRows." };
         var command = new Command("run", "Run the controller loop: observe, forecast, decide, reconcile every tick.")
         {
-            orchestrator, config, dryRun, ticks, logFormat, journal,
+            orchestrator, config, dryRun, ticks, logFormat, journal, maxAge, maxRows,
         };
         command.SetAction((parse, ct) => ExecuteAsync(
             parse.GetValue(orchestrator), parse.GetValue(config), parse.GetValue(dryRun), parse.GetValue(ticks), parse.GetValue(logFormat)!, Console.Out, ct,
-            parse.GetValue(journal)));
+            parse.GetValue(journal), parse.GetValue(maxAge), parse.GetValue(maxRows)));
         return command;
     }
 
     public static async Task<int> ExecuteAsync(
         string? orchestrator, string? configPath, bool dryRun, long? ticks, string logFormat, TextWriter output, CancellationToken cancellationToken,
-        string? journal = null)
+        string? journal = null, string? journalMaxAge = null, int? journalMaxRows = null)
     {
         ControllerConfig config = LoadConfig(configPath, orchestrator);
         if (journal is not null)
         {
             config = config with { Journal = Path.GetFullPath(journal) };
         }
+
+        config = config with { JournalRetention = ApplyRetention(config.JournalRetention, journalMaxAge, journalMaxRows) };
 
         if (ticks is <= 0)
         {
@@ -80,6 +85,37 @@ public static class RunCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The command line's --journal-max-age and --journal-max-rows over the config's journalRetention.</summary>
+    public static JournalRetention ApplyRetention(JournalRetention retention, string? maxAge, int? maxRows)
+    {
+        if (maxAge is not null)
+        {
+            if (!JournalRetention.TryParseAge(maxAge, out TimeSpan age))
+            {
+                throw new InvalidInputException("--journal-max-age", $"'{maxAge}' is not a duration; write e.g. 24h, 90m, 7d or a number of seconds");
+            }
+
+            if (JournalRetention.CheckMaxAge(age) is { } problem)
+            {
+                throw new InvalidInputException("--journal-max-age", $"{maxAge} {problem}");
+            }
+
+            retention = retention with { MaxAge = age };
+        }
+
+        if (maxRows is int rows)
+        {
+            if (JournalRetention.CheckMaxRows(rows) is { } problem)
+            {
+                throw new InvalidInputException("--journal-max-rows", $"{rows} {problem}");
+            }
+
+            retention = retention with { MaxRows = rows };
+        }
+
+        return retention;
     }
 
     public static ControllerConfig LoadConfig(string? configPath, string? orchestrator)

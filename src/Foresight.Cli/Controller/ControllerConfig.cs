@@ -22,6 +22,9 @@ public sealed record ControllerConfig
     /// </summary>
     public string? Journal { get; init; }
 
+    /// <summary>How long the journal keeps resolved rows (<c>journalRetention:</c> maxAge, maxRows); see design note 0017.</summary>
+    public Foresight.Control.Journal.JournalRetention JournalRetention { get; init; } = Foresight.Control.Journal.JournalRetention.Default;
+
     /// <summary>Thresholds, named as in the MigrationPolicy CRD's spec.thresholds where they overlap.</summary>
     public PredictiveOptions Predictive { get; init; } = new();
 
@@ -51,6 +54,13 @@ public sealed record SimulatedConfig
 
     /// <summary>At most this many simulated seconds per tick, however late the tick is (bounds a tick's work).</summary>
     public double MaxSecondsPerTick { get; init; } = 600;
+
+    /// <summary>
+    /// Simulated seconds of the simulator's per-bucket history (timelines, per-site windows, stopped instances) the
+    /// controller keeps: longer than any window it reads (routing, metrics, decision scoring), so a run of any length
+    /// holds a bounded amount (design note 0017).
+    /// </summary>
+    public double HistorySeconds { get; init; } = 6 * 3600;
 }
 
 public sealed record KubernetesConfig

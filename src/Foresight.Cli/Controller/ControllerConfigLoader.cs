@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Foresight.Cli.Commands;
 using Foresight.Control.Decision;
+using Foresight.Control.Journal;
 using Foresight.Core;
 using Foresight.Core.Apps;
 using Foresight.Simulation.Scenarios;
@@ -11,7 +12,8 @@ namespace Foresight.Cli.Controller;
 /// <summary>Reads the controller's YAML config strictly: unknown fields, wrong types and bad values name the file, line and field.</summary>
 public static partial class ControllerConfigLoader
 {
-    private static readonly string[] TopFields = ["orchestrator", "tickMs", "dryRun", "token", "journal", "thresholds", "simulated", "kubernetes"];
+    private static readonly string[] TopFields = ["orchestrator", "tickMs", "dryRun", "token", "journal", "journalRetention", "thresholds", "simulated", "kubernetes"];
+    private static readonly string[] RetentionFields = ["maxAge", "maxRows"];
     private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "leadMarginSeconds", "holdSeconds"];
     private static readonly string[] SimulatedFields = ["scenario", "speedUp", "forecaster", "seed", "startAtSeconds", "maxSecondsPerTick"];
     private static readonly string[] KubernetesFields =
@@ -54,6 +56,7 @@ public static partial class ControllerConfigLoader
             Journal = top.Text("journal") is { Length: > 0 } journal
                 ? (Path.IsPathRooted(journal) ? journal : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(fileName)) ?? "", journal.Trim()))
                 : null,
+            JournalRetention = ReadRetention(top.Mapping("journalRetention", RetentionFields)),
             Predictive = ReadThresholds(top.Mapping("thresholds", ThresholdFields)),
             Simulated = ReadSimulated(top.Mapping("simulated", SimulatedFields)),
             Kubernetes = top.Mapping("kubernetes", KubernetesFields) is { } k ? ReadKubernetes(k) : null,
@@ -66,6 +69,32 @@ public static partial class ControllerConfigLoader
         }
 
         return config;
+    }
+
+    private static JournalRetention ReadRetention(YamlFields? f)
+    {
+        JournalRetention d = JournalRetention.Default;
+        if (f is null)
+        {
+            return d;
+        }
+
+        TimeSpan maxAge = d.MaxAge;
+        if (f.Text("maxAge") is { } ageText)
+        {
+            if (!JournalRetention.TryParseAge(ageText, out maxAge))
+            {
+                throw f.Error("maxAge", $"'{ageText}' is not a duration; write e.g. 24h, 90m, 7d or a number of seconds");
+            }
+
+            if (JournalRetention.CheckMaxAge(maxAge) is { } problem)
+            {
+                throw f.Error("maxAge", $"{ageText} {problem}");
+            }
+        }
+
+        int maxRows = f.Integer("maxRows", NumberRange.Between(100, 100_000_000)) ?? d.MaxRows;
+        return d with { MaxAge = maxAge, MaxRows = maxRows };
     }
 
     private static PredictiveOptions ReadThresholds(YamlFields? f)

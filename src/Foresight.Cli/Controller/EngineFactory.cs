@@ -31,7 +31,7 @@ public static class EngineFactory
             throw new Foresight.Core.InvalidInputException(config.Source, $"the journal's directory '{dir}' does not exist", field: "journal");
         }
 
-        return ReconcileJournal.Open(path, time);
+        return ReconcileJournal.Open(path, time, config.JournalRetention);
     }
 
     private static IControllerEngine CreateKubernetes(ControllerConfig config, TimeProvider time)

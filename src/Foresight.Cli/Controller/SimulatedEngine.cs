@@ -25,7 +25,12 @@ public static class SimulatedEngine
             config.Scenario, null, null, "predictive", config.Seed, null, null, null, Quiet: true, Forecaster: config.Forecaster));
         var forecaster = (OnlineDemandForecaster)PredictiveForecasting.For(scenario, config.Forecaster, feedback: true);
         var policy = new PredictivePolicy("predictive", forecaster, options);
-        var settings = new RunSettings { DurationSeconds = scenario.DurationSeconds, TargetUtilization = scenario.TargetUtilization };
+        var settings = new RunSettings
+        {
+            DurationSeconds = scenario.DurationSeconds,
+            TargetUtilization = scenario.TargetUtilization,
+            HistorySeconds = config.HistorySeconds,
+        };
         var session = new SimulationSession(ScenarioRunner.SetupFor(scenario), settings, policy, journal);
         var driver = new SimulatedDriver(config, scenario, session, journal);
         var engine = new ControllerEngine("simulated", session.Loop, policy, forecaster, session.Simulator, driver)

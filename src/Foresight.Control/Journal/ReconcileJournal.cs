@@ -14,32 +14,42 @@ namespace Foresight.Control.Journal;
 public sealed class ReconcileJournal : IDisposable
 {
     /// <summary>Bumped on any schema change; an older file is migrated, a newer one is refused.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
+
+    // The rows a restart and a cooldown read; SQLite uses a partial index only when a query repeats its WHERE exactly.
+    private const string OpenIntent = "status = 'Intent'";
+    private const string PlacementChange = "kind IN ('spin-up', 'drain') AND status IN ('Done', 'Intent')";
 
     private readonly SqliteConnection _connection;
     private readonly TimeProvider _time;
+    private int _writesSinceCompaction;
 
-    private ReconcileJournal(SqliteConnection connection, TimeProvider time, string path)
+    private ReconcileJournal(SqliteConnection connection, TimeProvider time, string path, JournalRetention retention)
     {
         _connection = connection;
         _time = time;
         Path = path;
+        Retention = retention;
     }
 
     public string Path { get; }
 
+    public JournalRetention Retention { get; }
+
     /// <summary>Opens (creating if needed) the journal at <paramref name="path"/>.</summary>
     /// <exception cref="InvalidInputException">The file is not a journal, or was written by a newer schema.</exception>
-    public static ReconcileJournal Open(string path, TimeProvider time)
+    public static ReconcileJournal Open(string path, TimeProvider time, JournalRetention? retention = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(time);
+        retention ??= JournalRetention.Default;
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         try
         {
             connection.Open();
-            var journal = new ReconcileJournal(connection, time, path);
+            var journal = new ReconcileJournal(connection, time, path, retention);
             journal.Initialize();
+            journal.Compact();
             return journal;
         }
         catch (SqliteException e)
@@ -82,10 +92,59 @@ public sealed class ReconcileJournal : IDisposable
                     status TEXT NOT NULL,
                     error TEXT,
                     completed TEXT);
-                CREATE INDEX IF NOT EXISTS entries_status ON entries(status);
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                PRAGMA user_version = 1;
                 """);
+        }
+
+        if (version < 2)
+        {
+            // Version 2 (retention): the full index on status, written on every row, gives way to partial indexes on
+            // the few rows restart recovery and cooldowns read, so both stay fast however large the file grows.
+            using SqliteTransaction tx = _connection.BeginTransaction();
+            Execute($"""
+                DROP INDEX IF EXISTS entries_status;
+                CREATE INDEX IF NOT EXISTS entries_open ON entries(seq) WHERE {OpenIntent};
+                CREATE INDEX IF NOT EXISTS entries_change ON entries(app, time) WHERE {PlacementChange};
+                PRAGMA user_version = 2;
+                """);
+            tx.Commit();
+        }
+    }
+
+    /// <summary>The number of rows (for soak figures and tests).</summary>
+    public long Count => Scalar("SELECT COUNT(*) FROM entries;");
+
+    /// <summary>
+    /// Applies <see cref="Retention"/>: deletes resolved rows older than its max age or beyond its newest max rows, in
+    /// batches of at most <see cref="JournalRetention.BatchRows"/> per statement. Never deletes an unresolved intent or
+    /// an app's latest spin-up or drain. Runs on open and every <see cref="JournalRetention.CompactEveryRows"/> writes.
+    /// Returns the number of rows deleted.
+    /// </summary>
+    public int Compact()
+    {
+        _writesSinceCompaction = 0;
+        long newest = Scalar("SELECT COALESCE(MAX(seq), 0) FROM entries;");
+        long keepFrom = newest - Retention.MaxRows + 1; // seqs are unique, so at most MaxRows rows lie at or above it
+        string cutoff = FormatTime(_time.GetUtcNow() - Retention.MaxAge);
+        int total = 0;
+        while (true)
+        {
+            using SqliteCommand cmd = Command(
+                $"""
+                DELETE FROM entries WHERE seq IN (
+                    SELECT seq FROM entries
+                    WHERE NOT ({OpenIntent})
+                        AND (time < $cutoff OR seq < $keepFrom)
+                        AND seq NOT IN (SELECT MAX(seq) FROM entries WHERE {PlacementChange} GROUP BY app)
+                    ORDER BY seq LIMIT $batch);
+                """,
+                ("$cutoff", cutoff), ("$keepFrom", keepFrom), ("$batch", JournalRetention.BatchRows));
+            int deleted = cmd.ExecuteNonQuery();
+            total += deleted;
+            if (deleted < JournalRetention.BatchRows)
+            {
+                return total;
+            }
         }
     }
 
@@ -109,7 +168,7 @@ public sealed class ReconcileJournal : IDisposable
 
     /// <summary>Intents that have no outcome yet, oldest first.</summary>
     public IReadOnlyList<JournalEntry> Unresolved() =>
-        Query("SELECT * FROM entries WHERE status = 'Intent' ORDER BY seq;");
+        Query($"SELECT * FROM entries WHERE {OpenIntent} ORDER BY seq;");
 
     /// <summary>The latest <paramref name="count"/> entries, newest first (for status APIs).</summary>
     public IReadOnlyList<JournalEntry> Recent(int count)
@@ -126,7 +185,7 @@ public sealed class ReconcileJournal : IDisposable
     public DateTimeOffset? LastChange(string app)
     {
         using SqliteCommand cmd = Command(
-            "SELECT MAX(time) FROM entries WHERE app = $app AND kind IN ('spin-up', 'drain') AND status IN ('Done', 'Intent');",
+            $"SELECT MAX(time) FROM entries WHERE app = $app AND {PlacementChange};",
             ("$app", app));
         return cmd.ExecuteScalar() is string s ? ParseTime(s) : null;
     }
@@ -214,7 +273,13 @@ public sealed class ReconcileJournal : IDisposable
             """,
             ("$pass", pass), ("$time", FormatTime(_time.GetUtcNow())), ("$app", app), ("$kind", kind), ("$target", target),
             ("$rid", requestId), ("$detail", detail), ("$payload", payload), ("$status", status.ToString()), ("$error", error));
-        return (long)cmd.ExecuteScalar()!;
+        long seq = (long)cmd.ExecuteScalar()!;
+        if (++_writesSinceCompaction >= Retention.CompactEveryRows)
+        {
+            Compact();
+        }
+
+        return seq;
     }
 
     private void Complete(long seq, JournalStatus status, string? error, string? detail)

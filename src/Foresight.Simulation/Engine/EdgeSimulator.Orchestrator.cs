@@ -91,6 +91,11 @@ public sealed partial class EdgeSimulator
 
     public ValueTask DrainAsync(InstanceId id, CancellationToken cancellationToken)
     {
+        if (WasForgotten(id))
+        {
+            return ValueTask.CompletedTask;
+        }
+
         SimInstance inst = Find(id);
         switch (inst.State)
         {
@@ -109,6 +114,11 @@ public sealed partial class EdgeSimulator
 
     public ValueTask StopAsync(InstanceId id, CancellationToken cancellationToken)
     {
+        if (WasForgotten(id))
+        {
+            return ValueTask.CompletedTask;
+        }
+
         SimInstance inst = Find(id);
         if (inst.State != InstanceState.Stopped)
         {
@@ -249,6 +259,47 @@ public sealed partial class EdgeSimulator
 
     private SimInstance Find(InstanceId id) =>
         _byId.TryGetValue(id.Value, out SimInstance? inst) ? inst : throw new InstanceNotFoundException(id);
+
+    /// <summary>
+    /// Forgets instances stopped before <paramref name="before"/> (a long-running controller's bound on memory). A drain
+    /// or stop of a forgotten id still succeeds, as on any stopped instance; <see cref="Describe"/> no longer finds it,
+    /// and a spin-up that reuses its request id starts a new instance.
+    /// </summary>
+    public void ForgetStoppedBefore(double before)
+    {
+        List<string>? gone = null;
+        foreach (SimInstance inst in _byId.Values)
+        {
+            if (inst.State == InstanceState.Stopped && inst.StateSince < before)
+            {
+                (gone ??= []).Add(inst.Id);
+            }
+        }
+
+        if (gone is null)
+        {
+            return;
+        }
+
+        foreach (string id in gone)
+        {
+            SimInstance inst = _byId[id];
+            _byId.Remove(id);
+            _byRequest.Remove(inst.RequestId);
+            _forgotten++;
+        }
+
+        _instances.RemoveAll(i => i.State == InstanceState.Stopped && i.StateSince < before);
+    }
+
+    /// <summary>An id this simulator issued (<c>app-site-n</c> with n below the next number) that it has since forgotten.</summary>
+    private bool WasForgotten(InstanceId id)
+    {
+        int dash = id.Value.LastIndexOf('-');
+        return _forgotten > 0 && !_byId.ContainsKey(id.Value) && dash > 0
+            && long.TryParse(id.Value.AsSpan(dash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)
+            && n < _nextInstance;
+    }
 
     private InstanceInfo ToInfo(SimInstance inst)
     {

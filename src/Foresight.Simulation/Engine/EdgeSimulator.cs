@@ -64,6 +64,7 @@ public sealed partial class EdgeSimulator : IOrchestrator
     private DeterministicRandom _latencyRandom;
     private long _step;
     private long _nextInstance;
+    private long _forgotten;
 
     public EdgeSimulator(EngineSetup setup)
     {

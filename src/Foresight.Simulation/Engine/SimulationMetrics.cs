@@ -44,8 +44,19 @@ public sealed class SimulationMetrics
 
     public double TimelineBucketSeconds { get; }
 
-    /// <summary>Per time bucket: requests and SLO violations summed over apps.</summary>
+    /// <summary>Per time bucket from <see cref="TimelineOffset"/> on: requests and SLO violations summed over apps.</summary>
     public List<TimelinePoint> Timeline { get; } = [];
+
+    /// <summary>The bucket number of <c>Timeline[0]</c>: 0 unless <see cref="ForgetBefore"/> dropped older buckets.</summary>
+    public int TimelineOffset { get; private set; }
+
+    /// <summary>Drops the timeline buckets that end before <paramref name="time"/> (a long-running controller's bound).</summary>
+    public void ForgetBefore(double time)
+    {
+        int drop = Math.Min(Timeline.Count, Math.Max(0, (int)(time / TimelineBucketSeconds) - TimelineOffset));
+        Timeline.RemoveRange(0, drop);
+        TimelineOffset += drop;
+    }
 
     public double TotalRequests => Requests.Sum();
 
@@ -82,10 +93,10 @@ public sealed class SimulationMetrics
 
     private TimelinePoint PointAt(double time)
     {
-        int bucket = Math.Max(0, (int)(time / TimelineBucketSeconds));
+        int bucket = Math.Max(0, (int)(time / TimelineBucketSeconds) - TimelineOffset);
         while (Timeline.Count <= bucket)
         {
-            Timeline.Add(new TimelinePoint(Timeline.Count * TimelineBucketSeconds));
+            Timeline.Add(new TimelinePoint((TimelineOffset + Timeline.Count) * TimelineBucketSeconds));
         }
 
         return Timeline[bucket];

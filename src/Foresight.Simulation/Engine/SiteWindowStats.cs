@@ -44,6 +44,24 @@ public sealed class SiteWindowStats
 
     public double BucketSeconds { get; }
 
+    /// <summary>The bucket number of each list's first element: 0 unless <see cref="ForgetBefore"/> dropped older ones.</summary>
+    public int Offset { get; private set; }
+
+    /// <summary>Drops the buckets that end before <paramref name="time"/> (a long-running controller's bound).</summary>
+    public void ForgetBefore(double time)
+    {
+        int drop = Math.Max(0, (int)(time / BucketSeconds) - Offset);
+        foreach (List<SiteWindow>[] app in _buckets)
+        {
+            foreach (List<SiteWindow> list in app)
+            {
+                list.RemoveRange(0, Math.Min(drop, list.Count));
+            }
+        }
+
+        Offset += drop;
+    }
+
     public int AppCount => _buckets.Length;
 
     public int SiteCount => _buckets.Length == 0 ? 0 : _buckets[0].Length;
@@ -51,7 +69,12 @@ public sealed class SiteWindowStats
     public void Add(int app, int site, double time, SiteWindow value)
     {
         List<SiteWindow> list = _buckets[app][site];
-        int bucket = Math.Max(0, (int)(time / BucketSeconds));
+        int bucket = (int)(time / BucketSeconds) - Offset;
+        if (bucket < 0)
+        {
+            return; // older than the kept history
+        }
+
         while (list.Count <= bucket)
         {
             list.Add(default);
@@ -64,8 +87,8 @@ public sealed class SiteWindowStats
     public SiteWindow Window(int app, int site, double from, double to)
     {
         List<SiteWindow> list = _buckets[app][site];
-        int first = Math.Max(0, (int)Math.Ceiling((from / BucketSeconds) - 1e-9));
-        int last = Math.Min(list.Count, (int)Math.Ceiling((to / BucketSeconds) - 1e-9));
+        int first = Math.Max(0, (int)Math.Ceiling((from / BucketSeconds) - 1e-9) - Offset);
+        int last = Math.Min(list.Count, (int)Math.Ceiling((to / BucketSeconds) - 1e-9) - Offset);
         SiteWindow sum = default;
         for (int b = first; b < last; b++)
         {

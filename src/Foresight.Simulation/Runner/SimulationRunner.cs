@@ -27,6 +27,12 @@ public sealed record RunSettings
     public FaultSettings? Faults { get; init; }
 
     /// <summary>
+    /// Simulated seconds of per-bucket history (timelines, per-site windows, stopped instances) kept for a long-running
+    /// controller; null keeps everything, as a batch run's report needs. See design note 0017.
+    /// </summary>
+    public double? HistorySeconds { get; init; }
+
+    /// <summary>
     /// Whether policies and routing see the live network (<see cref="Engine.EdgeSimulator.Network"/>); false is the
     /// network-blind ablation (<c>network.observed: false</c>), which places and routes by static distance.
     /// </summary>
@@ -117,8 +123,8 @@ public static class SimulationRunner
         var timeline = new List<TimelineSample>(samples.Count);
         foreach (TimelineSample s in samples)
         {
-            int bucket = (int)(s.TimeSeconds / m.TimelineBucketSeconds);
-            TimelinePoint? point = bucket < m.Timeline.Count ? m.Timeline[bucket] : null;
+            int bucket = (int)(s.TimeSeconds / m.TimelineBucketSeconds) - m.TimelineOffset;
+            TimelinePoint? point = bucket >= 0 && bucket < m.Timeline.Count ? m.Timeline[bucket] : null;
             timeline.Add(s with { Requests = point?.Requests ?? 0, SloViolations = point?.SloViolations ?? 0, Dropped = point?.Dropped ?? 0 });
         }
 

@@ -19,6 +19,7 @@ public sealed class SimulationSession
 {
     private readonly ControlLoop _loop;
     private readonly List<TimelineSample> _timeline = [];
+    private readonly double? _historySeconds;
     private double _nextTimeline;
 
     /// <param name="journal">When given, every reconcile command is written to it before it is issued (and a journal
@@ -26,6 +27,7 @@ public sealed class SimulationSession
     public SimulationSession(EngineSetup setup, RunSettings settings, IScalingPolicy policy, ReconcileJournal? journal = null)
     {
         Simulator = new EdgeSimulator(setup);
+        _historySeconds = settings.HistorySeconds;
         PolicyContext context = SimulatorPolicyContext.For(Simulator, settings.TargetUtilization, settings.ObserveNetwork);
         DesiredPlacement initial = InitialPlacement.Compute(setup, settings.TargetUtilization);
         for (int a = 0; a < setup.Apps.Count; a++)
@@ -127,6 +129,10 @@ public sealed class SimulationSession
         {
             _timeline.Add(SimulationRunner.Sample(sim, now));
             _nextTimeline = now + sim.Metrics.TimelineBucketSeconds;
+            if (_historySeconds is double keep)
+            {
+                ForgetBefore(now - keep);
+            }
         }
 
         Injector?.Advance();
@@ -140,5 +146,20 @@ public sealed class SimulationSession
         StartupTimeouts += issued.Commands.Count(c => c is ReconcileCommand.Stop { Reason: StopReason.StartupTimeout });
         FailedCommands += issue.Failed is null ? 0 : 1;
         SpinUpFailures += issue.SpinUpRefused ? 1 : 0;
+    }
+
+    /// <summary>Drops the per-bucket history and stopped instances older than <paramref name="before"/> (simulated seconds).</summary>
+    private void ForgetBefore(double before)
+    {
+        int old = 0;
+        while (old < _timeline.Count && _timeline[old].TimeSeconds < before)
+        {
+            old++;
+        }
+
+        _timeline.RemoveRange(0, old);
+        Simulator.Metrics.ForgetBefore(before);
+        Simulator.SiteStats.ForgetBefore(before);
+        Simulator.ForgetStoppedBefore(before);
     }
 }
