@@ -119,6 +119,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         output.WriteLine($"map before: {before}\nmap after:  {after}");
         Assert.NotEqual(before, after);
 
+        // Charts have labelled axes; decisions show the forecast's confidence where there was a forecast.
+        Assert.True(await page.Locator("svg.band text.tick").CountAsync() > 0, "no time labels on the charts");
+        Assert.True(await page.Locator("svg.band text.unit", new PageLocatorOptions { HasTextString = "req/s" }).CountAsync() > 0, "no unit on the charts");
+        await page.WaitForFunctionAsync(
+            "() => Array.from(document.querySelectorAll('#decisions tbody tr td:nth-child(6)')).some(td => /%$/.test(td.textContent))",
+            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+
         // bikenyc's commuters pull capacity across Manhattan: a migration arrow appears between two drawn sites.
         await page.WaitForSelectorAsync("#map path.migration", new PageWaitForSelectorOptions { Timeout = 120_000 });
         string[] arrow = await page.EvaluateAsync<string[]>("() => { const p = document.querySelector('#map path.migration'); return [p.dataset.from, p.dataset.to, p.getAttribute('marker-end')]; }");
@@ -127,16 +134,12 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Assert.Equal(1, await page.Locator($"#map g.site-marker[data-site='{arrow[0]}']").CountAsync());
         Assert.Equal(1, await page.Locator($"#map g.site-marker[data-site='{arrow[1]}']").CountAsync());
 
-        // Charts have labelled axes; decisions show the forecast's confidence where there was a forecast.
-        Assert.True(await page.Locator("svg.band text.tick").CountAsync() > 0, "no time labels on the charts");
-        Assert.True(await page.Locator("svg.band text.unit", new PageLocatorOptions { HasTextString = "req/s" }).CountAsync() > 0, "no unit on the charts");
-        await page.WaitForFunctionAsync(
-            "() => Array.from(document.querySelectorAll('#decisions tbody tr td:nth-child(6)')).some(td => /%$/.test(td.textContent))",
-            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
-
+        // Taken while the arrow is drawn (arrows stay 30 engine minutes, about 7 s here); the map alone as well.
         string screenshot = Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard-bikenyc.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.Locator(".mapbox").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.ChangeExtension(screenshot, null) + "-map.png" });
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+        Assert.True(await page.Locator("#map path.migration").CountAsync() > 0, "the migration arrow was gone by the screenshot");
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is suspiciously small");
         output.WriteLine($"dashboard screenshot: {screenshot}");
         Console.WriteLine($"dashboard screenshot: {screenshot}");
