@@ -69,6 +69,82 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Console.WriteLine($"dashboard screenshot: {screenshot}");
     }
 
+    [Fact]
+    public async Task The_site_map_draws_bikenyc_and_moves_with_the_ticks()
+    {
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: install the Debian package 'chromium' (apt-get install -y chromium).");
+
+        string config = Path.Combine(_dir, "controller.yaml");
+        File.WriteAllText(config, """
+            tickMs: 250
+            simulated:
+              scenario: bikenyc
+              speedUp: 240
+            """);
+        await using ControllerServer server = await ControllerServer.StartAsync(
+            RunCommand.LoadConfig(config, null), "http://127.0.0.1:0", jsonLogs: false, TimeProvider.System, CancellationToken.None, token: "");
+        using var http = new HttpClient { BaseAddress = server.Address };
+        using var topology = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("api/topology"));
+        int sites = topology.RootElement.GetProperty("sites").GetArrayLength();
+        int sources = topology.RootElement.GetProperty("sources").GetArrayLength();
+        Assert.True(sites >= 6 && sources >= 50, $"bikenyc has 6 edge sites and 81 areas; the topology gave {sites} sites and {sources} sources");
+
+        using IPlaywright playwright = await Playwright.CreateAsync();
+        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        });
+        IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
+        IResponse? response = await page.GotoAsync(server.Address.ToString());
+        Assert.True(response?.Ok, $"GET / returned {response?.Status}");
+
+        // Every site and source at its place, with a forecast-demand circle where the model predicts.
+        await page.WaitForSelectorAsync("#map g.site-marker", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        Assert.Equal(sites, await page.Locator("#map g.site-marker").CountAsync());
+        Assert.Equal(sources, await page.Locator("#map circle.source").CountAsync());
+        await page.WaitForSelectorAsync("#map circle.demand", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        string[] positions = await page.EvaluateAsync<string[]>("() => Array.from(document.querySelectorAll('#map circle.source')).map(c => c.getAttribute('cx') + ',' + c.getAttribute('cy'))");
+        Assert.True(positions.Distinct().Count() > sources / 2, "the sources are not drawn at their own coordinates");
+
+        // It moves: instances per site and the demand circles change as ticks advance.
+        const string Picture = """
+            () => Array.from(document.querySelectorAll('#map g.site-marker')).map(g => g.dataset.site + '=' + g.dataset.instances).join(' ')
+              + ' | ' + Array.from(document.querySelectorAll('#map circle.demand')).map(c => c.getAttribute('r')).join(' ')
+            """;
+        string before = await page.EvaluateAsync<string>(Picture);
+        await page.WaitForFunctionAsync($"([was]) => ({Picture})() !== was", new object[] { before }, new PageWaitForFunctionOptions { Timeout = 60_000 });
+        string after = await page.EvaluateAsync<string>(Picture);
+        output.WriteLine($"map before: {before}\nmap after:  {after}");
+        Assert.NotEqual(before, after);
+
+        // Charts have labelled axes; decisions show the forecast's confidence where there was a forecast.
+        Assert.True(await page.Locator("svg.band text.tick").CountAsync() > 0, "no time labels on the charts");
+        Assert.True(await page.Locator("svg.band text.unit", new PageLocatorOptions { HasTextString = "req/s" }).CountAsync() > 0, "no unit on the charts");
+        await page.WaitForFunctionAsync(
+            "() => Array.from(document.querySelectorAll('#decisions tbody tr td:nth-child(6)')).some(td => /%$/.test(td.textContent))",
+            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+
+        // bikenyc's commuters pull capacity across Manhattan: a migration arrow appears between two drawn sites.
+        await page.WaitForSelectorAsync("#map path.migration", new PageWaitForSelectorOptions { Timeout = 120_000 });
+        string[] arrow = await page.EvaluateAsync<string[]>("() => { const p = document.querySelector('#map path.migration'); return [p.dataset.from, p.dataset.to, p.getAttribute('marker-end')]; }");
+        Assert.NotEqual(arrow[0], arrow[1]);
+        Assert.Equal("url(#arrow)", arrow[2]);
+        Assert.Equal(1, await page.Locator($"#map g.site-marker[data-site='{arrow[0]}']").CountAsync());
+        Assert.Equal(1, await page.Locator($"#map g.site-marker[data-site='{arrow[1]}']").CountAsync());
+
+        // Taken while the arrow is drawn (arrows stay 30 engine minutes, about 7 s here); the map alone as well.
+        string screenshot = Path.Combine(AppContext.BaseDirectory, "TestResults", "dashboard-bikenyc.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        await page.Locator(".mapbox").ScreenshotAsync(new LocatorScreenshotOptions { Path = Path.ChangeExtension(screenshot, null) + "-map.png" });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+        Assert.True(await page.Locator("#map path.migration").CountAsync() > 0, "the migration arrow was gone by the screenshot");
+        Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot is suspiciously small");
+        output.WriteLine($"dashboard screenshot: {screenshot}");
+        Console.WriteLine($"dashboard screenshot: {screenshot}");
+    }
+
     /// <summary>
     /// Two areas trading traffic, one app, 250 ms ticks at 100 simulated seconds per wall second. Twenty trace days
     /// (8 simulated hours) keep the scenario running for minutes, so a slow machine still sees it move.

@@ -5,6 +5,7 @@ using Foresight.Control.Policies.Predictive;
 using Foresight.Control.Reconcile;
 using Foresight.Core.Apps;
 using Foresight.Core.Forecasts;
+using Foresight.Core.Topology;
 using Foresight.Feedback;
 using Foresight.Orchestration;
 
@@ -49,6 +50,7 @@ public sealed class ControllerEngine : IControllerEngine
     private readonly IReadOnlyList<string> _siteIds;
     private readonly TrafficHistory[] _history;
     private readonly DecisionLog[] _decisions;
+    private readonly RecentLog<Migration>[] _migrations;
     private readonly bool[][] _risePending;
     private readonly IAsyncDisposable? _owned;
     private bool _wasLeading;
@@ -73,6 +75,7 @@ public sealed class ControllerEngine : IControllerEngine
         int apps = loop.Context.Apps.Count;
         _history = Enumerable.Range(0, apps).Select(_ => new TrafficHistory(_siteIds.Count)).ToArray();
         _decisions = Enumerable.Range(0, apps).Select(_ => new DecisionLog()).ToArray();
+        _migrations = Enumerable.Range(0, apps).Select(_ => new RecentLog<Migration>()).ToArray();
         _risePending = Enumerable.Range(0, apps).Select(_ => new bool[_siteIds.Count]).ToArray();
     }
 
@@ -93,6 +96,8 @@ public sealed class ControllerEngine : IControllerEngine
     public PredictivePolicy Policy => _policy;
 
     public IReadOnlyList<AppProfile> Apps => _loop.Context.Apps;
+
+    public EdgeTopology Topology => _loop.Context.Topology;
 
     /// <summary>Samples the observed traffic into the status history (for warm-up replays before the first tick).</summary>
     public void SampleHistory(double windowSeconds)
@@ -272,11 +277,51 @@ public sealed class ControllerEngine : IControllerEngine
             string reason = want > was && floor >= want
                 ? "predictive floor (the forecast needs it before the load arrives)"
                 : "reactive path (HPA on observed load)";
-            double? confidence = floors?.FirstOrDefault(d => d.Site == s) is { } f && want > was && floor >= want ? f.Confidence : null;
+            // Reactive decisions too: what the forecast said at the time is how an operator judges the move.
+            double? confidence = floors?.FirstOrDefault(d => d.Site == s)?.Confidence;
             fresh.Add(new Decision(now, app, _siteIds[s], want > was ? "scale-up" : "scale-down", was, want, confidence, reason));
         }
 
         _decisions[a].Add(fresh);
+        _migrations[a].Add(Moves(a, before, now));
+    }
+
+    /// <summary>
+    /// Replicas taken off some sites and added at others over this tick, paired largest drop with largest rise (the
+    /// pairing <see cref="PlacementDiff"/> counts as migrations; the rest is scaling).
+    /// </summary>
+    private List<Migration> Moves(int a, DesiredPlacement before, double now)
+    {
+        var down = new List<(int Site, int Count)>();
+        var up = new List<(int Site, int Count)>();
+        for (int s = 0; s < _siteIds.Count; s++)
+        {
+            int d = _loop.Desired[a, s] - before[a, s];
+            if (d < 0)
+            {
+                down.Add((s, -d));
+            }
+            else if (d > 0)
+            {
+                up.Add((s, d));
+            }
+        }
+
+        down.Sort((x, y) => y.Count.CompareTo(x.Count));
+        up.Sort((x, y) => y.Count.CompareTo(x.Count));
+        var moves = new List<Migration>();
+        int i = 0, j = 0;
+        while (i < down.Count && j < up.Count)
+        {
+            int n = Math.Min(down[i].Count, up[j].Count);
+            moves.Add(new Migration(now, Apps[a].Name, _siteIds[down[i].Site], _siteIds[up[j].Site], n));
+            down[i] = (down[i].Site, down[i].Count - n);
+            up[j] = (up[j].Site, up[j].Count - n);
+            i += down[i].Count == 0 ? 1 : 0;
+            j += up[j].Count == 0 ? 1 : 0;
+        }
+
+        return moves;
     }
 
     private AppStatus BuildStatus(int a, int[] live, int[] ready, int[] cap, double now)
@@ -304,6 +349,7 @@ public sealed class ControllerEngine : IControllerEngine
                 .Select(s => new SitePlacement(_siteIds[s], _loop.Desired[a, s], live[s], ready[s], Math.Min(_policy.FloorAt(a, s), cap[s])))
                 .ToList(),
             Decisions = _decisions[a].ToList(),
+            Migrations = _migrations[a].ToList(),
             ReactiveOnly = _forecaster.IsReactiveOnly(a),
             FallbackReason = _forecaster.IsFitted(a) ? _forecaster.FallbackReasons[a] : "warming up: no model fitted yet (reactive only)",
             Feedback = _forecaster.GetStatus(a),

@@ -109,6 +109,7 @@ public sealed class ControllerLoop : BackgroundService
                 }
             }
 
+            _metrics?.RecordLateness((_time.GetUtcNow() - due).TotalSeconds);
             await TickAsync(cancellationToken).ConfigureAwait(false);
             ran++;
             (due, long skipped) = schedule.Next(due, _time.GetUtcNow());
@@ -156,8 +157,14 @@ public sealed class ControllerLoop : BackgroundService
                 }
             }
 
+            _metrics?.SeedApps(result.Apps.Select(a => a.Name));
             foreach (AppStatus app in result.Apps)
             {
+                foreach (Migration m in app.Migrations.Where(m => m.Time > previous.EngineSeconds))
+                {
+                    _metrics?.RecordMove(m.App, m.From, m.To, m.Replicas);
+                }
+
                 foreach (ObservationWarning w in app.Warnings)
                 {
                     _metrics?.RecordObservationWarning(app.Name, w.Reason);

@@ -55,6 +55,9 @@ public sealed record AppStatus
     /// <summary>Recent decisions, newest first.</summary>
     public IReadOnlyList<Decision> Decisions { get; init; } = [];
 
+    /// <summary>Recent moves of desired replicas from one site to another, newest first.</summary>
+    public IReadOnlyList<Migration> Migrations { get; init; } = [];
+
     public bool ReactiveOnly { get; init; }
 
     public string FallbackReason { get; init; } = "";
@@ -93,4 +96,11 @@ public sealed record TrafficSeries(string Site, IReadOnlyList<double> Times, IRe
 public sealed record SitePlacement(string Site, int Desired, int Live, int Ready, int Floor);
 
 /// <param name="Kind">raise-floor, scale-up, scale-down.</param>
+/// <param name="Confidence">
+/// The forecast's probability, at decision time, that demand at the site rises beyond its capacity plus the shift
+/// threshold (the quantity the confidence gate compares); null when the app had no forecast (warming up, reactive only).
+/// </param>
 public sealed record Decision(double Time, string App, string Site, string Kind, int From, int To, double? Confidence, string Reason);
+
+/// <summary>Desired replicas of an app taken off one site and added at another in the same tick.</summary>
+public sealed record Migration(double Time, string App, string From, string To, int Replicas);

@@ -12,6 +12,9 @@ public interface IControllerEngine : IAsyncDisposable
     /// <summary>The engine's durable command journal when one is configured; null: the loop keeps its log in memory.</summary>
     ICommandJournal? Journal => null;
 
+    /// <summary>Sites and traffic sources with their coordinates (the dashboard's map); null when the engine has none.</summary>
+    Foresight.Core.Topology.EdgeTopology? Topology => null;
+
     /// <param name="elapsed">Wall time since the previous tick (more than one period when ticks were coalesced).</param>
     ValueTask<EngineTick> TickAsync(TimeSpan elapsed, bool dryRun, CancellationToken cancellationToken);
 }

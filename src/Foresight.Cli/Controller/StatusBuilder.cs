@@ -100,17 +100,28 @@ public sealed class TrafficHistory(int sites, int capacity = StatusBuilder.Histo
 /// <summary>The most recent decisions of one app, newest first, bounded for the status.</summary>
 public sealed class DecisionLog(int capacity = StatusBuilder.RecentDecisions)
 {
-    private readonly List<Decision> _items = [];
+    private readonly RecentLog<Decision> _items = new(capacity);
 
     /// <summary>Adds decisions made together (in their order), ahead of the older ones.</summary>
-    public void Add(IEnumerable<Decision> decisions)
+    public void Add(IEnumerable<Decision> decisions) => _items.Add(decisions);
+
+    public IReadOnlyList<Decision> ToList() => _items.ToList();
+}
+
+/// <summary>The most recent items of one app, newest first, bounded for the status.</summary>
+public sealed class RecentLog<T>(int capacity = StatusBuilder.RecentDecisions)
+{
+    private readonly List<T> _items = [];
+
+    /// <summary>Adds items recorded together (in their order), ahead of the older ones.</summary>
+    public void Add(IEnumerable<T> items)
     {
-        _items.InsertRange(0, decisions);
+        _items.InsertRange(0, items);
         if (_items.Count > capacity)
         {
             _items.RemoveRange(capacity, _items.Count - capacity);
         }
     }
 
-    public IReadOnlyList<Decision> ToList() => [.. _items];
+    public IReadOnlyList<T> ToList() => [.. _items];
 }

@@ -78,7 +78,7 @@ public sealed class ControllerServer : IAsyncDisposable
 
         WebApplication app = builder.Build();
         var loop = app.Services.GetRequiredService<ControllerLoop>();
-        MapEndpoints(app, loop, token, config.TickMs);
+        MapEndpoints(app, loop, engine, token, config.TickMs);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new ControllerServer(app, engine, loop, new Uri(bound.TrimEnd('/') + "/"));
@@ -91,7 +91,7 @@ public sealed class ControllerServer : IAsyncDisposable
         await _engine.DisposeAsync().ConfigureAwait(false); // registered as an instance, so the container leaves it to us
     }
 
-    private static void MapEndpoints(WebApplication app, ControllerLoop loop, string? token, int tickMs)
+    private static void MapEndpoints(WebApplication app, ControllerLoop loop, IControllerEngine engine, string? token, int tickMs)
     {
         string dashboard = ReadDashboard().Replace("__TICK_MS__", Math.Max(250, tickMs).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         app.MapGet("/", () => Results.Content(dashboard, "text/html; charset=utf-8"));
@@ -114,6 +114,14 @@ public sealed class ControllerServer : IAsyncDisposable
             a.Actual,
         })));
         app.MapGet("/api/placements", () => Results.Ok(loop.Status.Apps.Select(a => new { app = a.Name, a.Placements })));
+        app.MapGet("/api/migrations", () => Results.Ok(loop.Status.Apps.SelectMany(a => a.Migrations).OrderByDescending(m => m.Time)));
+        app.MapGet("/api/topology", () => engine.Topology is { } t
+            ? Results.Ok(new
+            {
+                sites = t.Sites.Select(s => new { s.Id, s.XKm, s.YKm, kind = s.Kind.ToString().ToLowerInvariant() }),
+                sources = t.Sources.Select((s, i) => new { s.Id, s.XKm, s.YKm, site = t.Sites[t.IngressSite[i]].Id }),
+            })
+            : Results.NotFound(new { error = "this engine has no topology" }));
         app.MapGet("/api/decisions", () => Results.Ok(loop.Status.Apps.SelectMany(a => a.Decisions).OrderByDescending(d => d.Time)));
         app.MapGet("/api/journal", (int? limit) => limit is < 1 or > 10_000
             ? Results.BadRequest(new { error = "limit must be between 1 and 10000" })
