@@ -237,8 +237,9 @@ public sealed class PredictivePolicy : IScalingPolicy
             foreach (FloorDecision d in LastFloors[a])
             {
                 // A confident rise raises the floor to what the forecast needs; otherwise the floor only keeps the
-                // capacity the forecast still needs at lead time, so it never adds capacity without confidence.
-                _floor[a][d.Site] = d.ConfidentRise ? d.Needed : Math.Min(d.Needed, active[d.Site]);
+                // capacity the forecast still needs at lead time, so it never adds capacity without confidence. What it
+                // keeps is rounded up per site, as before pooling: pooled rounding never lowers a site on a forecast alone.
+                _floor[a][d.Site] = d.ConfidentRise ? d.Needed : Math.Min(d.NeededAlone, active[d.Site]);
             }
 
             int[] floor = _floor[a];
