@@ -86,6 +86,17 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Contains("plot-pareto-slo", File.ReadAllText(html), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_unknown_safety_net_exits_2_naming_the_option()
+    {
+        (int code, string error) = CliWorkspace.Run(
+            "simulate", "--trace", _workspace.SmallTrace(), "--sources", _workspace.Sources(), "--policies", "predictive", "--quiet", "--reactive", "vpa");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--reactive", error, StringComparison.Ordinal);
+        Assert.Contains("hpa or kpa", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("utilization=0.5", "unknown parameter 'utilization'")]
     [InlineData("target-utilization", "expected PARAMETER=V1,V2")]

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Foresight.Control.Decision;
 using Foresight.Core;
+using Foresight.Core.Apps;
 using Foresight.Core.Topology;
 using Foresight.Core.Traffic;
 using Foresight.Ingest;
@@ -67,9 +68,13 @@ public static class SimulateCommand
             Description = "Also run hpa and kpa at target utilizations 0.5 to 1.0 (unless a target-utilization sweep does) and report, per predictive run, " +
                 "their SLO-violation rate and p99 at its cost.",
         };
+        var reactive = new Option<string?>("--reactive")
+        {
+            Description = "The predictive policies' safety net for every app, over the scenario's choice: hpa or kpa (Knative, with panic mode).",
+        };
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive,
         };
         foreach (Option option in prometheus.All)
         {
@@ -92,7 +97,8 @@ public static class SimulateCommand
             parse.GetValue(faults),
             parse.GetValue(sweep),
             prometheus.TraceStep(parse),
-            parse.GetValue(equalCost))));
+            parse.GetValue(equalCost),
+            parse.GetValue(reactive))));
         return command;
     }
 
@@ -112,7 +118,8 @@ public static class SimulateCommand
         string? Faults = null,
         string? Sweep = null,
         string? Step = null,
-        bool EqualCost = false);
+        bool EqualCost = false,
+        string? Reactive = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -130,10 +137,17 @@ public static class SimulateCommand
 
         FaultSettings? faults = args.Faults is null ? null : FaultSettings.Parse(args.Faults, scenario.Topology);
         Sweep? sweep = args.Sweep is null ? null : Sweep.Parse(args.Sweep);
+        ReactiveAlgorithm? reactive = null;
+        if (args.Reactive is not null)
+        {
+            reactive = ReactiveAlgorithms.TryParse(args.Reactive, out ReactiveAlgorithm chosen)
+                ? chosen
+                : throw new InvalidInputException("--reactive", $"'{args.Reactive}' is not a reactive algorithm; choose {string.Join(" or ", ReactiveAlgorithms.Names)}");
+        }
         Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
-            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: args.EqualCost)
-            : RunWithProgress(scenario, policies, forecaster, faults, sweep, args.EqualCost);
+            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: args.EqualCost, reactive: reactive)
+            : RunWithProgress(scenario, policies, forecaster, faults, sweep, args.EqualCost, reactive);
 
         if (!args.Quiet)
         {
@@ -376,7 +390,8 @@ public static class SimulateCommand
         Func<SimulationScenario, bool, IDemandForecaster> forecaster,
         FaultSettings? faults,
         Sweep? sweep,
-        bool equalCost)
+        bool equalCost,
+        ReactiveAlgorithm? reactive)
     {
         SimulationReport? report = null;
         AnsiConsole.Progress()
@@ -386,7 +401,7 @@ public static class SimulateCommand
                 var tasks = ScenarioRunner.Expand(scenario, policies, sweep, equalCost)
                     .ToDictionary(r => r.Name, r => ctx.AddTask($"{scenario.Name} · {r.Name}", maxValue: 1));
                 report = ScenarioRunner.Run(
-                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: equalCost);
+                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: equalCost, reactive: reactive);
             });
         return report!;
     }

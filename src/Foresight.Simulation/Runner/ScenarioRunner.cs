@@ -4,6 +4,7 @@ using Foresight.Simulation.Engine;
 using Foresight.Control.Policies;
 using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Scenarios;
+using Foresight.Core.Apps;
 
 namespace Foresight.Simulation.Runner;
 
@@ -71,7 +72,8 @@ public static class ScenarioRunner
         SimulationScenario scenario,
         Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null,
         PredictiveOptions? options = null,
-        string? runName = null)
+        string? runName = null,
+        ReactiveAlgorithm? reactive = null)
     {
         PredictiveOptions thresholds = options ?? new PredictiveOptions();
         string display = runName ?? name;
@@ -79,13 +81,22 @@ public static class ScenarioRunner
             predictiveForecaster ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster));
         return name switch
         {
-            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
-            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
+            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds)
+            {
+                RecordForecastTrace = true, RecordMigrations = true, ReactiveOverride = reactive,
+            },
+            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds)
+            {
+                RecordForecastTrace = true, RecordMigrations = true, ReactiveOverride = reactive,
+            },
             "static" => new StaticPolicy(FirstDayPeaks(scenario)) { Name = display },
             "hpa" => new HpaPolicy { Name = display },
             "kpa" => new KpaPolicy { Name = display },
             "oracle" => new PredictivePolicy(display, new OracleForecaster(
-                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
+                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds)
+            {
+                RecordForecastTrace = true, RecordMigrations = true, ReactiveOverride = reactive,
+            },
             _ => throw new ArgumentException($"Unknown policy '{name}'.", nameof(name)),
         };
     }
@@ -147,7 +158,8 @@ public static class ScenarioRunner
         Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null,
         Faults.FaultSettings? faults = null,
         Sweep? sweep = null,
-        bool equalCost = false)
+        bool equalCost = false,
+        ReactiveAlgorithm? reactive = null)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew(); // reports the simulator's own speed
         EngineSetup setup = SetupFor(scenario);
@@ -163,7 +175,7 @@ public static class ScenarioRunner
         Parallel.For(0, runs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             PolicyRun run = runs[i];
-            IScalingPolicy policy = CreatePolicy(run.Policy, scenario, predictiveForecaster, run.Options, run.Name);
+            IScalingPolicy policy = CreatePolicy(run.Policy, scenario, predictiveForecaster, run.Options, run.Name, reactive);
             var reporter = new Progress(p => progress?.Invoke(run.Name, p));
             PolicyResult result = SimulationRunner.Run(setup, settings with { TargetUtilization = run.TargetUtilization }, policy, reporter);
             result = result with { Sweep = run.Point };
