@@ -72,6 +72,7 @@ public sealed class MigrationPolicy : IKubernetesObject<V1ObjectMeta>, ISpec<Mig
             WarmupSeconds = p.WarmupSeconds ?? profile.WarmupSeconds,
             MinInstances = p.MinInstances ?? profile.MinInstances,
             MaxInstances = p.MaxInstances ?? profile.MaxInstances,
+            Reactive = ReactiveAlgorithms.TryParse(p.Reactive, out ReactiveAlgorithm reactive) ? reactive : profile.Reactive,
         };
     }
 }
@@ -137,6 +138,10 @@ public sealed class MigrationProfile
 
     [JsonPropertyName("maxInstances")]
     public int? MaxInstances { get; set; }
+
+    /// <summary>The predictive policy's safety net for the app: <c>hpa</c> or <c>kpa</c>; null keeps the controller's default.</summary>
+    [JsonPropertyName("reactive")]
+    public string? Reactive { get; set; }
 }
 
 public sealed class MigrationThresholds

@@ -52,6 +52,51 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Equal(JsonValueKind.Null, runs[0].GetProperty("sweep").ValueKind);
     }
 
+    [Fact]
+    public void Equal_cost_runs_the_baselines_curves_and_reports_them_at_predictive_cost()
+    {
+        string json = _workspace.Path("equal.json");
+        string html = _workspace.Path("equal.html");
+        (int code, string error) = CliWorkspace.Run(
+            "simulate", "--trace", _workspace.SmallTrace(), "--sources", _workspace.Sources(), "--policies", "hpa,predictive", "--quiet",
+            "--equal-cost", "--json", json, "--report", html);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement[] runs = doc.RootElement.GetProperty("policies").EnumerateArray().ToArray();
+        string?[] names = runs.Select(r => r.GetProperty("name").GetString()).ToArray();
+        Assert.Equal(["hpa", "predictive"], names.Take(2));
+        Assert.Contains("hpa@target-utilization=0.5", names);
+        Assert.Contains("kpa@target-utilization=0.7", names); // kpa did not run at the scenario's target: its curve gets the point
+        Assert.DoesNotContain("hpa@target-utilization=0.7", names);
+        Assert.Equal(JsonValueKind.Null, runs[0].GetProperty("equalCost").ValueKind);
+
+        JsonElement[] points = runs[1].GetProperty("equalCost").EnumerateArray().ToArray();
+        Assert.Equal(["hpa", "kpa"], points.Select(p => p.GetProperty("baseline").GetString()));
+        double cost = runs[1].GetProperty("instanceSeconds").GetDouble();
+        foreach (JsonElement p in points)
+        {
+            Assert.Equal(6, p.GetProperty("runs").GetInt32()); // 0.5 to 1.0, the scenario's 0.7 among them
+            bool inside = cost >= p.GetProperty("costMin").GetDouble() && cost <= p.GetProperty("costMax").GetDouble();
+            Assert.Equal(inside, p.GetProperty("sloViolationRate").ValueKind == JsonValueKind.Number);
+            Assert.Equal(inside, p.GetProperty("latencyP99Ms").ValueKind == JsonValueKind.Number);
+            Assert.Equal(inside, p.GetProperty("note").ValueKind == JsonValueKind.Null);
+        }
+
+        Assert.Contains("plot-pareto-slo", File.ReadAllText(html), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_safety_net_exits_2_naming_the_option()
+    {
+        (int code, string error) = CliWorkspace.Run(
+            "simulate", "--trace", _workspace.SmallTrace(), "--sources", _workspace.Sources(), "--policies", "predictive", "--quiet", "--reactive", "vpa");
+
+        Assert.Equal(2, code);
+        Assert.Contains("--reactive", error, StringComparison.Ordinal);
+        Assert.Contains("hpa or kpa", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("utilization=0.5", "unknown parameter 'utilization'")]
     [InlineData("target-utilization", "expected PARAMETER=V1,V2")]

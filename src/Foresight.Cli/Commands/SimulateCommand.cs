@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Foresight.Control.Decision;
 using Foresight.Core;
+using Foresight.Core.Apps;
 using Foresight.Core.Topology;
 using Foresight.Core.Traffic;
 using Foresight.Ingest;
@@ -62,9 +63,18 @@ public static class SimulateCommand
         {
             Description = $"Run the policies over a range of one parameter, for a latency/cost (Pareto) trade-off: PARAMETER=V1,V2,... with PARAMETER one of {string.Join(", ", Sweep.Parameters)}.",
         };
+        var equalCost = new Option<bool>("--equal-cost")
+        {
+            Description = "Also run hpa and kpa at target utilizations 0.5 to 1.0 (unless a target-utilization sweep does) and report, per predictive run, " +
+                "their SLO-violation rate and p99 at its cost.",
+        };
+        var reactive = new Option<string?>("--reactive")
+        {
+            Description = "The predictive policies' safety net for every app, over the scenario's choice: hpa or kpa (Knative, with panic mode).",
+        };
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive,
         };
         foreach (Option option in prometheus.All)
         {
@@ -86,7 +96,9 @@ public static class SimulateCommand
             prometheus.Bind(parse),
             parse.GetValue(faults),
             parse.GetValue(sweep),
-            prometheus.TraceStep(parse))));
+            prometheus.TraceStep(parse),
+            parse.GetValue(equalCost),
+            parse.GetValue(reactive))));
         return command;
     }
 
@@ -105,7 +117,9 @@ public static class SimulateCommand
         PrometheusHistoryArgs? Prometheus = null,
         string? Faults = null,
         string? Sweep = null,
-        string? Step = null);
+        string? Step = null,
+        bool EqualCost = false,
+        string? Reactive = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -123,10 +137,17 @@ public static class SimulateCommand
 
         FaultSettings? faults = args.Faults is null ? null : FaultSettings.Parse(args.Faults, scenario.Topology);
         Sweep? sweep = args.Sweep is null ? null : Sweep.Parse(args.Sweep);
+        ReactiveAlgorithm? reactive = null;
+        if (args.Reactive is not null)
+        {
+            reactive = ReactiveAlgorithms.TryParse(args.Reactive, out ReactiveAlgorithm chosen)
+                ? chosen
+                : throw new InvalidInputException("--reactive", $"'{args.Reactive}' is not a reactive algorithm; choose {string.Join(" or ", ReactiveAlgorithms.Names)}");
+        }
         Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
-            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep)
-            : RunWithProgress(scenario, policies, forecaster, faults, sweep);
+            ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: args.EqualCost, reactive: reactive)
+            : RunWithProgress(scenario, policies, forecaster, faults, sweep, args.EqualCost, reactive);
 
         if (!args.Quiet)
         {
@@ -368,17 +389,19 @@ public static class SimulateCommand
         IReadOnlyList<string> policies,
         Func<SimulationScenario, bool, IDemandForecaster> forecaster,
         FaultSettings? faults,
-        Sweep? sweep)
+        Sweep? sweep,
+        bool equalCost,
+        ReactiveAlgorithm? reactive)
     {
         SimulationReport? report = null;
         AnsiConsole.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(ctx =>
             {
-                var tasks = ScenarioRunner.Expand(scenario, policies, sweep)
+                var tasks = ScenarioRunner.Expand(scenario, policies, sweep, equalCost)
                     .ToDictionary(r => r.Name, r => ctx.AddTask($"{scenario.Name} · {r.Name}", maxValue: 1));
                 report = ScenarioRunner.Run(
-                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults, sweep: sweep);
+                    scenario, policies, (policy, fraction) => tasks[policy].Value = fraction, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: equalCost, reactive: reactive);
             });
         return report!;
     }
@@ -416,8 +439,46 @@ public static class SimulateCommand
         }
 
         AnsiConsole.Write(table);
+        PrintEqualCost(report);
         PrintMigrations(report);
         AnsiConsole.MarkupLine($"[grey]simulated in {report.WallSeconds:F1} s wall clock[/]");
+    }
+
+    /// <summary>Each predictive run against what each baseline would give at its cost (interpolated on the baseline's curve).</summary>
+    private static void PrintEqualCost(SimulationReport report)
+    {
+        var runs = report.Policies.Where(p => p.EqualCost is { Count: > 0 }).ToList();
+        if (runs.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().Border(TableBorder.Rounded).Title("at equal cost");
+        foreach (string column in new[] { "policy", "instance·s", "SLO viol.", "p99 ms", "baseline", "its SLO viol.", "its p99 ms", "its curve (instance·s)", "note" })
+        {
+            table.AddColumn(new TableColumn(column).RightAligned());
+        }
+
+        foreach (PolicyResult p in runs)
+        {
+            bool first = true;
+            foreach (EqualCostPoint e in p.EqualCost!)
+            {
+                table.AddRow(
+                    first ? p.Name : "",
+                    first ? Compact(p.InstanceSeconds) : "",
+                    first ? $"{p.SloViolationRate:P2}" : "",
+                    first ? $"{p.LatencyP99Ms:F1}" : "",
+                    e.Baseline,
+                    e.SloViolationRate is double slo ? $"{slo:P2}" : "—",
+                    e.LatencyP99Ms is double p99 ? $"{p99:F1}" : "—",
+                    $"{Compact(e.CostMin)}–{Compact(e.CostMax)} ({e.Runs} runs)",
+                    Markup.Escape(e.Note ?? ""));
+                first = false;
+            }
+        }
+
+        AnsiConsole.Write(table);
     }
 
     /// <summary>The forecast's spin-ups and migrations per predictive run: counts, lead times and latency against hpa.</summary>

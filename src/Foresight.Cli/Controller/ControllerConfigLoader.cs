@@ -22,7 +22,7 @@ public static partial class ControllerConfigLoader
     private static readonly string[] AppFields =
     [
         "name", "sites", "query", "siteLabel", "latencySloMs", "serviceTimeMs", "concurrency", "coldStartSeconds", "warmupSeconds",
-        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "image",
+        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "image", "reactive",
     ];
 
     public static ControllerConfig LoadFile(string path)

@@ -168,8 +168,8 @@ public static class ReportPlots
     /// <summary>Cost against quality, one point per policy: p99 latency, and the SLO-violation rate.</summary>
     public static IReadOnlyList<ReportFigure> Pareto(SimulationReport report, IReadOnlyList<Color> colors) =>
     [
-        ParetoPlot(report, colors, p => p.LatencyP99Ms, "p99 latency (ms)", "plot-pareto-p99", "Cost vs p99 latency", v => $"{v:F0} ms"),
-        ParetoPlot(report, colors, p => p.SloViolationRate * 100, "SLO-violation rate (%)", "plot-pareto-slo", "Cost vs SLO violations", v => $"{v:F2} %"),
+        ParetoPlot(report, colors, p => p.LatencyP99Ms, e => e.LatencyP99Ms, "p99 latency (ms)", "plot-pareto-p99", "Cost vs p99 latency", v => $"{v:F0} ms"),
+        ParetoPlot(report, colors, p => p.SloViolationRate * 100, e => e.SloViolationRate * 100, "SLO-violation rate (%)", "plot-pareto-slo", "Cost vs SLO violations", v => $"{v:F2} %"),
     ];
 
     /// <summary>Forecast band, point forecast and actual traffic, one plot per site.</summary>
@@ -281,7 +281,14 @@ public static class ReportPlots
     }
 
     private static ReportFigure ParetoPlot(
-        SimulationReport report, IReadOnlyList<Color> colors, Func<PolicyResult, double> quality, string yLabel, string id, string title, Func<double, string> format)
+        SimulationReport report,
+        IReadOnlyList<Color> colors,
+        Func<PolicyResult, double> quality,
+        Func<EqualCostPoint, double?> equalCostQuality,
+        string yLabel,
+        string id,
+        string title,
+        Func<double, string> format)
     {
         using var plot = new Plot();
         var points = report.Policies.Select((p, i) => (Policy: p, X: p.InstanceSeconds, Y: quality(p), Color: colors[i]))
@@ -310,7 +317,9 @@ public static class ReportPlots
         // Room for the point labels, and a y axis from zero so differences are not exaggerated.
         double minX = points.Count > 0 ? points.Min(q => q.X) : 0, maxX = points.Count > 0 ? points.Max(q => q.X) : 1;
         double spanX = Math.Max(maxX - minX, Math.Max(1, maxX * 0.05));
-        var limits = new AxisLimits(minX - (spanX * 0.35), maxX + (spanX * 0.45), 0, Math.Max(points.Select(q => q.Y).DefaultIfEmpty(0).Max() * 1.25, 1e-6));
+        var limits = new AxisLimits(minX - (spanX * 0.35), maxX + (spanX * 0.45), 0, Math.Max(points.Select(q => q.Y)
+            .Concat(points.SelectMany(q => q.Policy.EqualCost ?? []).Select(e => equalCostQuality(e) ?? 0).Where(double.IsFinite))
+            .DefaultIfEmpty(0).Max() * 1.25, 1e-6));
         plot.Axes.SetLimits(limits);
 
         var labels = points.Select(q => q.Policy.Sweep is { } at
@@ -329,6 +338,25 @@ public static class ReportPlots
             label.OffsetY = placements[i].Dy;
         }
 
+        // Equal cost: each baseline's interpolated value at a predictive run's cost, a hollow circle in the baseline's colour.
+        bool anyEqualCost = false;
+        foreach (var q in points.Where(q => q.Policy.EqualCost is not null))
+        {
+            foreach (EqualCostPoint e in q.Policy.EqualCost!)
+            {
+                int baseline = report.Policies.ToList().FindIndex(p => p.Name == e.Baseline);
+                if (equalCostQuality(e) is double y && double.IsFinite(y))
+                {
+                    Color color = baseline >= 0 ? colors[baseline] : Grey;
+                    plot.Add.Marker(q.X, y, MarkerShape.OpenCircle, MarkerPixels, color);
+                    var link = plot.Add.Line(q.X, q.Y, q.X, y);
+                    link.Color = color.WithAlpha(0.5);
+                    link.LinePattern = LinePattern.Dotted;
+                    anyEqualCost = true;
+                }
+            }
+        }
+
         plot.Axes.Bottom.TickGenerator = new NumericAutomatic { LabelFormatter = v => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), TargetTickCount = 4 };
         plot.Title(title);
         plot.XLabel("cost (instance·s)");
@@ -336,7 +364,8 @@ public static class ReportPlots
         return Render(plot, id, title,
             $"One point per policy run (colours as in the other plots): instance-seconds against {yLabel}. Lower left is better; " +
             "the dashed grey line is the Pareto front, joining the runs that no other beats on both. In a sweep, each policy's " +
-            "runs form a curve labelled with the swept value.",
+            "runs form a curve labelled with the swept value." +
+            (anyEqualCost ? " Hollow circles: each baseline's value at a predictive run's cost, interpolated on its target-utilization curve." : ""),
             HalfWidth, HalfHeight);
     }
 

@@ -32,6 +32,13 @@ public sealed record PredictiveOptions
     /// <summary>Act only when at least this probability mass of the predicted demand lies beyond the shift threshold.</summary>
     public double ConfidenceThreshold { get; init; } = 0.6;
 
+    /// <summary>
+    /// Round the app's floors once over all its sites (ceil of the summed fractional needs, given out by largest
+    /// remainder) instead of rounding up at every site, so eight sites with a little demand each do not hold eight
+    /// spare instances. Only what the forecast adds is pooled; the capacity it keeps is still rounded up per site.
+    /// </summary>
+    public bool PoolRounding { get; init; } = true;
+
     /// <summary>Extra seconds on top of cold start and warm-up, so the instance is warm when the shift arrives.</summary>
     public double LeadMarginSeconds { get; init; } = 5;
 
@@ -77,7 +84,55 @@ public sealed record PredictiveOptions
 /// <summary>What the forecast says about one site, for the decision, status and audit.</summary>
 /// <param name="Needed">Replicas the planning quantile of the demand at lead time needs.</param>
 /// <param name="ConfidentRise">Whether a rise beyond the shift threshold is predicted with enough confidence.</param>
-public sealed record FloorDecision(int Site, int Needed, bool ConfidentRise, double PlannedDemand, double Confidence, bool HorizonShorterThanLead);
+public sealed record FloorDecision(int Site, int Needed, bool ConfidentRise, double PlannedDemand, double Confidence, bool HorizonShorterThanLead)
+{
+    /// <summary>Replicas the site needs rounded up on its own (equal to <see cref="Needed"/> without pooled rounding).</summary>
+    public int NeededAlone { get; init; } = Needed;
+}
+
+/// <summary>Rounds fractional replica needs across an app's sites so the total is rounded up once, not per site.</summary>
+public static class PooledRounding
+{
+    private const double Epsilon = 1e-9;
+
+    /// <summary>
+    /// Each site gets the floor of its need, and the sites with the largest fractional parts (ties to the lower index)
+    /// one more, until the total is the ceiling of the summed needs. So every site is within [floor, ceil] of its need.
+    /// </summary>
+    public static int[] Distribute(ReadOnlySpan<double> needs)
+    {
+        var counts = new int[needs.Length];
+        double sum = 0;
+        int given = 0;
+        for (int i = 0; i < needs.Length; i++)
+        {
+            double need = Math.Max(0, needs[i]);
+            sum += need;
+            counts[i] = (int)Math.Floor(need + Epsilon);
+            given += counts[i];
+        }
+
+        int total = (int)Math.Ceiling(sum - Epsilon);
+        var order = new List<(int Site, double Fraction)>();
+        for (int i = 0; i < needs.Length; i++)
+        {
+            double fraction = Math.Max(0, needs[i]) - counts[i];
+            if (fraction > Epsilon)
+            {
+                order.Add((i, fraction));
+            }
+        }
+
+        // Largest fraction first, ties to the lower site (a stable order, so runs repeat).
+        order.Sort((x, y) => x.Fraction != y.Fraction ? y.Fraction.CompareTo(x.Fraction) : x.Site.CompareTo(y.Site));
+        for (int k = 0; k < total - given && k < order.Count; k++)
+        {
+            counts[order[k].Site]++;
+        }
+
+        return counts;
+    }
+}
 
 /// <summary>
 /// Reads the forecast of the demand entering at each site at the lead time (when an instance started now would be
@@ -142,6 +197,7 @@ public static class PredictiveFloor
         double perInstanceAtPlan = app.InstanceCapacityRps * Math.Max(targetUtilization, options.PlanningUtilization);
         double lead = LeadTimeSeconds(app, options);
         var decisions = new List<FloorDecision>();
+        var needs = new List<double>();
         for (int s = 0; s < forecasts.Count; s++)
         {
             Forecast? forecast = forecasts[s];
@@ -177,6 +233,21 @@ public static class PredictiveFloor
             int needed = Math.Min((int)Math.Ceiling(planned / perInstanceAtPlan), app.MaxInstances);
             bool rise = needed > currentReplicas[s] && confidence >= options.ConfidenceThreshold;
             decisions.Add(new FloorDecision(s, needed, rise, planned, confidence, short_));
+            needs.Add(planned / perInstanceAtPlan);
+        }
+
+        if (!options.PoolRounding || decisions.Count < 2)
+        {
+            return decisions;
+        }
+
+        int[] pooled = PooledRounding.Distribute(needs.ToArray());
+        for (int i = 0; i < decisions.Count; i++)
+        {
+            FloorDecision d = decisions[i];
+            int needed = Math.Min(pooled[i], app.MaxInstances);
+            bool rise = needed > currentReplicas[d.Site] && d.Confidence >= options.ConfidenceThreshold;
+            decisions[i] = d with { Needed = needed, ConfidentRise = rise, NeededAlone = d.Needed };
         }
 
         return decisions;

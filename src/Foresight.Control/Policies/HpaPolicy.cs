@@ -1,18 +1,19 @@
 using Foresight.Control.Placement;
 using Foresight.Orchestration;
 using Foresight.Control.Policies.Baselines;
+using Foresight.Control.Policies.Reactive;
 
 namespace Foresight.Control.Policies;
 
 /// <summary>
 /// The Kubernetes HPA baseline: one autoscaling/v2 HPA per app on CPU utilization (the upstream algorithm in
-/// <see cref="HpaAlgorithm"/>, run every sync period), its replicas placed near the observed demand, and relocated
+/// <see cref="HpaAlgorithm"/> in an <see cref="HpaScaler"/>, run every sync period), its replicas placed near the observed demand, and relocated
 /// reactively once observed demand has moved for a sustained period.
 /// </summary>
 public sealed class HpaPolicy : IScalingPolicy
 {
     private readonly ReactiveSettings _settings;
-    private HpaAlgorithm[]? _hpas;
+    private HpaScaler[]? _hpas;
     private SustainedPlacement? _placement;
     private double[] _demand = [];
 
@@ -31,7 +32,7 @@ public sealed class HpaPolicy : IScalingPolicy
 
     public void Decide(PolicyContext context, ClusterSnapshot cluster, DesiredPlacement desired)
     {
-        _hpas ??= Enumerable.Range(0, context.Apps.Count).Select(a => new HpaAlgorithm(OptionsFor(context, a))).ToArray();
+        _hpas ??= Enumerable.Range(0, context.Apps.Count).Select(a => new HpaScaler(OptionsFor(context, a))).ToArray();
         _placement ??= new SustainedPlacement(context.Topology, context.Apps.Count, _settings.RelocationSustainSeconds);
         if (_demand.Length != context.Topology.SiteCount)
         {
@@ -42,16 +43,7 @@ public sealed class HpaPolicy : IScalingPolicy
         LinkBudget? budget = view.Network is { } network ? new LinkBudget(network, NetworkHoming.DefaultMaxUtilization) : null;
         for (int a = 0; a < context.Apps.Count; a++)
         {
-            var pods = new List<PodMetric>();
-            foreach (InstanceInfo inst in view.Snapshot.Instances)
-            {
-                if (inst.App == context.Apps[a].Name)
-                {
-                    pods.Add(ToPodMetric(context, inst));
-                }
-            }
-
-            int total = _hpas[a].Reconcile(context.NowSpan, desired.Total(a), pods);
+            int total = _hpas[a].Scale(context, view, a, desired.Total(a));
             context.Metrics.IngressRates(a, _settings.PlacementWindowSeconds, _demand);
             _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired, view.Network, context.Apps[a].MegabitsPerRequest, budget);
         }

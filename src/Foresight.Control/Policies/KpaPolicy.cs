@@ -1,19 +1,20 @@
 using Foresight.Control.Placement;
 using Foresight.Orchestration;
 using Foresight.Control.Policies.Baselines;
+using Foresight.Control.Policies.Reactive;
 
 namespace Foresight.Control.Policies;
 
 /// <summary>
 /// The Knative KPA baseline: one revision autoscaler per app on concurrency (in-flight requests, as the queue-proxy
-/// reports them), ticking every 2 s with its stable and panic windows (<see cref="KpaAlgorithm"/>). The per-pod target
+/// reports them), ticking every 2 s with its stable and panic windows (<see cref="KpaAlgorithm"/> in a <see cref="KpaScaler"/>). The per-pod target
 /// is the pod's concurrency at the shared target utilization. Placement and relocation are the same reactive layer
 /// the HPA baseline uses.
 /// </summary>
 public sealed class KpaPolicy : IScalingPolicy
 {
     private readonly ReactiveSettings _settings;
-    private KpaAlgorithm?[] _kpas = [];
+    private KpaScaler[] _kpas = [];
     private SustainedPlacement? _placement;
     private double[] _demand = [];
 
@@ -30,12 +31,12 @@ public sealed class KpaPolicy : IScalingPolicy
     {
         if (_kpas.Length == 0)
         {
-            _kpas = new KpaAlgorithm?[context.Apps.Count];
+            _kpas = Enumerable.Range(0, context.Apps.Count).Select(a => new KpaScaler(OptionsFor(context, a))).ToArray();
         }
 
         for (int a = 0; a < _kpas.Length; a++)
         {
-            _kpas[a]?.Record(context.NowSpan, context.Metrics.Concurrency(a));
+            _kpas[a].Observe(context, a);
         }
     }
 
@@ -59,17 +60,7 @@ public sealed class KpaPolicy : IScalingPolicy
         LinkBudget? budget = view.Network is { } network ? new LinkBudget(network, NetworkHoming.DefaultMaxUtilization) : null;
         for (int a = 0; a < context.Apps.Count; a++)
         {
-            int ready = 0;
-            foreach (InstanceInfo inst in view.Snapshot.Instances)
-            {
-                if (inst.App == context.Apps[a].Name && inst.State.IsRoutable())
-                {
-                    ready++;
-                }
-            }
-
-            _kpas[a] ??= new KpaAlgorithm(OptionsFor(context, a), context.NowSpan, ready);
-            int total = _kpas[a]!.Scale(context.NowSpan, ready);
+            int total = _kpas[a].Scale(context, view, a, desired.Total(a));
             context.Metrics.IngressRates(a, _settings.PlacementWindowSeconds, _demand);
             _placement.Update(a, total, _demand, view.Hostable(a), context.Now, desired, view.Network, context.Apps[a].MegabitsPerRequest, budget);
         }

@@ -37,6 +37,12 @@ public sealed record AppProfile
     /// <summary>Time a draining instance keeps serving in-flight work before it may stop.</summary>
     public double DrainSeconds { get; init; } = 5;
 
+    /// <summary>
+    /// The reactive algorithm behind the predictive policy's always-on safety net for this app; null: the policy's
+    /// default. (The hpa and kpa baselines always run their own algorithm.)
+    /// </summary>
+    public ReactiveAlgorithm? Reactive { get; init; }
+
     /// <summary>Size of one request on the wire, KB (what a bandwidth cap on a link counts).</summary>
     public double RequestKb { get; init; } = 1;
 
@@ -117,6 +123,11 @@ public sealed record AppProfile
         if (!(ResponseKb >= 0) || double.IsInfinity(ResponseKb))
         {
             return "responseKb: must be zero or positive";
+        }
+
+        if (Reactive is { } reactive && !Enum.IsDefined(reactive))
+        {
+            return "reactive: must be hpa or kpa";
         }
 
         return null;

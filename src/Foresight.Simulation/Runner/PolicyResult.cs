@@ -88,6 +88,13 @@ public sealed record PolicyResult
     /// <summary>Where this run sits in a <c>--sweep</c> (policy, parameter, value); null outside a sweep.</summary>
     public SweepPoint? Sweep { get; init; }
 
+    /// <summary>
+    /// For predictive-family runs, each reactive baseline's SLO-violation rate and p99 at this run's cost, on the
+    /// baseline's target-utilization curve (JSON <c>equalCost</c>); null when no curve ran (<c>--equal-cost</c> or a
+    /// target-utilization sweep).
+    /// </summary>
+    public IReadOnlyList<EqualCostPoint>? EqualCost { get; init; }
+
     public required IReadOnlyList<AppResult> Apps { get; init; }
 
     /// <summary>Per-minute (simulated) series for reports.</summary>

@@ -4,6 +4,7 @@ using Foresight.Simulation.Engine;
 using Foresight.Control.Policies;
 using Foresight.Control.Policies.Predictive;
 using Foresight.Simulation.Scenarios;
+using Foresight.Core.Apps;
 
 namespace Foresight.Simulation.Runner;
 
@@ -71,7 +72,8 @@ public static class ScenarioRunner
         SimulationScenario scenario,
         Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null,
         PredictiveOptions? options = null,
-        string? runName = null)
+        string? runName = null,
+        ReactiveAlgorithm? reactive = null)
     {
         PredictiveOptions thresholds = options ?? new PredictiveOptions();
         string display = runName ?? name;
@@ -79,19 +81,32 @@ public static class ScenarioRunner
             predictiveForecaster ?? throw new ArgumentException("The predictive policy needs a forecaster.", nameof(predictiveForecaster));
         return name switch
         {
-            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
-            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
+            "predictive" => new PredictivePolicy(display, Forecaster()(scenario, true), thresholds)
+            {
+                RecordForecastTrace = true, RecordMigrations = true, ReactiveOverride = reactive,
+            },
+            "predictive-nofeedback" => new PredictivePolicy(display, Forecaster()(scenario, false), thresholds)
+            {
+                RecordForecastTrace = true, RecordMigrations = true, ReactiveOverride = reactive,
+            },
             "static" => new StaticPolicy(FirstDayPeaks(scenario)) { Name = display },
             "hpa" => new HpaPolicy { Name = display },
             "kpa" => new KpaPolicy { Name = display },
             "oracle" => new PredictivePolicy(display, new OracleForecaster(
-                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds) { RecordForecastTrace = true, RecordMigrations = true },
+                scenario.Demand, scenario.Topology, SetupFor(scenario).Epoch, ForecastStepSeconds, HorizonSteps(scenario, thresholds)), thresholds)
+            {
+                RecordForecastTrace = true, RecordMigrations = true, ReactiveOverride = reactive,
+            },
             _ => throw new ArgumentException($"Unknown policy '{name}'.", nameof(name)),
         };
     }
 
     /// <summary>The runs of a report: each policy once, or once per sweep value where the sweep varies it.</summary>
-    public static IReadOnlyList<PolicyRun> Expand(SimulationScenario scenario, IReadOnlyList<string> policies, Sweep? sweep = null)
+    /// <param name="equalCost">
+    /// Also run each reactive baseline at <see cref="EqualCost.DefaultTargets"/> (unless a target-utilization sweep
+    /// already does), for the equal-cost comparison; these runs come last and are named like sweep runs.
+    /// </param>
+    public static IReadOnlyList<PolicyRun> Expand(SimulationScenario scenario, IReadOnlyList<string> policies, Sweep? sweep = null, bool equalCost = false)
     {
         var defaults = new PredictiveOptions();
         var runs = new List<PolicyRun>();
@@ -114,6 +129,24 @@ public static class ScenarioRunner
             }
         }
 
+        if (equalCost && sweep?.Parameter != Sweep.TargetUtilization)
+        {
+            var curve = new Sweep(Sweep.TargetUtilization, EqualCost.DefaultTargets);
+            foreach (string baseline in EqualCost.Baselines)
+            {
+                foreach (double v in EqualCost.DefaultTargets.Append(scenario.TargetUtilization).Distinct())
+                {
+                    // The baseline's own run already sits on its curve at the scenario's target.
+                    if (v == scenario.TargetUtilization && policies.Contains(baseline))
+                    {
+                        continue;
+                    }
+
+                    runs.Add(new PolicyRun(curve.NameOf(baseline, v), baseline, v, defaults, new SweepPoint(baseline, Sweep.TargetUtilization, v)));
+                }
+            }
+        }
+
         return runs;
     }
 
@@ -124,7 +157,9 @@ public static class ScenarioRunner
         double? durationSeconds = null,
         Func<SimulationScenario, bool, IDemandForecaster>? predictiveForecaster = null,
         Faults.FaultSettings? faults = null,
-        Sweep? sweep = null)
+        Sweep? sweep = null,
+        bool equalCost = false,
+        ReactiveAlgorithm? reactive = null)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew(); // reports the simulator's own speed
         EngineSetup setup = SetupFor(scenario);
@@ -135,12 +170,12 @@ public static class ScenarioRunner
             Faults = faults,
             ObserveNetwork = scenario.Spec.NetworkObserved,
         };
-        IReadOnlyList<PolicyRun> runs = Expand(scenario, policies, sweep);
+        IReadOnlyList<PolicyRun> runs = Expand(scenario, policies, sweep, equalCost);
         var results = new PolicyResult[runs.Count];
         Parallel.For(0, runs.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             PolicyRun run = runs[i];
-            IScalingPolicy policy = CreatePolicy(run.Policy, scenario, predictiveForecaster, run.Options, run.Name);
+            IScalingPolicy policy = CreatePolicy(run.Policy, scenario, predictiveForecaster, run.Options, run.Name, reactive);
             var reporter = new Progress(p => progress?.Invoke(run.Name, p));
             PolicyResult result = SimulationRunner.Run(setup, settings with { TargetUtilization = run.TargetUtilization }, policy, reporter);
             result = result with { Sweep = run.Point };
@@ -148,6 +183,11 @@ public static class ScenarioRunner
         });
 
         CompareMigrations(scenario, results);
+        if (equalCost || sweep?.Parameter == Sweep.TargetUtilization)
+        {
+            EqualCost.Attach(results);
+        }
+
         return new SimulationReport
         {
             Scenario = scenario.Name,
@@ -183,7 +223,8 @@ public static class ScenarioRunner
 
             PolicyResult? hpa = results.FirstOrDefault(r =>
                 r.SiteStats is not null && (r.Sweep?.Policy ?? r.Name) == "hpa"
-                && (r.Sweep is null || run.Sweep is null || (r.Sweep.Parameter == run.Sweep.Parameter && r.Sweep.Value == run.Sweep.Value)));
+                && (r.Sweep is null || run.Sweep is null || (r.Sweep.Parameter == run.Sweep.Parameter && r.Sweep.Value == run.Sweep.Value))
+                && !(run.Sweep is null && r.Sweep is { Parameter: Sweep.TargetUtilization } at && at.Value != scenario.TargetUtilization));
             if (hpa?.SiteStats is not { } theirs)
             {
                 continue;

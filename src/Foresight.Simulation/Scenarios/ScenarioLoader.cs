@@ -32,6 +32,7 @@ public static class ScenarioLoader
     [
         "name", "share", "peakRps", "latencySloMs", "serviceTimeMs", "concurrency", "coldStartSeconds", "warmupSeconds",
         "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "requestKb", "responseKb",
+        "reactive",
     ];
 
     // Bounds past which a value is surely a typo (a day of cold start, a million cores), not a configuration.
@@ -475,6 +476,13 @@ public static class ScenarioLoader
             RequestKb = app.Number("requestKb", NumberRange.Between(double.MinValue, 1e9)) ?? d.RequestKb,
             ResponseKb = app.Number("responseKb", NumberRange.Between(double.MinValue, 1e9)) ?? d.ResponseKb,
         };
+
+        if (app.Text("reactive") is { } reactive)
+        {
+            profile = ReactiveAlgorithms.TryParse(reactive, out ReactiveAlgorithm algorithm)
+                ? profile with { Reactive = algorithm }
+                : throw app.Error("reactive", $"'{reactive}' is not a reactive algorithm; choose {string.Join(" or ", ReactiveAlgorithms.Names)}");
+        }
 
         if (profile.Validate() is { } problem)
         {

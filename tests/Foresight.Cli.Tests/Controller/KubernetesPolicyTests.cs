@@ -354,4 +354,15 @@ public sealed class KubernetesPolicyTests
         Assert.Equal(fields, errors.Select(e => e.Split(' ')[0]));
         Assert.Empty(PolicyResolver.Validate(new MigrationPolicySpec()));
     }
+
+    [Theory]
+    [InlineData("kpa", null)]
+    [InlineData("HPA", null)]
+    [InlineData("vpa", "spec.profile.reactive must be hpa or kpa, got vpa")]
+    public void The_safety_net_field_takes_hpa_or_kpa(string reactive, string? error)
+    {
+        var spec = new MigrationPolicySpec { Profile = new MigrationProfile { Reactive = reactive } };
+
+        Assert.Equal(error is null ? [] : [error], PolicyResolver.Validate(spec));
+    }
 }

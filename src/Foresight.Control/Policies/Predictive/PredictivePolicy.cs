@@ -3,14 +3,15 @@ using Foresight.Control.Placement;
 using Foresight.Core.Forecasts;
 using Foresight.Core.Topology;
 using Foresight.Orchestration;
-using Foresight.Control.Policies.Baselines;
+using Foresight.Control.Policies.Reactive;
+using Foresight.Core.Apps;
 
 namespace Foresight.Control.Policies.Predictive;
 
 /// <summary>
-/// Foresight's policy: the HPA baseline's reactive path, always on, plus per-site floors from the forecast so that
-/// warm capacity is in place where demand is about to arrive (the same mechanism as raising an HPA's minReplicas ahead
-/// of a predicted shift). The final count per site is the larger of the two.
+/// Foresight's policy: a reactive baseline's path (HPA's or KPA's algorithm, per app: the safety net), always on, plus
+/// per-site floors from the forecast so that warm capacity is in place where demand is about to arrive (the same
+/// mechanism as raising an HPA's minReplicas ahead of a predicted shift). The final count per site is the larger of the two.
 /// </summary>
 public sealed class PredictivePolicy : IScalingPolicy
 {
@@ -18,10 +19,13 @@ public sealed class PredictivePolicy : IScalingPolicy
     private readonly IDecisionFeedback? _feedback;
     private readonly PredictiveOptions _options;
     private readonly ReactiveSettings _settings;
-    private HpaAlgorithm[]? _hpas;
+    private IReactiveScaler[]? _nets;
+    private double[] _nextNetSync = [];
+    private double _nextFloors;
+    private Forecast?[][] _forecasts = [];
+    private PredictiveOptions[] _appOptions = [];
     private SustainedPlacement? _placement;
     private DesiredPlacement? _reactive;
-    private double _nextHpaSync;
     private double[] _observed = [];
     private int[][] _floor = [];
     private ForecastTraceRecorder? _trace;
@@ -49,7 +53,23 @@ public sealed class PredictivePolicy : IScalingPolicy
     /// <summary>The feedback loop's status (accuracy, thresholds, fallback, retrains), when the forecaster runs one.</summary>
     public object? FeedbackStatus => _feedback?.Status;
 
-    public double DecisionPeriodSeconds => 5;
+    /// <summary>The forecast grid: floors are recomputed on it, whatever the decision period.</summary>
+    public const double FloorPeriodSeconds = 5;
+
+    /// <summary>The floors' period, or the safety net's when it is faster (KPA's 2 s tick), so the net reacts on time.</summary>
+    public double DecisionPeriodSeconds { get; private set; } = FloorPeriodSeconds;
+
+    /// <summary>The safety net of apps that do not choose one (<see cref="AppProfile.Reactive"/>).</summary>
+    public ReactiveAlgorithm DefaultReactive { get; init; } = ReactiveAlgorithm.Hpa;
+
+    /// <summary>When set, every app's safety net (e.g. <c>simulate --reactive</c>), over the apps' own choice.</summary>
+    public ReactiveAlgorithm? ReactiveOverride { get; init; }
+
+    /// <summary>The safety net an app runs.</summary>
+    public ReactiveAlgorithm NetFor(AppProfile app) => ReactiveOverride ?? app.Reactive ?? DefaultReactive;
+
+    /// <summary>The app's safety net; null before the first decision.</summary>
+    public IReactiveScaler? SafetyNet(int app) => _nets is { } nets && app < nets.Length ? nets[app] : null;
 
     /// <summary>Scale-downs taken before the HPA's stabilization window ended, because the forecast confirmed them.</summary>
     public int EarlyScaleDowns { get; private set; }
@@ -109,6 +129,7 @@ public sealed class PredictivePolicy : IScalingPolicy
         {
             context.Metrics.IngressRates(a, context.Metrics.SampleSeconds, _observed);
             _forecaster.Observe(a, context.Now, _observed);
+            _nets?[a].Observe(context, a);
         }
     }
 
@@ -150,7 +171,20 @@ public sealed class PredictivePolicy : IScalingPolicy
     {
         int apps = context.Apps.Count;
         int sites = context.Topology.SiteCount;
-        _hpas ??= Enumerable.Range(0, apps).Select(a => new HpaAlgorithm(HpaPolicy.OptionsFor(context, a))).ToArray();
+        if (_nets is null)
+        {
+            _nets = Enumerable.Range(0, apps).Select(a => ReactiveScalers.Create(NetFor(context.Apps[a]), context, a)).ToArray();
+            _nextNetSync = new double[apps];
+            DecisionPeriodSeconds = Math.Min(FloorPeriodSeconds, _nets.Select(n => n.PeriodSeconds).DefaultIfEmpty(FloorPeriodSeconds).Min());
+        }
+
+        // Forecasts are read on their own grid; between its points (a faster net) only the reactive path moves.
+        bool floorsDue = context.Now >= _nextFloors - 1e-9;
+        if (floorsDue)
+        {
+            _nextFloors = context.Now + FloorPeriodSeconds;
+        }
+
         _placement ??= new SustainedPlacement(context.Topology, apps, _settings.RelocationSustainSeconds);
         _reactive ??= desired.Clone();
         if (LastFloors.Length != apps)
@@ -168,9 +202,15 @@ public sealed class PredictivePolicy : IScalingPolicy
             before = Enumerable.Range(0, apps).Select(a => desired.ForApp(a).ToArray()).ToArray();
         }
 
-        var forecasts = new Forecast?[apps][];
-        var options = new PredictiveOptions[apps];
-        for (int a = 0; a < apps; a++)
+        if (_forecasts.Length != apps)
+        {
+            _forecasts = new Forecast?[apps][];
+            _appOptions = new PredictiveOptions[apps];
+        }
+
+        Forecast?[][] forecasts = _forecasts;
+        PredictiveOptions[] options = _appOptions;
+        for (int a = 0; a < apps && floorsDue; a++)
         {
             // The feedback loop may have moved the confidence and shift thresholds for this app.
             PredictiveOptions own = OptionsForApp?.Invoke(a) ?? _options;
@@ -182,7 +222,7 @@ public sealed class PredictivePolicy : IScalingPolicy
             }
         }
 
-        if (RecordForecastTrace && context.Apps.Count > 0)
+        if (RecordForecastTrace && context.Apps.Count > 0 && floorsDue)
         {
             _trace ??= new ForecastTraceRecorder(sites);
             if (_traceObserved.Length != sites)
@@ -190,55 +230,57 @@ public sealed class PredictivePolicy : IScalingPolicy
                 _traceObserved = new double[sites];
             }
 
-            context.Metrics.IngressRates(0, DecisionPeriodSeconds, _traceObserved);
+            context.Metrics.IngressRates(0, FloorPeriodSeconds, _traceObserved);
             _trace.Record(context.Now, forecasts[0], _traceObserved, PredictiveFloor.LeadTimeSeconds(context.Apps[0], options[0]));
         }
 
-        if (context.Now >= _nextHpaSync - 1e-9)
+        LinkBudget? budget = null;
+        for (int a = 0; a < apps; a++)
         {
-            LinkBudget? budget = view.Network is { } live ? new LinkBudget(live, NetworkHoming.DefaultMaxUtilization) : null;
-
-            // The reactive path: exactly the hpa baseline, on the HPA's own sync period.
-            for (int a = 0; a < apps; a++)
+            // The reactive path: exactly the app's baseline (hpa or kpa), on that baseline's own period.
+            if (context.Now < _nextNetSync[a] - 1e-9)
             {
-                var pods = view.Snapshot.Instances
-                    .Where(i => i.App == context.Apps[a].Name)
-                    .Select(i => HpaPolicy.ToPodMetric(context, i))
-                    .ToList();
-                int total = _hpas[a].Reconcile(context.NowSpan, _reactive.Total(a), pods);
-
-                // HPA holds capacity for its 300 s scale-down window in case load rebounds. When the measured load
-                // already allows fewer replicas (the reactive signal agrees) and the forecast says, at its upper
-                // scale-down quantile, that no rebound is due before a new instance could be warm, scale down now.
-                if (_hpas[a].LastRecommendation is int raw && raw < total
-                    && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, options[a] with { PlanningQuantile = options[a].ScaleDownQuantile }) is int need
-                    && need <= raw)
-                {
-                    total = Math.Max(raw, context.Apps[a].MinInstances);
-                    EarlyScaleDowns++;
-                }
-
-                context.Metrics.IngressRates(a, _settings.PlacementWindowSeconds, demand);
-                _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive, view.Network, context.Apps[a].MegabitsPerRequest, budget);
+                continue;
             }
 
-            _nextHpaSync = context.Now + _hpas[0].Options.SyncPeriod.TotalSeconds;
+            budget ??= view.Network is { } live ? new LinkBudget(live, NetworkHoming.DefaultMaxUtilization) : null;
+            int total = _nets[a].Scale(context, view, a, _reactive.Total(a));
+
+            // HPA holds capacity for its 300 s scale-down window in case load rebounds. When the measured load
+            // already allows fewer replicas (the reactive signal agrees) and the forecast says, at its upper
+            // scale-down quantile, that no rebound is due before a new instance could be warm, scale down now.
+            if (_nets[a].Unstabilized is int raw && raw < total
+                && PredictiveFloor.PeakNeed(context.Apps[a], forecasts[a], context.TargetUtilization, options[a] with { PlanningQuantile = options[a].ScaleDownQuantile }) is int need
+                && need <= raw)
+            {
+                total = Math.Max(raw, context.Apps[a].MinInstances);
+                EarlyScaleDowns++;
+            }
+
+            context.Metrics.IngressRates(a, _settings.PlacementWindowSeconds, demand);
+            _placement.Update(a, total, demand, view.Hostable(a), context.Now, _reactive, view.Network, context.Apps[a].MegabitsPerRequest, budget);
+
+            _nextNetSync[a] = context.Now + _nets[a].PeriodSeconds;
         }
 
         LinkBudget? floorBudget = view.Network is { } measured ? new LinkBudget(measured, NetworkHoming.DefaultMaxUtilization) : null;
         for (int a = 0; a < apps; a++)
         {
-            LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], forecasts[a], view.Active(a), context.TargetUtilization, options[a]);
-            ReadOnlySpan<int> active = view.Active(a);
-            _feedback?.RecordDecisions(
-                a, context.Now, LastFloors[a], active,
-                context.Apps[a].InstanceCapacityRps * Math.Max(context.TargetUtilization, options[a].PlanningUtilization),
-                PredictiveFloor.LeadTimeSeconds(context.Apps[a], options[a]), options[a]);
-            foreach (FloorDecision d in LastFloors[a])
+            if (floorsDue)
             {
-                // A confident rise raises the floor to what the forecast needs; otherwise the floor only keeps the
-                // capacity the forecast still needs at lead time, so it never adds capacity without confidence.
-                _floor[a][d.Site] = d.ConfidentRise ? d.Needed : Math.Min(d.Needed, active[d.Site]);
+                LastFloors[a] = PredictiveFloor.Compute(context.Apps[a], forecasts[a], view.Active(a), context.TargetUtilization, options[a]);
+                ReadOnlySpan<int> active = view.Active(a);
+                _feedback?.RecordDecisions(
+                    a, context.Now, LastFloors[a], active,
+                    context.Apps[a].InstanceCapacityRps * Math.Max(context.TargetUtilization, options[a].PlanningUtilization),
+                    PredictiveFloor.LeadTimeSeconds(context.Apps[a], options[a]), options[a]);
+                foreach (FloorDecision d in LastFloors[a])
+                {
+                    // A confident rise raises the floor to what the forecast needs; otherwise the floor only keeps the
+                    // capacity the forecast still needs at lead time, so it never adds capacity without confidence. What it
+                    // keeps is rounded up per site, as before pooling: pooled rounding never lowers a site on a forecast alone.
+                    _floor[a][d.Site] = d.ConfidentRise ? d.Needed : Math.Min(d.NeededAlone, active[d.Site]);
+                }
             }
 
             int[] floor = _floor[a];
