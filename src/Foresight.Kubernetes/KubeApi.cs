@@ -4,11 +4,16 @@ using k8s.Autorest;
 
 namespace Foresight.Kubernetes;
 
-/// <summary>An API answer the adapter handles itself (404 and 409); everything else becomes an <see cref="OrchestratorException"/>.</summary>
-internal sealed class KubeStatusException : Exception
+/// <summary>
+/// An API answer the adapter may handle itself (404 and 409). Where it does not, it is a transient
+/// <see cref="OrchestratorException"/> like any other failed call: a 409 outside a read-modify-write (a write racing
+/// another writer), or a 404 of an object deleted meanwhile, fails the command, and the next pass re-plans from fresh
+/// state. (As a plain exception it escaped the reconciler, ended the tick and left the command's journal intent open.)
+/// </summary>
+internal sealed class KubeStatusException : OrchestratorException
 {
     public KubeStatusException(HttpStatusCode status, string message, Exception inner)
-        : base(message, inner)
+        : base(message, isTransient: true, inner)
     {
         Status = status;
     }

@@ -57,6 +57,22 @@ public sealed class FaultTests
         Assert.Equal(f.Options.ConflictRetries, f.Server.Requests.Count(r => r.ToString() == "merge deployments/shop-edge-a -> 409"));
     }
 
+    [Fact]
+    public async Task A_409_outside_a_read_modify_write_is_a_transient_orchestrator_error()
+    {
+        // An apply has no resourceVersion to retry from: the command fails, and the next reconcile pass re-plans. (It
+        // escaped as a plain exception, which the reconciler did not catch.)
+        await using var f = new KubernetesFixture();
+        await f.Kube.SetRouteAsync(new Route("shop", "edge-a", [new SiteWeight("edge-a", 1)]), s_none);
+        f.Server.FailNext(r => r.Summary == "apply httproutes/shop-via-edge-a", 409);
+
+        OrchestratorException e = await Assert.ThrowsAnyAsync<OrchestratorException>(
+            async () => await f.Kube.SetRouteAsync(new Route("shop", "edge-a", [new SiteWeight("edge-b", 1)]), s_none));
+
+        Assert.True(e.IsTransient);
+        Assert.Contains("409", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(500, true)]
     [InlineData(503, true)]

@@ -23,4 +23,21 @@ public static class CacheSync
 
         await synced;
     }
+
+    /// <summary>
+    /// As <see cref="SyncAsync"/>, but gives up quietly after <paramref name="timeout"/>: under injected faults a watch may
+    /// be down (and back off on the test's clock), and the adapter then lists for itself.
+    /// </summary>
+    public static async Task<bool> TrySyncAsync(KubernetesOrchestrator orchestrator, FakeApiServer server, TimeSpan timeout)
+    {
+        try
+        {
+            await SyncAsync(orchestrator, server, timeout);
+            return true;
+        }
+        catch (Exception e) when (e is OperationCanceledException or Foresight.Orchestration.OrchestratorException)
+        {
+            return false;
+        }
+    }
 }

@@ -57,6 +57,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     private readonly List<RecordedRequest> _requests = [];
     private readonly Dictionary<(string Plural, string Name, string Manager), HashSet<string>> _appliedFields = [];
     private readonly List<Fault> _faults = [];
+    private readonly List<StandingFault> _standing = [];
     private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _acceptLoop;
@@ -146,8 +147,45 @@ public sealed class FakeApiServer : IAsyncDisposable
         lock (_gate)
         {
             _faults.Clear();
+            _standing.Clear();
         }
     }
+
+    /// <summary>
+    /// Until <see cref="ClearFaults"/>, every request of the class (writes only, or every request, watches and lease
+    /// calls included) answers <paramref name="status"/>; 429 carries a Retry-After of one second, and a 409 is only
+    /// ever given to a write (a read never conflicts). With <paramref name="delay"/> the request waits that long of
+    /// wall time first and is then served normally: a client that gave up meanwhile never hears that its write landed.
+    /// With <paramref name="spareLeases"/> Lease requests are served normally (leader election has its own faults).
+    /// </summary>
+    public void InjectFault(bool writesOnly, int status = 0, TimeSpan delay = default, bool spareLeases = false)
+    {
+        lock (_gate)
+        {
+            _standing.Add(new StandingFault(writesOnly, status, delay, spareLeases));
+        }
+    }
+
+    /// <summary>
+    /// Another holder takes the Lease (as a replica whose clock runs ahead, or an operator, would): renewed now, for
+    /// <paramref name="duration"/>. The next renewal of the previous holder finds the lease held.
+    /// </summary>
+    public void TakeLease(string name, string holder, TimeSpan duration) => Mutate("leases", name, lease =>
+    {
+        JsonObject spec = lease["spec"] as JsonObject ?? new JsonObject();
+        lease["spec"] = spec;
+        if (spec["holderIdentity"]?.GetValue<string>() != holder)
+        {
+            spec["holderIdentity"] = holder;
+            spec["acquireTime"] = MicroStamp(Now);
+            spec["leaseTransitions"] = (Long(spec["leaseTransitions"]) ?? 0) + 1;
+        }
+
+        spec["renewTime"] = MicroStamp(Now);
+        spec["leaseDurationSeconds"] = (int)duration.TotalSeconds;
+    });
+
+    private static string MicroStamp(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Ends every open watch stream, as an API server restart or a load balancer idle timeout does.</summary>
     public void DropWatches()
@@ -562,6 +600,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         var record = new RecordedRequest(req.HttpMethod, path, query, req.ContentType, body, summary, target?.Plural ?? "", target?.Name);
 
         Fault? fault;
+        StandingFault? standing;
         lock (_gate)
         {
             _requests.Add(record);
@@ -570,6 +609,10 @@ public sealed class FakeApiServer : IAsyncDisposable
             {
                 fault.Times--;
             }
+
+            standing = fault is null && target is not null
+                ? _standing.FirstOrDefault(f => (record.IsWrite || !f.WritesOnly) && (f.Status != 409 || record.IsWrite) && !(f.SpareLeases && record.Plural == "leases"))
+                : null;
         }
 
         try
@@ -585,6 +628,29 @@ public sealed class FakeApiServer : IAsyncDisposable
             if (fault is not null)
             {
                 await RespondAsync(ctx, record, fault.Status, StatusBody(fault.Status, "Injected", "injected by the test")).ConfigureAwait(false);
+                return;
+            }
+
+            if (standing is { Delay: var delay } && delay > TimeSpan.Zero)
+            {
+                // Wall time, not the test's clock: the client's request timeout is on the wall clock too.
+                await Task.Delay(delay).ConfigureAwait(false);
+            }
+
+            if (standing is { Status: > 0 and var injected })
+            {
+                if (injected == 429)
+                {
+                    ctx.Response.AddHeader("Retry-After", "1");
+                }
+
+                (string reason, string message) = injected switch
+                {
+                    429 => ("TooManyRequests", "the server has received too many requests and has asked us to try again later"),
+                    409 => ("Conflict", $"Operation cannot be fulfilled on {target!.Plural} \"{target.Name}\": the object has been modified; please apply your changes to the latest version and try again"),
+                    _ => ("InternalError", "an error on the server (\"injected\") has prevented the request from succeeding"),
+                };
+                await RespondAsync(ctx, record, injected, StatusBody(injected, reason, message)).ConfigureAwait(false);
                 return;
             }
 
@@ -1079,6 +1145,9 @@ public sealed class FakeApiServer : IAsyncDisposable
 
         public int Times { get; set; } = times;
     }
+
+    /// <param name="Status">0: no error (only the delay).</param>
+    private sealed record StandingFault(bool WritesOnly, int Status, TimeSpan Delay, bool SpareLeases);
 
     private sealed class Watcher(string plural, Selector selector, bool bookmarks)
     {
