@@ -43,6 +43,9 @@ public sealed class KubernetesChaosTests
     /// <summary>Steps the loop gets to settle after the last fault (and after a stolen Lease expires).</summary>
     private const int SettleSteps = 70;
 
+    /// <summary>Quiet steps (of 5 s) within which the adapter's caches must have caught up: past a watch's 30 s back-off.</summary>
+    private const int CatchUpSteps = 8;
+
     /// <summary>Per request, on the wall clock; a slow response (<see cref="SlowBy"/>) outlasts it.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromMilliseconds(200);
 
@@ -282,7 +285,15 @@ public sealed class KubernetesChaosTests
                         cluster.Server.TakeLease(LeaseName, "intruder", StolenLeaseDuration);
                     }
 
-                    await CacheSync.TrySyncAsync(process.Kube, cluster.Server, active.Count > 0 ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(2));
+                    bool caughtUp = await CacheSync.TrySyncAsync(process.Kube, cluster.Server, active.Count > 0 ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(2));
+                    if (!caughtUp && step >= quietFrom + CatchUpSteps)
+                    {
+                        // Past the watch's longest back-off, a controller that still sees an old cluster acts on a
+                        // world that is gone (a 410 that never relists, a dropped watch never resumed).
+                        _settleProblems.Add($"step {step}: the adapter's caches are still behind the server {step - quietFrom} steps after the faults stopped");
+                        break;
+                    }
+
                     int before = process.Commands.Count;
                     await process.Loop.TickAsync(CancellationToken.None);
                     string note = string.Join("; ", process.Commands.Skip(before).Select(c => $"{c.Kind} {c.Target} {c.Detail} {c.Outcome}"));
