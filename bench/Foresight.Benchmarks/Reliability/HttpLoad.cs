@@ -29,7 +29,7 @@ public static class HttpLoad
         int Clients, long RequestsAsked, double SecondsAsked, int TickMs, long Requests, double Seconds, double RequestsPerSecond,
         double LatencyP50Ms, double LatencyP99Ms, double LatencyMaxMs, long Errors, IReadOnlyDictionary<string, long> ByEndpoint,
         long UnauthorizedAttempts, long UnauthorizedRefused, long UnauthorizedShed, long UnauthorizedAccepted, bool LoopUntouched,
-        long Served, double ServedPerSecond, long Shed, bool HonourRetryAfter, int ServeConcurrency, int ServeQueue,
+        long Served, double ServedPerSecond, long Shed, bool HonourRetryAfter, int ServeConcurrency, int ServeQueue, int? ServeRequestsPerSecond,
         bool ClientsInProcess, int ProcessorCount, double ProcessCpuSeconds, IReadOnlyList<Phase> Phases);
 
     private static readonly string[] Reads = ["/api/status", "/api/forecasts", "/metrics"];
@@ -44,7 +44,9 @@ public static class HttpLoad
         int tickMs = (int)o.Number("tick-ms", 250, 10, 60_000);
         bool honourRetryAfter = o.Text("honour-retry-after") is not { } honour
             || (bool.TryParse(honour, out bool h) ? h : throw new Foresight.Core.InvalidInputException("--honour-retry-after", $"'{honour}' is not true or false"));
-        ServeLimits limits = ServeLimits.Default;
+        int? rate = o.Text("rate") is null ? ServeLimits.Default.RequestsPerSecond : (int)o.Number("rate", 0, 1, 1_000_000);
+        var limits = new ServeLimits(
+            (int)o.Number("concurrency", ServeLimits.Default.Concurrency, 1, 1024), (int)o.Number("queue", ServeLimits.Default.Queue, 0, 100_000), rate);
         string journal = Path.Combine(Path.GetTempPath(), $"foresight-http-load-{Environment.ProcessId}.db");
         ProcessFigures.DeleteJournal(journal);
         var config = new ControllerConfig
@@ -66,7 +68,7 @@ public static class HttpLoad
         await Task.Delay(TimeSpan.FromSeconds(baselineSeconds));
         long loadStart = Stopwatch.GetTimestamp();
         Console.WriteLine(
-            $"load: {clients} in-process clients, at most {requests} requests or {seconds} s; serve admits {limits.Concurrency} at once + {limits.Queue} queued; " +
+            $"load: {clients} in-process clients, at most {requests} requests or {seconds} s; serve admits {limits.Concurrency} at once + {limits.Queue} queued, at most {limits.RequestsPerSecond?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"}/s; " +
             $"Retry-After {(honourRetryAfter ? "honoured" : "ignored")}");
         TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
 
@@ -166,7 +168,7 @@ public static class HttpLoad
             clients, requests, seconds, tickMs, done, loadSeconds, done / loadSeconds,
             ProcessFigures.Percentile(all, 0.5), ProcessFigures.Percentile(all, 0.99), all.Count == 0 ? 0 : all.Max(), errors,
             new SortedDictionary<string, long>(byEndpoint, StringComparer.Ordinal), unauthorized, refused, refusedShed, accepted, untouched,
-            all.Count, all.Count / loadSeconds, shed, honourRetryAfter, limits.Concurrency, limits.Queue,
+            all.Count, all.Count / loadSeconds, shed, honourRetryAfter, limits.Concurrency, limits.Queue, limits.RequestsPerSecond,
             ClientsInProcess: true, Environment.ProcessorCount, cpuSeconds, phases);
         Console.WriteLine(
             $"{done} requests in {loadSeconds:F1} s = {result.RequestsPerSecond:F0}/s; reads served {all.Count} = {result.ServedPerSecond:F0}/s, " +

@@ -103,14 +103,31 @@ public sealed class ControllerServer : IAsyncDisposable
         builder.Services.AddRateLimiter(o =>
         {
             // Health probes stay outside the bound: a busy dashboard must not get the controller restarted.
-            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => http.Request.Path.StartsWithSegments("/healthz", StringComparison.Ordinal)
+            PartitionedRateLimiter<HttpContext> concurrency = PartitionedRateLimiter.Create<HttpContext, string>(http => IsHealth(http)
                 ? RateLimitPartition.GetNoLimiter("healthz")
                 : RateLimitPartition.Get("requests", _ => limiter));
+            // The rate comes first and paces requests through its own queue; only what it admits competes for concurrency.
+            o.GlobalLimiter = limits.RequestsPerSecond is not { } rate
+                ? concurrency
+                : PartitionedRateLimiter.CreateChained(
+                    PartitionedRateLimiter.Create<HttpContext, string>(http => IsHealth(http)
+                        ? RateLimitPartition.GetNoLimiter("healthz")
+                        : RateLimitPartition.GetTokenBucketLimiter("rate", _ => new TokenBucketRateLimiterOptions
+                        {
+                            // Refilled every 100 ms (every second below 10/s), with a quarter second of burst.
+                            TokenLimit = Math.Max(1, rate / 4),
+                            TokensPerPeriod = rate >= 10 ? rate / 10 : rate,
+                            ReplenishmentPeriod = TimeSpan.FromMilliseconds(rate >= 10 ? 100 : 1000),
+                            QueueLimit = limits.Queue,
+                            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                            AutoReplenishment = true,
+                        })),
+                    concurrency);
             o.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
             o.OnRejected = (context, ct) =>
             {
                 context.HttpContext.Response.Headers.RetryAfter = "1";
-                return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(new { error = "busy: too many concurrent requests, retry after 1 s" }, ct));
+                return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(new { error = "busy: too many requests, retry after 1 s" }, ct));
             };
         });
 
@@ -203,6 +220,8 @@ public sealed class ControllerServer : IAsyncDisposable
         http.Response.Headers.WWWAuthenticate = "Bearer";
         return Results.Json(new { error = "a valid bearer token is required" }, statusCode: StatusCodes.Status401Unauthorized);
     }
+
+    private static bool IsHealth(HttpContext http) => http.Request.Path.StartsWithSegments("/healthz", StringComparison.Ordinal);
 
     private static Uri[] ParseUrls(string urls)
     {

@@ -148,6 +148,27 @@ public sealed class ServeTests : IDisposable
         Assert.Contains("id=\"placements\"", await http.GetStringAsync(""), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Requests_beyond_the_rate_bound_get_503_and_health_probes_do_not()
+    {
+        await using ControllerServer server = await Start("t0ken", new ServeLimits(Concurrency: 4, Queue: 0, RequestsPerSecond: 1));
+        using var http = new HttpClient { BaseAddress = server.Address };
+
+        // One token a second with no queue: of five requests in a row at most two (the token and one refill) pass.
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < 5; i++)
+        {
+            statuses.Add((await http.GetAsync("api/forecasts")).StatusCode);
+        }
+
+        Assert.Contains(HttpStatusCode.ServiceUnavailable, statuses);
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, s.ToString()));
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("healthz")).StatusCode);
+        }
+    }
+
     private static async Task WaitForTicks(ControllerServer server, long ticks)
     {
         for (int i = 0; i < 200 && server.Loop.Status.Tick < ticks; i++)
