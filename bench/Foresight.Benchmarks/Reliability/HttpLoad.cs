@@ -14,6 +14,12 @@ namespace Foresight.Benchmarks.Reliability;
 /// in twenty is a state change (pause, resume, dry-run) without the token or with a wrong one: each must be refused
 /// (401 or 403) and leave the loop as it was. Tick lateness is the gap between consecutive tick publications beyond the
 /// tick period, so a tick that starts late or runs long shows in it.
+/// <para>
+/// serve bounds concurrent request processing (<see cref="ServeLimits"/>); beyond it a request gets 503 with
+/// Retry-After. Those are counted as shed (intended backpressure), not as errors, and a client waits the Retry-After
+/// before its next request unless <c>--honour-retry-after false</c>. Clients run in the same process as the server,
+/// so their CPU is reported with the server's (<c>processCpuSeconds</c>): on a small machine they compete with it.
+/// </para>
 /// </summary>
 public static class HttpLoad
 {
@@ -22,7 +28,9 @@ public static class HttpLoad
     public sealed record Result(
         int Clients, long RequestsAsked, double SecondsAsked, int TickMs, long Requests, double Seconds, double RequestsPerSecond,
         double LatencyP50Ms, double LatencyP99Ms, double LatencyMaxMs, long Errors, IReadOnlyDictionary<string, long> ByEndpoint,
-        long UnauthorizedAttempts, long UnauthorizedRefused, long UnauthorizedAccepted, bool LoopUntouched, IReadOnlyList<Phase> Phases);
+        long UnauthorizedAttempts, long UnauthorizedRefused, long UnauthorizedShed, long UnauthorizedAccepted, bool LoopUntouched,
+        long Served, double ServedPerSecond, long Shed, bool HonourRetryAfter, int ServeConcurrency, int ServeQueue, int? ServeRequestsPerSecond,
+        bool ClientsInProcess, int ProcessorCount, double ProcessCpuSeconds, IReadOnlyList<Phase> Phases);
 
     private static readonly string[] Reads = ["/api/status", "/api/forecasts", "/metrics"];
     private static readonly (HttpMethod Method, string Path)[] Writes = [(HttpMethod.Post, "/api/pause"), (HttpMethod.Post, "/api/resume"), (HttpMethod.Post, "/api/dry-run?enabled=true")];
@@ -34,6 +42,11 @@ public static class HttpLoad
         double seconds = o.Number("seconds", 60, 1, 3600);
         double baselineSeconds = o.Number("baseline-seconds", 15, 1, 3600);
         int tickMs = (int)o.Number("tick-ms", 250, 10, 60_000);
+        bool honourRetryAfter = o.Text("honour-retry-after") is not { } honour
+            || (bool.TryParse(honour, out bool h) ? h : throw new Foresight.Core.InvalidInputException("--honour-retry-after", $"'{honour}' is not true or false"));
+        int? rate = o.Text("rate") is null ? ServeLimits.Default.RequestsPerSecond : (int)o.Number("rate", 0, 1, 1_000_000);
+        var limits = new ServeLimits(
+            (int)o.Number("concurrency", ServeLimits.Default.Concurrency, 1, 1024), (int)o.Number("queue", ServeLimits.Default.Queue, 0, 100_000), rate);
         string journal = Path.Combine(Path.GetTempPath(), $"foresight-http-load-{Environment.ProcessId}.db");
         ProcessFigures.DeleteJournal(journal);
         var config = new ControllerConfig
@@ -45,7 +58,7 @@ public static class HttpLoad
         };
         string token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         using var cts = new CancellationTokenSource();
-        await using ControllerServer server = await ControllerServer.StartAsync(config, "http://127.0.0.1:0", false, TimeProvider.System, cts.Token, token);
+        await using ControllerServer server = await ControllerServer.StartAsync(config, "http://127.0.0.1:0", false, TimeProvider.System, cts.Token, token, limits);
         ControllerLoop loop = server.Loop;
 
         var publications = new ConcurrentQueue<(long Timestamp, double DurationMs, long Skipped)>();
@@ -54,7 +67,10 @@ public static class HttpLoad
 
         await Task.Delay(TimeSpan.FromSeconds(baselineSeconds));
         long loadStart = Stopwatch.GetTimestamp();
-        Console.WriteLine($"load: {clients} clients, at most {requests} requests or {seconds} s");
+        Console.WriteLine(
+            $"load: {clients} in-process clients, at most {requests} requests or {seconds} s; serve admits {limits.Concurrency} at once + {limits.Queue} queued, at most {limits.RequestsPerSecond?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "any"}/s; " +
+            $"Retry-After {(honourRetryAfter ? "honoured" : "ignored")}");
+        TimeSpan cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
 
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, UseProxy = false };
         using var http = new HttpClient(handler) { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
@@ -62,7 +78,9 @@ public static class HttpLoad
         long errors = 0;
         long unauthorized = 0;
         long refused = 0;
+        long refusedShed = 0;
         long accepted = 0;
+        long shed = 0;
         var latencies = new ConcurrentBag<List<double>>();
         var byEndpoint = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         TimeSpan limit = TimeSpan.FromSeconds(seconds);
@@ -92,7 +110,10 @@ public static class HttpLoad
                     try
                     {
                         using HttpResponseMessage response = await http.SendAsync(request);
-                        Interlocked.Increment(ref response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? ref refused : ref accepted);
+                        Interlocked.Increment(ref response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                            ? ref refused
+                            : ref response.StatusCode == HttpStatusCode.ServiceUnavailable ? ref refusedShed : ref accepted);
+                        await BackOff(response);
                     }
                     catch (HttpRequestException)
                     {
@@ -108,6 +129,13 @@ public static class HttpLoad
                 {
                     using HttpResponseMessage response = await http.GetAsync(endpoint);
                     _ = await response.Content.ReadAsByteArrayAsync();
+                    if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        Interlocked.Increment(ref shed);
+                        await BackOff(response);
+                        continue;
+                    }
+
                     mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
                     byEndpoint.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
                     if (!response.IsSuccessStatusCode)
@@ -123,12 +151,13 @@ public static class HttpLoad
         })).ToArray();
         await Task.WhenAll(workers);
         double loadSeconds = wall.Elapsed.TotalSeconds;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds;
         long loadEnd = Stopwatch.GetTimestamp();
         bool untouched = !loop.Paused && !loop.DryRun;
         await cts.CancelAsync();
 
         var all = latencies.SelectMany(l => l).ToList();
-        long done = all.Count + unauthorized;
+        long done = all.Count + shed + unauthorized;
         var snapshot = publications.ToArray();
         var phases = new List<Phase>
         {
@@ -138,10 +167,14 @@ public static class HttpLoad
         var result = new Result(
             clients, requests, seconds, tickMs, done, loadSeconds, done / loadSeconds,
             ProcessFigures.Percentile(all, 0.5), ProcessFigures.Percentile(all, 0.99), all.Count == 0 ? 0 : all.Max(), errors,
-            new SortedDictionary<string, long>(byEndpoint, StringComparer.Ordinal), unauthorized, refused, accepted, untouched, phases);
+            new SortedDictionary<string, long>(byEndpoint, StringComparer.Ordinal), unauthorized, refused, refusedShed, accepted, untouched,
+            all.Count, all.Count / loadSeconds, shed, honourRetryAfter, limits.Concurrency, limits.Queue, limits.RequestsPerSecond,
+            ClientsInProcess: true, Environment.ProcessorCount, cpuSeconds, phases);
         Console.WriteLine(
-            $"{done} requests in {loadSeconds:F1} s = {result.RequestsPerSecond:F0}/s; p50 {result.LatencyP50Ms:F2} ms p99 {result.LatencyP99Ms:F2} ms; " +
-            $"{errors} errors; unauthorized state changes {refused}/{unauthorized} refused, {accepted} accepted; loop untouched: {untouched}");
+            $"{done} requests in {loadSeconds:F1} s = {result.RequestsPerSecond:F0}/s; reads served {all.Count} = {result.ServedPerSecond:F0}/s, " +
+            $"p50 {result.LatencyP50Ms:F2} ms p99 {result.LatencyP99Ms:F2} ms; {shed} reads shed with 503; {errors} errors; " +
+            $"unauthorized state changes {refused}/{unauthorized} refused, {refusedShed} shed with 503, {accepted} accepted; loop untouched: {untouched}; " +
+            $"process CPU {cpuSeconds:F1} s over {loadSeconds:F1} s on {Environment.ProcessorCount} cores (clients included)");
         foreach (Phase p in phases)
         {
             Console.WriteLine($"{p.Name,-20} {p.Ticks} ticks, {p.SkippedTicks} skipped; lateness p50 {p.TickLatenessP50Ms:F1} ms p99 {p.TickLatenessP99Ms:F1} ms; tick p99 {p.TickDurationP99Ms:F1} ms");
@@ -149,6 +182,12 @@ public static class HttpLoad
 
         ProcessFigures.DeleteJournal(journal);
         return result;
+
+        // A polite client waits what the server asks before coming back.
+        Task BackOff(HttpResponseMessage response) =>
+            honourRetryAfter && response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter?.Delta is { } wait
+                ? Task.Delay(wait)
+                : Task.CompletedTask;
     }
 
     private static Phase PhaseOf(string name, (long Timestamp, double DurationMs, long Skipped)[] publications, long from, long to, int tickMs)

@@ -28,6 +28,7 @@ public sealed class ControllerLoop : BackgroundService
     private long _lastTickTimestamp;
     private volatile bool _paused;
     private volatile bool _dryRun;
+    private bool _onTickThread;
 
     public ControllerLoop(
         IControllerEngine engine,
@@ -85,7 +86,15 @@ public sealed class ControllerLoop : BackgroundService
     /// <summary>Raised after each tick's status is published.</summary>
     public event Action<ControllerStatus>? Published;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => RunAsync(maxTicks: null, stoppingToken);
+    /// <summary>
+    /// Hosted (serve), the loop runs on its own thread: request work on the thread pool cannot delay a tick's
+    /// continuation behind it in the pool's queue.
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _onTickThread = true;
+        return DedicatedThread.Run("foresight-ticks", () => RunAsync(maxTicks: null, stoppingToken));
+    }
 
     /// <summary>Runs ticks on the schedule until cancelled, or until <paramref name="maxTicks"/> have run.</summary>
     public async Task RunAsync(long? maxTicks, CancellationToken cancellationToken)
@@ -101,7 +110,8 @@ public sealed class ControllerLoop : BackgroundService
             {
                 try
                 {
-                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                    // Hosted, resume on the dedicated tick thread; otherwise on the pool as before.
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(_onTickThread);
                 }
                 catch (OperationCanceledException)
                 {
@@ -110,7 +120,7 @@ public sealed class ControllerLoop : BackgroundService
             }
 
             _metrics?.RecordLateness((_time.GetUtcNow() - due).TotalSeconds);
-            await TickAsync(cancellationToken).ConfigureAwait(false);
+            await TickAsync(cancellationToken).ConfigureAwait(_onTickThread);
             ran++;
             (due, long skipped) = schedule.Next(due, _time.GetUtcNow());
             if (skipped > 0)
@@ -140,7 +150,7 @@ public sealed class ControllerLoop : BackgroundService
 
         try
         {
-            EngineTick result = await _engine.TickAsync(elapsed, dryRun, cancellationToken).ConfigureAwait(false);
+            EngineTick result = await _engine.TickAsync(elapsed, dryRun, cancellationToken).ConfigureAwait(_onTickThread);
             DateTimeOffset now = _time.GetUtcNow();
             double seconds = _time.GetElapsedTime(started).TotalSeconds;
             var records = result.Commands

@@ -1,6 +1,8 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Threading.RateLimiting;
 using System.Text.Json.Serialization;
 using Foresight.Cli.Commands;
 using Foresight.Cli.Controller;
@@ -14,6 +16,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 
@@ -27,26 +30,41 @@ public sealed class ControllerServer : IAsyncDisposable
 {
     public const string TokenVariable = "FORESIGHT_TOKEN";
 
+    private const string JsonContentType = "application/json; charset=utf-8";
+
     private readonly WebApplication _app;
 
     private readonly IControllerEngine _engine;
 
-    private ControllerServer(WebApplication app, IControllerEngine engine, ControllerLoop loop, Uri address)
+    private ControllerServer(WebApplication app, IControllerEngine engine, ControllerLoop loop, Uri address, ConcurrencyLimiter limiter, StatusSnapshot snapshot)
     {
         _app = app;
         _engine = engine;
         Loop = loop;
         Address = address;
+        RequestLimiter = limiter;
+        Snapshot = snapshot;
     }
 
     public ControllerLoop Loop { get; }
+
+    /// <summary>Bounds the requests processed at once (all but /healthz); beyond it and its queue, 503 with Retry-After.</summary>
+    public ConcurrencyLimiter RequestLimiter { get; }
+
+    /// <summary>The serialised bodies of /api/status and /api/forecasts for the latest publication.</summary>
+    public StatusSnapshot Snapshot { get; }
+
+    /// <summary>The JSON options of every endpoint (web defaults, named floating-point literals, not indented).</summary>
+    public JsonSerializerOptions JsonOptions => _app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
 
     /// <summary>The bound address, ending in a slash (the real port when 0 was asked for).</summary>
     public Uri Address { get; }
 
     public static async Task<ControllerServer> StartAsync(
-        ControllerConfig config, string urls, bool jsonLogs, TimeProvider time, CancellationToken cancellationToken, string? token = null)
+        ControllerConfig config, string urls, bool jsonLogs, TimeProvider time, CancellationToken cancellationToken, string? token = null,
+        ServeLimits? limits = null)
     {
+        limits ??= ServeLimits.Default;
         Uri[] bind = ParseUrls(urls);
         // An explicit token (tests) wins over FORESIGHT_TOKEN, which wins over the config; empty means none.
         token ??= Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } env ? env : config.Token;
@@ -74,14 +92,53 @@ public sealed class ControllerServer : IAsyncDisposable
             new ControllerMetrics(() => sp.GetRequiredService<ControllerLoop>().Status, sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()),
             sp.GetRequiredService<ILogger<ControllerLoop>>()));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ControllerLoop>());
+        // The exporter already caches a scrape's text for 300 ms (its default), so /metrics is not re-collected per request.
         builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("foresight")).WithMetrics(m => m.AddMeter(ControllerMetrics.MeterName).AddPrometheusExporter());
+        var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = limits.Concurrency,
+            QueueLimit = limits.Queue,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
+        builder.Services.AddRateLimiter(o =>
+        {
+            // Health probes stay outside the bound: a busy dashboard must not get the controller restarted.
+            PartitionedRateLimiter<HttpContext> concurrency = PartitionedRateLimiter.Create<HttpContext, string>(http => IsHealth(http)
+                ? RateLimitPartition.GetNoLimiter("healthz")
+                : RateLimitPartition.Get("requests", _ => limiter));
+            // The rate comes first and paces requests through its own queue; only what it admits competes for concurrency.
+            o.GlobalLimiter = limits.RequestsPerSecond is not { } rate
+                ? concurrency
+                : PartitionedRateLimiter.CreateChained(
+                    PartitionedRateLimiter.Create<HttpContext, string>(http => IsHealth(http)
+                        ? RateLimitPartition.GetNoLimiter("healthz")
+                        : RateLimitPartition.GetTokenBucketLimiter("rate", _ => new TokenBucketRateLimiterOptions
+                        {
+                            // Refilled every 100 ms (every second below 10/s), with a quarter second of burst.
+                            TokenLimit = Math.Max(1, rate / 4),
+                            TokensPerPeriod = rate >= 10 ? rate / 10 : rate,
+                            ReplenishmentPeriod = TimeSpan.FromMilliseconds(rate >= 10 ? 100 : 1000),
+                            QueueLimit = limits.Queue,
+                            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                            AutoReplenishment = true,
+                        })),
+                    concurrency);
+            o.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
+            o.OnRejected = (context, ct) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                return new ValueTask(context.HttpContext.Response.WriteAsJsonAsync(new { error = "busy: too many requests, retry after 1 s" }, ct));
+            };
+        });
 
         WebApplication app = builder.Build();
+        app.UseRateLimiter();
         var loop = app.Services.GetRequiredService<ControllerLoop>();
-        MapEndpoints(app, loop, engine, token, config.TickMs);
+        var snapshot = new StatusSnapshot(() => loop.Status, app.Services.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions);
+        MapEndpoints(app, loop, engine, token, config.TickMs, snapshot);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         string bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ControllerServer(app, engine, loop, new Uri(bound.TrimEnd('/') + "/"));
+        return new ControllerServer(app, engine, loop, new Uri(bound.TrimEnd('/') + "/"), limiter, snapshot);
     }
 
     public async ValueTask DisposeAsync()
@@ -91,7 +148,7 @@ public sealed class ControllerServer : IAsyncDisposable
         await _engine.DisposeAsync().ConfigureAwait(false); // registered as an instance, so the container leaves it to us
     }
 
-    private static void MapEndpoints(WebApplication app, ControllerLoop loop, IControllerEngine engine, string? token, int tickMs)
+    private static void MapEndpoints(WebApplication app, ControllerLoop loop, IControllerEngine engine, string? token, int tickMs, StatusSnapshot snapshot)
     {
         string dashboard = ReadDashboard().Replace("__TICK_MS__", Math.Max(250, tickMs).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         app.MapGet("/", () => Results.Content(dashboard, "text/html; charset=utf-8"));
@@ -101,18 +158,9 @@ public sealed class ControllerServer : IAsyncDisposable
             return Results.Ok(new { status = "ok", s.Tick, s.Mode, s.Paused, s.DryRun });
         });
         app.MapPrometheusScrapingEndpoint("/metrics");
-        app.MapGet("/api/status", () => Results.Ok(loop.Status));
-        app.MapGet("/api/forecasts", () => Results.Ok(loop.Status.Apps.Select(a => new
-        {
-            app = a.Name,
-            a.LeadTimeSeconds,
-            a.HorizonSeconds,
-            a.LeadTimeWarning,
-            a.ReactiveOnly,
-            a.FallbackReason,
-            a.Forecasts,
-            a.Actual,
-        })));
+        // The two endpoints dashboards poll are served from bytes serialised once per published tick.
+        app.MapGet("/api/status", () => Results.Bytes(snapshot.Status, JsonContentType));
+        app.MapGet("/api/forecasts", () => Results.Bytes(snapshot.Forecasts, JsonContentType));
         app.MapGet("/api/placements", () => Results.Ok(loop.Status.Apps.Select(a => new { app = a.Name, a.Placements })));
         app.MapGet("/api/migrations", () => Results.Ok(loop.Status.Apps.SelectMany(a => a.Migrations).OrderByDescending(m => m.Time)));
         app.MapGet("/api/topology", () => engine.Topology is { } t
@@ -172,6 +220,8 @@ public sealed class ControllerServer : IAsyncDisposable
         http.Response.Headers.WWWAuthenticate = "Bearer";
         return Results.Json(new { error = "a valid bearer token is required" }, statusCode: StatusCodes.Status401Unauthorized);
     }
+
+    private static bool IsHealth(HttpContext http) => http.Request.Path.StartsWithSegments("/healthz", StringComparison.Ordinal);
 
     private static Uri[] ParseUrls(string urls)
     {
