@@ -137,7 +137,7 @@ public sealed class KubernetesReadmeSetupTests : IDisposable
         Assert.Contains("no series", warning.GetProperty("message").GetString(), StringComparison.Ordinal);
 
         string metrics = await http.GetStringAsync("metrics");
-        string line = Assert.Single(metrics.Split('\n'), l => l.StartsWith("foresight_observation_warnings_total{", StringComparison.Ordinal));
+        string line = Assert.Single(metrics.Split('\n'), l => l.StartsWith("foresight_observation_warnings_total{", StringComparison.Ordinal) && !l.EndsWith(" 0", StringComparison.Ordinal));
         Assert.Contains("app=\"shop\"", line, StringComparison.Ordinal);
         Assert.Contains("reason=\"no_series\"", line, StringComparison.Ordinal);
     }
