@@ -25,12 +25,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         await using ControllerServer server = await ControllerServer.StartAsync(
             config, "http://127.0.0.1:0", jsonLogs: false, TimeProvider.System, CancellationToken.None, token: "");
         using IPlaywright playwright = await Playwright.CreateAsync();
-        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        });
+        await using IBrowser browser = await LaunchChromiumAsync(playwright);
         IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
 
         IResponse? response = await page.GotoAsync(server.Address.ToString());
@@ -90,12 +85,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         Assert.True(sites >= 6 && sources >= 50, $"bikenyc has 6 edge sites and 81 areas; the topology gave {sites} sites and {sources} sources");
 
         using IPlaywright playwright = await Playwright.CreateAsync();
-        await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        });
+        await using IBrowser browser = await LaunchChromiumAsync(playwright);
         IPage page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1000 } });
         IResponse? response = await page.GotoAsync(server.Address.ToString());
         Assert.True(response?.Ok, $"GET / returned {response?.Status}");
@@ -183,4 +173,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
             """);
         return config;
     }
+
+    /// <summary>Debian's Chromium, headless, as this machine and CI run it (Playwright's own browsers cannot be installed).</summary>
+    private static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        });
 }

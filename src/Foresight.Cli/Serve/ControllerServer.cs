@@ -2,8 +2,8 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using System.Text.Json.Serialization;
+using System.Threading.RateLimiting;
 using Foresight.Cli.Commands;
 using Foresight.Cli.Controller;
 using Foresight.Core;
@@ -102,17 +102,13 @@ public sealed class ControllerServer : IAsyncDisposable
         });
         builder.Services.AddRateLimiter(o =>
         {
-            // Health probes stay outside the bound: a busy dashboard must not get the controller restarted.
-            PartitionedRateLimiter<HttpContext> concurrency = PartitionedRateLimiter.Create<HttpContext, string>(http => IsHealth(http)
-                ? RateLimitPartition.GetNoLimiter("healthz")
-                : RateLimitPartition.Get("requests", _ => limiter));
+            // /healthz opts out (DisableRateLimiting below): a busy dashboard must not get the controller restarted.
+            PartitionedRateLimiter<HttpContext> concurrency = PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.Get("requests", _ => limiter));
             // The rate comes first and paces requests through its own queue; only what it admits competes for concurrency.
             o.GlobalLimiter = limits.RequestsPerSecond is not { } rate
                 ? concurrency
                 : PartitionedRateLimiter.CreateChained(
-                    PartitionedRateLimiter.Create<HttpContext, string>(http => IsHealth(http)
-                        ? RateLimitPartition.GetNoLimiter("healthz")
-                        : RateLimitPartition.GetTokenBucketLimiter("rate", _ => new TokenBucketRateLimiterOptions
+                    PartitionedRateLimiter.Create<HttpContext, string>(_ => RateLimitPartition.GetTokenBucketLimiter("rate", _ => new TokenBucketRateLimiterOptions
                         {
                             // Refilled every 100 ms (every second below 10/s), with a quarter second of burst.
                             TokenLimit = Math.Max(1, rate / 4),
@@ -156,7 +152,7 @@ public sealed class ControllerServer : IAsyncDisposable
         {
             ControllerStatus s = loop.Status;
             return Results.Ok(new { status = "ok", s.Tick, s.Mode, s.Paused, s.DryRun });
-        });
+        }).DisableRateLimiting();
         app.MapPrometheusScrapingEndpoint("/metrics");
         // The two endpoints dashboards poll are served from bytes serialised once per published tick.
         app.MapGet("/api/status", () => Results.Bytes(snapshot.Status, JsonContentType));
@@ -221,7 +217,6 @@ public sealed class ControllerServer : IAsyncDisposable
         return Results.Json(new { error = "a valid bearer token is required" }, statusCode: StatusCodes.Status401Unauthorized);
     }
 
-    private static bool IsHealth(HttpContext http) => http.Request.Path.StartsWithSegments("/healthz", StringComparison.Ordinal);
 
     private static Uri[] ParseUrls(string urls)
     {

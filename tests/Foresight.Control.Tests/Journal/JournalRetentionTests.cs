@@ -1,28 +1,15 @@
 using Foresight.Control.Journal;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Foresight.Control.Tests.Journal;
 
-public sealed class JournalRetentionTests : IDisposable
+public sealed class JournalRetentionTests : JournalFileTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"foresight-retention-test-{Guid.NewGuid():N}.db");
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (string suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
-    }
-
     [Fact]
     public void Compaction_deletes_old_resolved_rows_but_keeps_open_intents_and_each_apps_latest_change()
     {
         var retention = new JournalRetention { MaxAge = TimeSpan.FromHours(1), MaxRows = 100_000, CompactEveryRows = int.MaxValue };
-        using ReconcileJournal journal = ReconcileJournal.Open(_path, _time, retention);
+        using ReconcileJournal journal = ReconcileJournal.Open(JournalPath, Time, retention);
         long open = journal.RecordIntent(1, "api", JournalKinds.SpinUp, "r1", "r1", "spin up at b", "b");
         long apiChange = journal.RecordIntent(1, "api", JournalKinds.Drain, "i1", null, "surplus", null);
         journal.MarkDone(apiChange);
@@ -36,7 +23,7 @@ public sealed class JournalRetentionTests : IDisposable
         DateTimeOffset? apiBefore = journal.LastChange("api");
         DateTimeOffset? etlBefore = journal.LastChange("etl");
 
-        _time.Advance(TimeSpan.FromHours(2));
+        Time.Advance(TimeSpan.FromHours(2));
         long fresh = journal.RecordEvent(3, "api", "retry", "api", "recent");
         int deleted = journal.Compact();
 
@@ -52,7 +39,7 @@ public sealed class JournalRetentionTests : IDisposable
     public void Max_rows_bounds_the_file_in_batches_and_never_drops_an_open_intent()
     {
         var retention = new JournalRetention { MaxAge = TimeSpan.FromDays(3650), MaxRows = 1_000, CompactEveryRows = 500 };
-        using ReconcileJournal journal = ReconcileJournal.Open(_path, _time, retention);
+        using ReconcileJournal journal = ReconcileJournal.Open(JournalPath, Time, retention);
         long open = journal.RecordIntent(1, "api", JournalKinds.SpinUp, "r1", "r1", "never finished", "b");
         for (int i = 0; i < 3_000; i++)
         {
@@ -73,7 +60,7 @@ public sealed class JournalRetentionTests : IDisposable
         long open;
         DateTimeOffset? change;
         long request;
-        using (ReconcileJournal journal = ReconcileJournal.Open(_path, _time, retention))
+        using (ReconcileJournal journal = ReconcileJournal.Open(JournalPath, Time, retention))
         {
             long spin = journal.RecordIntent(1, "etl", JournalKinds.SpinUp, "r1", "r1", "spin up at b", "b");
             journal.MarkDone(spin);
@@ -87,8 +74,8 @@ public sealed class JournalRetentionTests : IDisposable
             request = journal.NextRequestNumber();
         }
 
-        _time.Advance(TimeSpan.FromHours(1));
-        using ReconcileJournal reopened = ReconcileJournal.Open(_path, _time, retention);
+        Time.Advance(TimeSpan.FromHours(1));
+        using ReconcileJournal reopened = ReconcileJournal.Open(JournalPath, Time, retention);
 
         // Opening compacts: the events are past max age; the intent and the latest change remain.
         Assert.Equal(2, reopened.Count);
@@ -100,7 +87,7 @@ public sealed class JournalRetentionTests : IDisposable
     [Fact]
     public void A_version_1_journal_is_migrated_in_place_with_its_rows()
     {
-        using (var c = new SqliteConnection($"Data Source={_path};Pooling=False"))
+        using (var c = new SqliteConnection($"Data Source={JournalPath};Pooling=False"))
         {
             c.Open();
             using SqliteCommand create = c.CreateCommand();
@@ -119,13 +106,13 @@ public sealed class JournalRetentionTests : IDisposable
             create.ExecuteNonQuery();
         }
 
-        using (ReconcileJournal journal = ReconcileJournal.Open(_path, _time))
+        using (ReconcileJournal journal = ReconcileJournal.Open(JournalPath, Time))
         {
             Assert.Equal("r1", Assert.Single(journal.Unresolved()).Target);
             Assert.Equal(42, journal.NextRequestNumber());
         }
 
-        using var check = new SqliteConnection($"Data Source={_path};Pooling=False");
+        using var check = new SqliteConnection($"Data Source={JournalPath};Pooling=False");
         check.Open();
         using SqliteCommand q = check.CreateCommand();
         q.CommandText = "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' ORDER BY name);";

@@ -2,32 +2,19 @@ using Foresight.Control.Journal;
 using Foresight.Control.Placement;
 using Foresight.Core;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 
 namespace Foresight.Control.Tests.Journal;
 
-public sealed class ReconcileJournalTests : IDisposable
+public sealed class ReconcileJournalTests : JournalFileTest
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), $"foresight-journal-test-{Guid.NewGuid():N}.db");
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        foreach (string suffix in new[] { "", "-wal", "-shm" })
-        {
-            File.Delete(_path + suffix);
-        }
-    }
-
     [Fact]
     public void Opens_in_wal_mode_with_a_versioned_schema()
     {
-        using (ReconcileJournal.Open(_path, _time))
+        using (ReconcileJournal.Open(JournalPath, Time))
         {
         }
 
-        using var c = new SqliteConnection($"Data Source={_path};Pooling=False");
+        using var c = new SqliteConnection($"Data Source={JournalPath};Pooling=False");
         c.Open();
         using SqliteCommand mode = c.CreateCommand();
         mode.CommandText = "PRAGMA journal_mode;";
@@ -40,12 +27,12 @@ public sealed class ReconcileJournalTests : IDisposable
     [Fact]
     public void An_intent_stays_unresolved_until_it_gets_an_outcome()
     {
-        using ReconcileJournal journal = ReconcileJournal.Open(_path, _time);
+        using ReconcileJournal journal = ReconcileJournal.Open(JournalPath, Time);
         long a = journal.RecordIntent(1, "api", JournalKinds.SpinUp, "r1", "r1", "spin up at b", "b");
         long b = journal.RecordIntent(1, "api", JournalKinds.Drain, "i1", null, "surplus", null);
         Assert.Equal([a, b], journal.Unresolved().Select(e => e.Seq));
 
-        _time.Advance(TimeSpan.FromSeconds(2));
+        Time.Advance(TimeSpan.FromSeconds(2));
         journal.MarkDone(a, "instance i2");
         journal.MarkFailed(b, "server down");
 
@@ -56,8 +43,8 @@ public sealed class ReconcileJournalTests : IDisposable
         Assert.Equal("server down", recent[0].Error);
         Assert.Equal(JournalStatus.Done, recent[1].Status);
         Assert.Contains("instance i2", recent[1].Detail, StringComparison.Ordinal);
-        Assert.Equal(_time.GetUtcNow(), recent[1].CompletedAt);
-        Assert.Equal(_time.GetUtcNow().AddSeconds(-2), recent[1].Time);
+        Assert.Equal(Time.GetUtcNow(), recent[1].CompletedAt);
+        Assert.Equal(Time.GetUtcNow().AddSeconds(-2), recent[1].Time);
         Assert.Single(journal.Recent(1));
     }
 
@@ -67,7 +54,7 @@ public sealed class ReconcileJournalTests : IDisposable
         var desired = new DesiredPlacement(2, 3);
         desired[0, 1] = 2;
         desired[1, 2] = 1;
-        using (ReconcileJournal first = ReconcileJournal.Open(_path, _time))
+        using (ReconcileJournal first = ReconcileJournal.Open(JournalPath, Time))
         {
             Assert.Equal(1, first.NextRequestNumber());
             Assert.Equal(2, first.NextRequestNumber());
@@ -76,7 +63,7 @@ public sealed class ReconcileJournalTests : IDisposable
             first.RecordIntent(1, "api", JournalKinds.Stop, "i1", null, "Drained", null);
         }
 
-        using ReconcileJournal second = ReconcileJournal.Open(_path, _time);
+        using ReconcileJournal second = ReconcileJournal.Open(JournalPath, Time);
         Assert.Equal(3, second.NextRequestNumber());
         Assert.Equal(1, second.LastPass);
         DesiredPlacement? loaded = second.LoadDesired(2, 3);
@@ -90,11 +77,11 @@ public sealed class ReconcileJournalTests : IDisposable
     [Fact]
     public void Last_change_counts_issued_spin_ups_and_drains_only()
     {
-        using ReconcileJournal journal = ReconcileJournal.Open(_path, _time);
+        using ReconcileJournal journal = ReconcileJournal.Open(JournalPath, Time);
         Assert.Null(journal.LastChange("api"));
         journal.MarkDone(journal.RecordIntent(1, "api", JournalKinds.SpinUp, "r1", "r1", "", "a"));
-        DateTimeOffset spun = _time.GetUtcNow();
-        _time.Advance(TimeSpan.FromSeconds(30));
+        DateTimeOffset spun = Time.GetUtcNow();
+        Time.Advance(TimeSpan.FromSeconds(30));
         journal.RecordPlanned(2, "api", JournalKinds.Drain, "i1", null, "surplus", null);
         journal.MarkFailed(journal.RecordIntent(2, "api", JournalKinds.Drain, "i1", null, "surplus", null), "boom");
         journal.MarkDone(journal.RecordIntent(2, "api", JournalKinds.Route, "a", null, "", "[]"));
@@ -106,7 +93,7 @@ public sealed class ReconcileJournalTests : IDisposable
     [Fact]
     public void Pruning_keeps_the_newest_rows_and_every_unresolved_intent()
     {
-        using ReconcileJournal journal = ReconcileJournal.Open(_path, _time);
+        using ReconcileJournal journal = ReconcileJournal.Open(JournalPath, Time);
         long open = journal.RecordIntent(1, "api", JournalKinds.Drain, "i0", null, "surplus", null);
         for (int i = 1; i <= 10; i++)
         {
@@ -122,7 +109,7 @@ public sealed class ReconcileJournalTests : IDisposable
     [Fact]
     public void A_journal_from_a_newer_schema_is_refused_with_the_file_named()
     {
-        using (var c = new SqliteConnection($"Data Source={_path};Pooling=False"))
+        using (var c = new SqliteConnection($"Data Source={JournalPath};Pooling=False"))
         {
             c.Open();
             using SqliteCommand cmd = c.CreateCommand();
@@ -130,17 +117,17 @@ public sealed class ReconcileJournalTests : IDisposable
             cmd.ExecuteNonQuery();
         }
 
-        var e = Assert.Throws<InvalidInputException>(() => ReconcileJournal.Open(_path, _time));
-        Assert.Contains(_path, e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<InvalidInputException>(() => ReconcileJournal.Open(JournalPath, Time));
+        Assert.Contains(JournalPath, e.Message, StringComparison.Ordinal);
         Assert.Contains("99", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_file_that_is_not_a_database_is_refused_with_the_file_named()
     {
-        File.WriteAllText(_path, "this is not an sqlite database, just some text that is long enough to have a header");
+        File.WriteAllText(JournalPath, "this is not an sqlite database, just some text that is long enough to have a header");
 
-        var e = Assert.Throws<InvalidInputException>(() => ReconcileJournal.Open(_path, _time));
-        Assert.Contains(_path, e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<InvalidInputException>(() => ReconcileJournal.Open(JournalPath, Time));
+        Assert.Contains(JournalPath, e.Message, StringComparison.Ordinal);
     }
 }
