@@ -73,6 +73,7 @@ public sealed class MigrationPolicy : IKubernetesObject<V1ObjectMeta>, ISpec<Mig
             MinInstances = p.MinInstances ?? profile.MinInstances,
             MaxInstances = p.MaxInstances ?? profile.MaxInstances,
             Reactive = ReactiveAlgorithms.TryParse(p.Reactive, out ReactiveAlgorithm reactive) ? reactive : profile.Reactive,
+            MissCost = p.MissCost ?? profile.MissCost,
         };
     }
 }
@@ -142,6 +143,10 @@ public sealed class MigrationProfile
     /// <summary>The predictive policy's safety net for the app: <c>hpa</c> or <c>kpa</c>; null keeps the controller's default.</summary>
     [JsonPropertyName("reactive")]
     public string? Reactive { get; set; }
+
+    /// <summary>What one missed request costs in instance-seconds: sizes the app's floors newsvendor-style; null keeps the controller's.</summary>
+    [JsonPropertyName("missCost")]
+    public double? MissCost { get; set; }
 }
 
 public sealed class MigrationThresholds

@@ -53,6 +53,23 @@ public sealed class SweepCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_dearer_miss_buys_more_instances_through_the_newsvendor_quantile()
+    {
+        string json = _workspace.Path("miss.json");
+        (int code, string error) = CliWorkspace.Run(
+            "simulate", "--trace", _workspace.SmallTrace(), "--sources", _workspace.Sources(), "--policies", "predictive", "--quiet",
+            "--sweep", "miss-cost=0.00001,10", "--json", json);
+
+        Assert.True(code == 0, error);
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(json));
+        JsonElement[] runs = doc.RootElement.GetProperty("policies").EnumerateArray().ToArray();
+        Assert.Equal(["predictive@miss-cost=0.00001", "predictive@miss-cost=10"], runs.Select(r => r.GetProperty("name").GetString()));
+        Assert.True(
+            runs[1].GetProperty("instanceSeconds").GetDouble() > runs[0].GetProperty("instanceSeconds").GetDouble(),
+            $"{runs[1].GetProperty("instanceSeconds")} vs {runs[0].GetProperty("instanceSeconds")}");
+    }
+
+    [Fact]
     public void Equal_cost_runs_the_baselines_curves_and_reports_them_at_predictive_cost()
     {
         string json = _workspace.Path("equal.json");
@@ -103,6 +120,8 @@ public sealed class SweepCommandTests : IDisposable
     [InlineData("target-utilization=0.5,abc", "'abc' is not a number")]
     [InlineData("target-utilization=1.5", "must be in (0, 1]")]
     [InlineData("planning-quantile=0.3", "must be in [0.5, 1)")]
+    [InlineData("miss-cost=-0.01", "must be 0 or more")]
+    [InlineData("planning-utilization=0", "must be in (0, 1]")]
     [InlineData("confidence=0.5,0.5", "given twice")]
     [InlineData("shift-threshold=", "at least one value")]
     public void A_bad_sweep_exits_2_naming_the_option(string sweep, string expected)

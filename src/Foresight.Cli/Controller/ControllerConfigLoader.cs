@@ -14,7 +14,7 @@ public static partial class ControllerConfigLoader
 {
     private static readonly string[] TopFields = ["orchestrator", "tickMs", "dryRun", "token", "journal", "journalRetention", "thresholds", "simulated", "kubernetes"];
     private static readonly string[] RetentionFields = ["maxAge", "maxRows"];
-    private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "leadMarginSeconds", "holdSeconds"];
+    private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "missCost", "leadMarginSeconds", "holdSeconds"];
     private static readonly string[] SimulatedFields = ["scenario", "speedUp", "forecaster", "seed", "startAtSeconds", "maxSecondsPerTick"];
     private static readonly string[] KubernetesFields =
         ["kubeconfig", "namespace", "prometheus", "stepSeconds", "horizonSteps", "warmupSeconds", "seasonSeconds", "forecaster", "leaseName", "policyResyncSeconds", "apps"];
@@ -22,7 +22,7 @@ public static partial class ControllerConfigLoader
     private static readonly string[] AppFields =
     [
         "name", "sites", "query", "siteLabel", "latencySloMs", "serviceTimeMs", "concurrency", "coldStartSeconds", "warmupSeconds",
-        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "image", "reactive",
+        "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "image", "reactive", "missCost",
     ];
 
     public static ControllerConfig LoadFile(string path)
@@ -110,6 +110,7 @@ public static partial class ControllerConfigLoader
             TrafficShiftThreshold = f.Number("trafficShift", NumberRange.NonNegative(100)) ?? d.TrafficShiftThreshold,
             ConfidenceThreshold = f.Number("confidence", new NumberRange(0, true, 0.999)) ?? d.ConfidenceThreshold,
             PlanningQuantile = f.Number("planningQuantile", NumberRange.Between(0.5, 0.99)) ?? d.PlanningQuantile,
+            MissCost = f.Number("missCost", NumberRange.NonNegative(1e9)) ?? d.MissCost,
             LeadMarginSeconds = f.Number("leadMarginSeconds", NumberRange.NonNegative(86_400)) ?? d.LeadMarginSeconds,
             HoldSeconds = f.Number("holdSeconds", NumberRange.NonNegative(86_400)) ?? d.HoldSeconds,
         };

@@ -93,6 +93,7 @@ public static class PolicyResolver
         Check(e, p.MaxInstances is null or >= 1, "spec.profile.maxInstances", "must be >= 1", p.MaxInstances);
         Check(e, p is not { MinInstances: int min, MaxInstances: int max } || max >= min, "spec.profile.maxInstances", "must be >= minInstances", p.MaxInstances);
         Check(e, p.Reactive is null || ReactiveAlgorithms.TryParse(p.Reactive, out _), "spec.profile.reactive", "must be hpa or kpa", p.Reactive);
+        Check(e, p.MissCost is null or (>= 0 and < double.PositiveInfinity), "spec.profile.missCost", "must be >= 0", p.MissCost);
         Check(e, spec.Thresholds.TrafficShift is > 0 and < double.PositiveInfinity, "spec.thresholds.trafficShift", "must be > 0", spec.Thresholds.TrafficShift);
         Check(e, spec.Thresholds.Confidence is > 0 and < 1, "spec.thresholds.confidence", "must be in (0, 1)", spec.Thresholds.Confidence);
         Check(e, spec.Horizon.Steps >= 1, "spec.horizon.steps", "must be >= 1", spec.Horizon.Steps);
@@ -212,6 +213,7 @@ public static class PolicyResolver
             MinInstances = p.MinInstances ?? profile.MinInstances,
             MaxInstances = p.MaxInstances ?? Math.Max(profile.MaxInstances, p.MinInstances ?? 1),
             Reactive = ReactiveAlgorithms.TryParse(p.Reactive, out ReactiveAlgorithm reactive) ? reactive : profile.Reactive,
+            MissCost = p.MissCost ?? profile.MissCost,
         };
         PredictiveOptions thresholds = options with
         {

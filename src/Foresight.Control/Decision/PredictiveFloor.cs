@@ -14,6 +14,13 @@ public sealed record PredictiveOptions
     public double PlanningQuantile { get; init; } = 0.5;
 
     /// <summary>
+    /// The price of one missed request in instance-seconds for apps whose profile sets none; when either is set, the
+    /// app's planning quantile is the newsvendor's (<see cref="PlanningQuantiles.Newsvendor"/>) instead of
+    /// <see cref="PlanningQuantile"/>. Null by default: nothing is priced unless the operator says so.
+    /// </summary>
+    public double? MissCost { get; init; }
+
+    /// <summary>
     /// Utilization allowed at the planning quantile. The quantile is already pessimistic, so sizing it at the
     /// shared target would double-count the margin; the default matches where routing starts to spill to neighbours.
     /// </summary>
@@ -52,6 +59,11 @@ public sealed record PredictiveOptions
             return nameof(PlanningQuantile);
         }
 
+        if (MissCost is { } missCost && (!(missCost >= 0) || double.IsInfinity(missCost)))
+        {
+            return nameof(MissCost);
+        }
+
         if (!(ScaleDownQuantile is >= 0.5 and < 1))
         {
             return nameof(ScaleDownQuantile);
@@ -88,6 +100,37 @@ public sealed record FloorDecision(int Site, int Needed, bool ConfidentRise, dou
 {
     /// <summary>Replicas the site needs rounded up on its own (equal to <see cref="Needed"/> without pooled rounding).</summary>
     public int NeededAlone { get; init; } = Needed;
+}
+
+/// <summary>Which quantile of the predicted demand an app's floors are sized for.</summary>
+public static class PlanningQuantiles
+{
+    /// <summary>The newsvendor quantile stays within the forecast's own levels (0.05 … 0.95): beyond them it extrapolates.</summary>
+    public const double Min = 0.05;
+
+    public const double Max = 0.95;
+
+    /// <summary>
+    /// The newsvendor critical fractile cu / (cu + co). Overage: one idle instance-second, co = 1. Underage: one
+    /// instance-second missing leaves the requests it would have served at the planning utilization without capacity,
+    /// each priced at <paramref name="missCost"/>: cu = missCost × capacity × utilization. So an app whose instances
+    /// carry many requests, or whose misses are dear, plans for a higher quantile; one whose misses are cheap for a lower.
+    /// </summary>
+    public static double Newsvendor(double missCost, double instanceCapacityRps, double planningUtilization)
+    {
+        double underage = missCost * instanceCapacityRps * planningUtilization;
+        double q = underage / (underage + 1);
+        return double.IsFinite(q) ? Math.Clamp(q, Min, Max) : Max;
+    }
+
+    /// <summary>
+    /// The app's planning quantile: the newsvendor's when its profile or the options price a miss, else the options'
+    /// fixed <see cref="PredictiveOptions.PlanningQuantile"/>.
+    /// </summary>
+    public static double For(AppProfile app, PredictiveOptions options, double targetUtilization) =>
+        (app.MissCost ?? options.MissCost) is { } missCost
+            ? Newsvendor(missCost, app.InstanceCapacityRps, Math.Max(targetUtilization, options.PlanningUtilization))
+            : options.PlanningQuantile;
 }
 
 /// <summary>Rounds fractional replica needs across an app's sites so the total is rounded up once, not per site.</summary>

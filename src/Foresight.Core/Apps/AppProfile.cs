@@ -43,6 +43,13 @@ public sealed record AppProfile
     /// </summary>
     public ReactiveAlgorithm? Reactive { get; init; }
 
+    /// <summary>
+    /// What one request over its latency SLO (or dropped) costs, in instance-seconds: the price of a miss against the
+    /// price of capacity. Set, it sizes the predictive floors newsvendor-style (<c>PlanningQuantiles.Newsvendor</c>);
+    /// null: the policy's default (<c>PredictiveOptions.MissCost</c>, else its fixed planning quantile).
+    /// </summary>
+    public double? MissCost { get; init; }
+
     /// <summary>Size of one request on the wire, KB (what a bandwidth cap on a link counts).</summary>
     public double RequestKb { get; init; } = 1;
 
@@ -123,6 +130,11 @@ public sealed record AppProfile
         if (!(ResponseKb >= 0) || double.IsInfinity(ResponseKb))
         {
             return "responseKb: must be zero or positive";
+        }
+
+        if (MissCost is { } missCost && (!(missCost >= 0) || double.IsInfinity(missCost)))
+        {
+            return "missCost: must be zero or a positive number (instance-seconds per missed request)";
         }
 
         if (Reactive is { } reactive && !Enum.IsDefined(reactive))

@@ -12,10 +12,12 @@ public sealed record Sweep(string Parameter, IReadOnlyList<double> Values)
 {
     public const string TargetUtilization = "target-utilization";
     public const string PlanningQuantile = "planning-quantile";
+    public const string PlanningUtilization = "planning-utilization";
+    public const string MissCost = "miss-cost";
     public const string Confidence = "confidence";
     public const string ShiftThreshold = "shift-threshold";
 
-    public static IReadOnlyList<string> Parameters { get; } = [TargetUtilization, PlanningQuantile, Confidence, ShiftThreshold];
+    public static IReadOnlyList<string> Parameters { get; } = [TargetUtilization, PlanningQuantile, PlanningUtilization, MissCost, Confidence, ShiftThreshold];
 
     /// <summary>Parses <c>name=v1,v2,...</c>; errors name <paramref name="field"/>.</summary>
     public static Sweep Parse(string text, string field = "--sweep")
@@ -71,11 +73,13 @@ public sealed record Sweep(string Parameter, IReadOnlyList<double> Values)
 
     /// <summary>The run name of a policy at one value, e.g. <c>hpa@target-utilization=0.6</c>.</summary>
     public string NameOf(string policy, double value) =>
-        string.Create(CultureInfo.InvariantCulture, $"{policy}@{Parameter}={value:0.###}");
+        string.Create(CultureInfo.InvariantCulture, $"{policy}@{Parameter}={value:0.######}");
 
     public PredictiveOptions Apply(PredictiveOptions options, double value) => Parameter switch
     {
         PlanningQuantile => options with { PlanningQuantile = value },
+        PlanningUtilization => options with { PlanningUtilization = value },
+        MissCost => options with { MissCost = value },
         Confidence => options with { ConfidenceThreshold = value },
         ShiftThreshold => options with { TrafficShiftThreshold = value },
         _ => options,
@@ -87,6 +91,8 @@ public sealed record Sweep(string Parameter, IReadOnlyList<double> Values)
         _ => Apply(new PredictiveOptions(), value).Validate() is null ? null : Parameter switch
         {
             PlanningQuantile => "must be in [0.5, 1)",
+            PlanningUtilization => "must be in (0, 1]",
+            MissCost => "must be 0 or more (instance-seconds per missed request)",
             Confidence => "must be in (0, 1)",
             _ => "must be 0 or more",
         },

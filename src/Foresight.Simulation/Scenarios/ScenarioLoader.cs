@@ -32,7 +32,7 @@ public static class ScenarioLoader
     [
         "name", "share", "peakRps", "latencySloMs", "serviceTimeMs", "concurrency", "coldStartSeconds", "warmupSeconds",
         "warmupStartCapacity", "minInstances", "maxInstances", "queueLimitPerInstance", "drainSeconds", "requestKb", "responseKb",
-        "reactive",
+        "reactive", "missCost",
     ];
 
     // Bounds past which a value is surely a typo (a day of cold start, a million cores), not a configuration.
@@ -475,6 +475,7 @@ public static class ScenarioLoader
             DrainSeconds = app.Number("drainSeconds", NumberRange.Between(double.MinValue, MaxSeconds)) ?? d.DrainSeconds,
             RequestKb = app.Number("requestKb", NumberRange.Between(double.MinValue, 1e9)) ?? d.RequestKb,
             ResponseKb = app.Number("responseKb", NumberRange.Between(double.MinValue, 1e9)) ?? d.ResponseKb,
+            MissCost = app.Number("missCost", NumberRange.Between(double.MinValue, 1e9)),
         };
 
         if (app.Text("reactive") is { } reactive)

@@ -40,6 +40,7 @@ public sealed class ControllerConfigTests
     [InlineData("tickMS: 100\n", "tickMS", 1)]
     [InlineData("orchestrator: nomad\n", "orchestrator", 1)]
     [InlineData("thresholds:\n  confidence: 1.5\n", "thresholds.confidence", 2)]
+    [InlineData("thresholds:\n  missCost: -0.1\n", "thresholds.missCost", 2)]
     [InlineData("simulated:\n  speedUp: -3\n", "simulated.speedUp", 2)]
     [InlineData("simulated:\n  scenario: atlantis\n", "simulated.scenario", 2)]
     [InlineData("orchestrator: kubernetes\n", "kubernetes", 1)]
@@ -55,6 +56,19 @@ public sealed class ControllerConfigTests
         Assert.Equal("ctl.yaml", e.File);
         Assert.Equal(field, e.Field);
         Assert.Equal(line, e.Line);
+    }
+
+    [Fact]
+    public void A_miss_cost_prices_the_controllers_apps_and_an_apps_own_wins()
+    {
+        const string yaml = "thresholds:\n  missCost: 0.02\nkubernetes:\n  namespace: f\n  prometheus: http://127.0.0.1:9090\n  apps:\n"
+            + "    - name: shop\n      sites: [a]\n      query: q\n      missCost: 0.5\n";
+
+        ControllerConfig config = ControllerConfigLoader.Load(yaml, "ctl.yaml");
+
+        Assert.Equal(0.02, config.Predictive.MissCost);
+        Assert.Null(ControllerConfigLoader.Load("tickMs: 100\n", "ctl.yaml").Predictive.MissCost);
+        Assert.Equal(0.5, config.Kubernetes!.Apps[0].Profile.MissCost);
     }
 
     internal static string RepoRoot()

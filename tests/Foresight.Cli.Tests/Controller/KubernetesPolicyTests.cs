@@ -365,4 +365,15 @@ public sealed class KubernetesPolicyTests
 
         Assert.Equal(error is null ? [] : [error], PolicyResolver.Validate(spec));
     }
+
+    [Theory]
+    [InlineData(0.01, null)]
+    [InlineData(0.0, null)]
+    [InlineData(-0.5, "spec.profile.missCost must be >= 0, got -0.5")]
+    public void The_miss_cost_field_must_not_be_negative(double missCost, string? error)
+    {
+        var spec = new MigrationPolicySpec { Profile = new MigrationProfile { MissCost = missCost } };
+
+        Assert.Equal(error is null ? [] : [error], PolicyResolver.Validate(spec));
+    }
 }

@@ -84,6 +84,19 @@ public sealed class SafetyNetTests
         Assert.Contains("hpa or kpa", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_scenario_app_reads_its_miss_cost_and_rejects_a_negative_one_naming_the_field()
+    {
+        ScenarioSpec spec = ScenarioLoader.Load("name: n\ntrace: t.csv\napps:\n  - name: api\n    missCost: 0.02\n", "n.yaml", "");
+        var error = Assert.Throws<InvalidInputException>(() =>
+            ScenarioLoader.Load("name: n\ntrace: t.csv\napps:\n  - name: api\n    missCost: -1\n", "n.yaml", ""));
+
+        Assert.Equal(0.02, spec.Apps[0].Profile.MissCost);
+        Assert.Null(ScenarioLoader.Load("name: n\ntrace: t.csv\napps:\n  - name: api\n", "n.yaml", "").Apps[0].Profile.MissCost);
+        Assert.Contains("missCost", error.Message, StringComparison.Ordinal);
+        Assert.Contains("n.yaml", error.Message, StringComparison.Ordinal);
+    }
+
     private sealed class NoForecast : IDemandForecaster
     {
         public double StepSeconds => 5;

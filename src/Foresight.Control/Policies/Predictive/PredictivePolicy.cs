@@ -214,6 +214,7 @@ public sealed class PredictivePolicy : IScalingPolicy
         {
             // The feedback loop may have moved the confidence and shift thresholds for this app.
             PredictiveOptions own = OptionsForApp?.Invoke(a) ?? _options;
+            own = own with { PlanningQuantile = PlanningQuantiles.For(context.Apps[a], own, context.TargetUtilization) };
             options[a] = _feedback?.OptionsFor(a, own) ?? own;
             forecasts[a] = new Forecast?[sites];
             for (int s = 0; s < sites; s++)
