@@ -25,6 +25,10 @@ public sealed record FeedbackStatus(bool Enabled, string RetrainMode, IReadOnlyL
 /// <param name="Recall">Recent real needs that a confident rise predicted.</param>
 /// <param name="DriftAlarms">Times the drift detector fired; <paramref name="RecentDriftAlarms"/> holds when (the latest).</param>
 /// <param name="ModelVersion">The published model's version (0 before the first fit).</param>
+/// <param name="PlanningQuantile">
+/// The quantile of predicted demand the app's floors were last sized for: the newsvendor's when a miss is priced
+/// (<c>missCost</c>), else the fixed option; null before the first decision.
+/// </param>
 public sealed record AppFeedbackStatus(
     string App,
     double? Mase,
@@ -45,7 +49,8 @@ public sealed record AppFeedbackStatus(
     IReadOnlyList<double> RecentDriftAlarms,
     int ModelVersion,
     int Retrains,
-    IReadOnlyList<RetrainRecord> RecentRetrains);
+    IReadOnlyList<RetrainRecord> RecentRetrains,
+    double? PlanningQuantile = null);
 
 /// <param name="Threshold">"confidence" or "shift".</param>
 public sealed record ThresholdChangeStatus(double Time, string Threshold, double OldValue, double NewValue, string Reason);

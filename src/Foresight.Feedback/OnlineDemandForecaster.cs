@@ -573,7 +573,8 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             state.DriftAlarmTimes.TakeLast(_options.StatusHistory).ToArray(),
             state.Slot.Current?.Version ?? 0,
             state.RetrainCount,
-            state.Retrains.TakeLast(_options.StatusHistory).ToArray());
+            state.Retrains.TakeLast(_options.StatusHistory).ToArray(),
+            state.LastOptions?.PlanningQuantile);
     }
 
     private void AddRetrain(AppState state, RetrainRecord record)

@@ -67,6 +67,10 @@ public sealed class SweepCommandTests : IDisposable
         Assert.True(
             runs[1].GetProperty("instanceSeconds").GetDouble() > runs[0].GetProperty("instanceSeconds").GetDouble(),
             $"{runs[1].GetProperty("instanceSeconds")} vs {runs[0].GetProperty("instanceSeconds")}");
+        double[] Quantiles(JsonElement run) => run.GetProperty("feedback").GetProperty("apps").EnumerateArray()
+            .Select(a => a.GetProperty("planningQuantile").GetDouble()).ToArray();
+        Assert.All(Quantiles(runs[0]), q => Assert.Equal(0.05, q)); // a nearly free miss: the lowest level the forecast has
+        Assert.All(Quantiles(runs[1]), q => Assert.Equal(0.95, q));
     }
 
     [Fact]
