@@ -1,0 +1,73 @@
+namespace Foresight.Core.Forecasts;
+
+/// <summary>
+/// Builds many forecasts of one shape (levels, horizon) over one shared value array, so a model that forecasts
+/// thousands of series per tick allocates one array and the <see cref="Forecast"/> objects, not a dozen arrays per
+/// forecast. The forecasts are ordinary, immutable <see cref="Forecast"/> values.
+/// </summary>
+/// <remarks>
+/// Fill <see cref="Next"/> (<c>[level][step]</c>, levels in the order of <see cref="Levels"/>), then call
+/// <see cref="Add"/>, which validates and repairs the values exactly as the <see cref="Forecast"/> constructor does
+/// and moves on. A slot is never handed out again, so a built forecast cannot change.
+/// </remarks>
+public sealed class ForecastBatch
+{
+    private readonly Forecast.LevelSet _levels;
+    private readonly double[] _data;
+    private readonly int _stride;
+
+    /// <param name="levels">Quantile levels in (0, 1), distinct, with the required ones (any order; <see cref="Levels"/> is sorted).</param>
+    /// <param name="horizon">Steps per forecast (at least 1).</param>
+    /// <param name="capacity">Forecasts the batch can hold.</param>
+    public ForecastBatch(IReadOnlyList<double> levels, int horizon, int capacity)
+    {
+        ArgumentNullException.ThrowIfNull(levels);
+        ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        _levels = Forecast.LevelSet.Create(levels, out _);
+        Horizon = horizon;
+        Capacity = capacity;
+        _stride = _levels.Count * horizon;
+        _data = new double[checked(_stride * capacity)];
+    }
+
+    /// <summary>Sorted quantile levels: the row order of <see cref="Next"/>.</summary>
+    public IReadOnlyList<double> Levels => _levels.View;
+
+    public int Horizon { get; }
+
+    public int Capacity { get; }
+
+    /// <summary>Forecasts built so far.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The values of the next forecast, <c>[level][step]</c>: fill every one, then call <see cref="Add"/>.</summary>
+    public Span<double> Next
+    {
+        get
+        {
+            EnsureRoom();
+            return _data.AsSpan(Count * _stride, _stride);
+        }
+    }
+
+    /// <summary>Builds the forecast from the values in <see cref="Next"/>: they must be finite; crossing quantiles are sorted per step.</summary>
+    public Forecast Add(string seriesName, DateTimeOffset start, TimeSpan step)
+    {
+        ArgumentNullException.ThrowIfNull(seriesName);
+        Forecast.ValidateStep(step);
+        EnsureRoom();
+        int offset = Count * _stride;
+        Forecast.Freeze(_levels, _data.AsSpan(offset, _stride), Horizon);
+        Count++;
+        return new Forecast(seriesName, start, step, _levels, _data, offset, Horizon);
+    }
+
+    private void EnsureRoom()
+    {
+        if (Count == Capacity)
+        {
+            throw new InvalidOperationException($"The batch is full ({Capacity} forecasts).");
+        }
+    }
+}
