@@ -10,19 +10,27 @@ public sealed class ForecastBatchTests
     private static readonly DateTimeOffset T0 = new(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Property(MaxTest = 300)]
-    public bool Batched_forecasts_equal_constructed_ones_and_stay_consistent(NormalFloat[] raw, byte horizon, byte count)
+    public bool Batched_forecasts_equal_constructed_ones_and_stay_consistent(NormalFloat[] raw, byte horizon, byte count, bool withMean)
     {
         IReadOnlyList<double> levels = Forecast.DefaultLevels;
         int k = 1 + (horizon % 8), n = 1 + (count % 5), width = levels.Count * k;
         double[] values = Enumerable.Range(0, n * width).Select(i => raw.Length == 0 ? 0 : raw[i % raw.Length].Get % 1e6).ToArray();
-        var batch = new ForecastBatch(levels, k, n);
+        var batch = new ForecastBatch(levels, k, n, withMean);
         for (int f = 0; f < n; f++)
         {
             values.AsSpan(f * width, width).CopyTo(batch.Next); // unsorted values: crossing gets repaired
+            double[]? mean = withMean ? values.AsSpan(f * width, k).ToArray() : null;
+            if (mean is not null)
+            {
+                mean.CopyTo(batch.NextMean);
+            }
+
             Forecast built = batch.Add($"s{f}", T0, TimeSpan.FromMinutes(1));
             var rows = Enumerable.Range(0, levels.Count).Select(l => (IReadOnlyList<double>)values.AsSpan((f * width) + (l * k), k).ToArray()).ToArray();
-            var expected = new Forecast($"s{f}", T0, TimeSpan.FromMinutes(1), levels, rows);
+            var expected = new Forecast($"s{f}", T0, TimeSpan.FromMinutes(1), levels, rows, mean);
             Assert.Equal(expected, built);
+            Assert.Equal(expected.Mean, built.Mean);
+            Assert.Equal(withMean, built.HasExplicitMean);
             Assert.Equal(expected.GetHashCode(), built.GetHashCode());
             Assert.True(Consistent(built), string.Join(" ", built.Values.SelectMany(r => r)));
         }
@@ -50,6 +58,7 @@ public sealed class ForecastBatchTests
         Assert.Equal([7.0, 7], b.Median);
         Assert.Equal(2, batch.Count);
         Assert.Throws<InvalidOperationException>(() => batch.Next.Length);
+        Assert.Throws<InvalidOperationException>(() => new ForecastBatch(Forecast.DefaultLevels, 1, 1).NextMean.Length);
         Assert.Throws<ArgumentException>(() => new ForecastBatch([0.1, 0.5, 0.9], 2, 1)); // 0.05 and 0.95 are required
     }
 

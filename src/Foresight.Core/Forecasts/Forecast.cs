@@ -31,12 +31,12 @@ public sealed class Forecast : IEquatable<Forecast>
 
     private readonly LevelSet _levels;
 
-    // [level][step] at _offset: levels × horizon values. A ForecastBatch shares one array between many forecasts; each
-    // owns its slice, and nothing writes it after construction.
+    // [level][step] at _offset (levels × horizon values), then the explicit mean's row if there is one. A ForecastBatch
+    // shares one array between many forecasts; each owns its slice, and nothing writes it after construction.
     private readonly double[] _data;
     private readonly int _offset;
     private readonly int _horizon;
-    private readonly double[]? _mean; // null: the median row
+    private readonly bool _explicitMean;
 
     // Views built on first read, so a forecast that is only queried through Quantile and Cdf allocates nothing more.
     private IReadOnlyList<IReadOnlyList<double>>? _valuesView;
@@ -81,7 +81,7 @@ public sealed class Forecast : IEquatable<Forecast>
         }
 
         _levels = LevelSet.Create(levels, out int[] order);
-        _data = new double[_levels.Count * horizon];
+        _data = new double[(_levels.Count + (mean is null ? 0 : 1)) * horizon];
         for (int i = 0; i < order.Length; i++)
         {
             IReadOnlyList<double> row = values[order[i]];
@@ -100,16 +100,14 @@ public sealed class Forecast : IEquatable<Forecast>
                 throw new ArgumentException($"The mean needs {horizon} values.", nameof(mean));
             }
 
-            _mean = new double[horizon];
+            Span<double> row = _data.AsSpan(_levels.Count * horizon, horizon);
             for (int s = 0; s < horizon; s++)
             {
-                if (!double.IsFinite(mean[s]))
-                {
-                    throw new ArgumentException($"The mean at step {s} is not finite.", nameof(mean));
-                }
-
-                _mean[s] = mean[s];
+                row[s] = mean[s];
             }
+
+            FreezeMean(row);
+            _explicitMean = true;
         }
 
         SeriesName = seriesName;
@@ -118,12 +116,13 @@ public sealed class Forecast : IEquatable<Forecast>
     }
 
     /// <summary>A forecast over a slice of a <see cref="ForecastBatch"/>'s array, already validated and repaired.</summary>
-    internal Forecast(string seriesName, DateTimeOffset start, TimeSpan step, LevelSet levels, double[] data, int offset, int horizon)
+    internal Forecast(string seriesName, DateTimeOffset start, TimeSpan step, LevelSet levels, double[] data, int offset, int horizon, bool explicitMean)
     {
         _levels = levels;
         _data = data;
         _offset = offset;
         _horizon = horizon;
+        _explicitMean = explicitMean;
         SeriesName = seriesName;
         Start = start;
         Step = step;
@@ -143,10 +142,10 @@ public sealed class Forecast : IEquatable<Forecast>
     public IReadOnlyList<IReadOnlyList<double>> Values => _valuesView ??= BuildValuesView();
 
     /// <summary>The point forecast per step: the mean, or the median when the model gave no mean.</summary>
-    public IReadOnlyList<double> Mean => _meanView ??= _mean is not null ? Array.AsReadOnly(_mean) : Values[_levels.Median];
+    public IReadOnlyList<double> Mean => _meanView ??= _explicitMean ? new ReadOnlySlice(_data, MeanAt, _horizon) : Values[_levels.Median];
 
     [JsonIgnore]
-    public bool HasExplicitMean => _mean is not null;
+    public bool HasExplicitMean => _explicitMean;
 
     /// <summary>Number of steps.</summary>
     [JsonIgnore]
@@ -301,7 +300,7 @@ public sealed class Forecast : IEquatable<Forecast>
             values[i] = row;
         }
 
-        return new Forecast(SeriesName, Start, Step, _levels.Sorted, values, _mean is null ? null : Array.ConvertAll(_mean, v => transform(v)));
+        return new Forecast(SeriesName, Start, Step, _levels.Sorted, values, _explicitMean ? Array.ConvertAll(MeanSpan.ToArray(), v => transform(v)) : null);
     }
 
     public bool Equals(Forecast? other)
@@ -340,7 +339,10 @@ public sealed class Forecast : IEquatable<Forecast>
 
     private ReadOnlySpan<double> AllValues => _data.AsSpan(_offset, _levels.Count * _horizon);
 
-    private ReadOnlySpan<double> MeanSpan => _mean ?? Row(_levels.Median);
+    private ReadOnlySpan<double> MeanSpan => _data.AsSpan(MeanAt, _horizon);
+
+    /// <summary>Where the mean row starts: after the quantile rows when explicit, else the median's row.</summary>
+    private int MeanAt => _offset + ((_explicitMean ? _levels.Count : _levels.Median) * _horizon);
 
     private ReadOnlySpan<double> Row(int level) => _data.AsSpan(_offset + (level * _horizon), _horizon);
 
@@ -406,6 +408,17 @@ public sealed class Forecast : IEquatable<Forecast>
             for (int i = 0; i < count; i++)
             {
                 values[(i * horizon) + s] = column[i];
+            }
+        }
+    }
+
+    internal static void FreezeMean(ReadOnlySpan<double> mean)
+    {
+        for (int s = 0; s < mean.Length; s++)
+        {
+            if (!double.IsFinite(mean[s]))
+            {
+                throw new ArgumentException($"The mean at step {s} is not finite.", nameof(mean));
             }
         }
     }

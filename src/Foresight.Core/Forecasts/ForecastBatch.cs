@@ -6,20 +6,23 @@ namespace Foresight.Core.Forecasts;
 /// forecast. The forecasts are ordinary, immutable <see cref="Forecast"/> values.
 /// </summary>
 /// <remarks>
-/// Fill <see cref="Next"/> (<c>[level][step]</c>, levels in the order of <see cref="Levels"/>), then call
-/// <see cref="Add"/>, which validates and repairs the values exactly as the <see cref="Forecast"/> constructor does
-/// and moves on. A slot is never handed out again, so a built forecast cannot change.
+/// Fill <see cref="Next"/> (<c>[level][step]</c>, levels in the order of <see cref="Levels"/>) and, for a batch with
+/// explicit means, <see cref="NextMean"/>; then call <see cref="Add"/>, which validates and repairs the values exactly
+/// as the <see cref="Forecast"/> constructor does and moves on. A slot is never handed out again, so a built forecast
+/// cannot change.
 /// </remarks>
 public sealed class ForecastBatch
 {
     private readonly Forecast.LevelSet _levels;
     private readonly double[] _data;
+    private readonly int _width;
     private readonly int _stride;
 
     /// <param name="levels">Quantile levels in (0, 1), distinct, with the required ones (any order; <see cref="Levels"/> is sorted).</param>
     /// <param name="horizon">Steps per forecast (at least 1).</param>
     /// <param name="capacity">Forecasts the batch can hold.</param>
-    public ForecastBatch(IReadOnlyList<double> levels, int horizon, int capacity)
+    /// <param name="explicitMean">Whether each forecast carries a mean (<see cref="NextMean"/>) rather than using its median.</param>
+    public ForecastBatch(IReadOnlyList<double> levels, int horizon, int capacity, bool explicitMean = false)
     {
         ArgumentNullException.ThrowIfNull(levels);
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
@@ -27,7 +30,9 @@ public sealed class ForecastBatch
         _levels = Forecast.LevelSet.Create(levels, out _);
         Horizon = horizon;
         Capacity = capacity;
-        _stride = _levels.Count * horizon;
+        HasExplicitMean = explicitMean;
+        _width = _levels.Count * horizon;
+        _stride = _width + (explicitMean ? horizon : 0);
         _data = new double[checked(_stride * capacity)];
     }
 
@@ -38,6 +43,8 @@ public sealed class ForecastBatch
 
     public int Capacity { get; }
 
+    public bool HasExplicitMean { get; }
+
     /// <summary>Forecasts built so far.</summary>
     public int Count { get; private set; }
 
@@ -47,7 +54,22 @@ public sealed class ForecastBatch
         get
         {
             EnsureRoom();
-            return _data.AsSpan(Count * _stride, _stride);
+            return _data.AsSpan(Count * _stride, _width);
+        }
+    }
+
+    /// <summary>The mean of the next forecast, <c>[step]</c> (only in a batch with explicit means).</summary>
+    public Span<double> NextMean
+    {
+        get
+        {
+            if (!HasExplicitMean)
+            {
+                throw new InvalidOperationException("This batch's forecasts use their median as the mean.");
+            }
+
+            EnsureRoom();
+            return _data.AsSpan((Count * _stride) + _width, Horizon);
         }
     }
 
@@ -58,9 +80,14 @@ public sealed class ForecastBatch
         Forecast.ValidateStep(step);
         EnsureRoom();
         int offset = Count * _stride;
-        Forecast.Freeze(_levels, _data.AsSpan(offset, _stride), Horizon);
+        Forecast.Freeze(_levels, _data.AsSpan(offset, _width), Horizon);
+        if (HasExplicitMean)
+        {
+            Forecast.FreezeMean(_data.AsSpan(offset + _width, Horizon));
+        }
+
         Count++;
-        return new Forecast(seriesName, start, step, _levels, _data, offset, Horizon);
+        return new Forecast(seriesName, start, step, _levels, _data, offset, Horizon, HasExplicitMean);
     }
 
     private void EnsureRoom()

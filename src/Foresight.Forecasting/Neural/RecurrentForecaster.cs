@@ -199,12 +199,17 @@ public abstract class RecurrentForecaster : IForecaster
                 FillBase(s.Recent, s.RecentCount, work.Baseline);
                 ReadOnlySpan<float> output = work.Output.AsSpan(r * kq, kq);
                 Span<double> values = batch.Next; // [level][step], levels sorted
+                double noise = s.Noise, scale = s.Scale;
+                bool log = s.Log, nonNegative = s.NonNegative;
+                ReadOnlySpan<float> baseline = work.Baseline.AsSpan(0, horizon);
                 for (int i = 0; i < column.Length; i++)
                 {
-                    for (int j = 0; j < horizon; j++)
+                    Span<double> row = values.Slice(i * horizon, horizon);
+                    ReadOnlySpan<float> offsets = output[column[i]..]; // step j at j·Q
+                    for (int j = 0; j < row.Length; j++)
                     {
-                        double v = FromWorking(work.Baseline[j] + (s.Noise * output[(j * q) + column[i]]), s.Scale, s.Log);
-                        values[(i * horizon) + j] = s.NonNegative ? Math.Max(0, v) : v;
+                        double v = FromWorking(baseline[j] + (noise * offsets[j * q]), scale, log);
+                        row[j] = nonNegative ? Math.Max(0, v) : v;
                     }
                 }
 
@@ -546,11 +551,13 @@ public abstract class RecurrentForecaster : IForecaster
     private void FillExtra(ReadOnlySpan<float> recent, long count, double noise, Span<float> extra)
     {
         int r = recent.Length;
-        float newest = count > 0 ? recent[(int)((count - 1) % r)] : 0f;
+        int newestAt = count > 0 ? (int)((count - 1) % r) : 0;
+        float newest = count > 0 ? recent[newestAt] : 0f;
         for (int e = 0; e < _highway; e++)
         {
-            long back = _highway - e; // 1 = newest
-            extra[e] = back <= count && back <= r ? (float)((recent[(int)((count - back) % r)] - newest) / noise) : 0f;
+            int back = _highway - e; // 1 = newest
+            int at = newestAt - back + 1; // (count - back) mod r, without a division per value
+            extra[e] = back <= count && back <= r ? (float)((recent[at < 0 ? at + r : at] - newest) / noise) : 0f;
         }
     }
 
