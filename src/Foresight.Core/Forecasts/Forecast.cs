@@ -479,6 +479,8 @@ public sealed class Forecast : IEquatable<Forecast>
             return new LevelSet(sorted);
         }
 
+        public int IndexOf(double level) => IndexOf(Sorted, level);
+
         private static int IndexOf(double[] levels, double level)
         {
             for (int i = 0; i < levels.Length; i++)

@@ -73,6 +73,9 @@ public sealed class ForecastBatch
         }
     }
 
+    /// <summary>The row of <paramref name="level"/> in <see cref="Next"/> (its index in <see cref="Levels"/>), or -1.</summary>
+    public int RowOf(double level) => _levels.IndexOf(level);
+
     /// <summary>Builds the forecast from the values in <see cref="Next"/>: they must be finite; crossing quantiles are sorted per step.</summary>
     public Forecast Add(string seriesName, DateTimeOffset start, TimeSpan step)
     {

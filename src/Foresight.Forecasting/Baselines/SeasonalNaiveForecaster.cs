@@ -96,14 +96,7 @@ public sealed class SeasonalNaiveForecaster : IForecaster
         EnsureFitted();
         // One shared array for all the forecasts' values (ForecastBatch), not a dozen arrays per series.
         var batch = new ForecastBatch(_options.Levels, horizon, _series.Count, explicitMean: true);
-        int[] rowOf = new int[_options.Levels.Count];
-        for (int l = 0; l < rowOf.Length; l++)
-        {
-            for (int i = 0; i < batch.Levels.Count; i++)
-            {
-                rowOf[l] = batch.Levels[i] == _options.Levels[l] ? i : rowOf[l];
-            }
-        }
+        int[] rowOf = _options.Levels.Select(batch.RowOf).ToArray();
 
         var result = new Forecast[_series.Count];
         for (int i = 0; i < result.Length; i++)
