@@ -482,7 +482,8 @@ public class ForecastTrainingBenchmarks
 /// <list type="bullet">
 /// <item><c>SeasonalNaiveTick</c> (baseline): seasonal naive Update + Predict(6) for the 10,000 series.</item>
 /// <item><c>RecurrentTick</c>: <see cref="RecurrentForecaster.Update"/> + <see cref="RecurrentForecaster.Predict"/>(6)
-/// (public API: one B = 1 step per series, then one head per series and a <c>Forecast</c> object each).</item>
+/// (public API: batched over the series, 128 rows per stack step and head, then a <c>Forecast</c> each over one
+/// shared <c>ForecastBatch</c> array; issue 12, docs/design/0020-batched-forecast-tick.md).</item>
 /// <item><c>RecurrentPredictOnly</c>: Predict(6) alone (head + Forecast objects).</item>
 /// <item><c>KernelTick</c>: the same arithmetic batched, B = 10,000: one <see cref="RecurrentStack{T}.Step"/> and one
 /// <see cref="QuantileHead{T}.Forward"/> — what the FLOP count describes exactly.</item>

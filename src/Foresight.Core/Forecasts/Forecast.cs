@@ -29,9 +29,18 @@ public sealed class Forecast : IEquatable<Forecast>
 
     private const double LevelTolerance = 1e-9;
 
-    private readonly double[] _levels;
-    private readonly double[][] _values;
-    private readonly double[] _mean;
+    private readonly LevelSet _levels;
+
+    // [level][step] at _offset (levels × horizon values), then the explicit mean's row if there is one. A ForecastBatch
+    // shares one array between many forecasts; each owns its slice, and nothing writes it after construction.
+    private readonly double[] _data;
+    private readonly int _offset;
+    private readonly int _horizon;
+    private readonly bool _explicitMean;
+
+    // Views built on first read, so a forecast that is only queried through Quantile and Cdf allocates nothing more.
+    private IReadOnlyList<IReadOnlyList<double>>? _valuesView;
+    private IReadOnlyList<double>? _meanView;
 
     /// <param name="seriesName">The series forecast (e.g. a <c>TrafficKey</c> string).</param>
     /// <param name="start">Time of the first forecast step.</param>
@@ -51,11 +60,7 @@ public sealed class Forecast : IEquatable<Forecast>
         ArgumentNullException.ThrowIfNull(seriesName);
         ArgumentNullException.ThrowIfNull(levels);
         ArgumentNullException.ThrowIfNull(values);
-        if (step <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(step), step, "The step must be positive.");
-        }
-
+        ValidateStep(step);
         if (levels.Count != values.Count)
         {
             throw new ArgumentException($"One value row is needed per level ({levels.Count} levels, {values.Count} rows).", nameof(values));
@@ -67,78 +72,27 @@ public sealed class Forecast : IEquatable<Forecast>
         }
 
         int horizon = values[0].Count;
-        var order = new int[levels.Count];
-        for (int i = 0; i < order.Length; i++)
+        for (int i = 0; i < levels.Count; i++)
         {
-            order[i] = i;
-            double l = levels[i];
-            if (!(l > 0 && l < 1))
-            {
-                throw new ArgumentOutOfRangeException(nameof(levels), l, "Quantile levels must lie strictly between 0 and 1.");
-            }
-
             if (values[i] is null || values[i].Count != horizon)
             {
-                throw new ArgumentException($"Every level needs {horizon} values (level {l}).", nameof(values));
+                throw new ArgumentException($"Every level needs {horizon} values (level {levels[i]}).", nameof(values));
             }
         }
 
-        Array.Sort(order, (a, b) => levels[a].CompareTo(levels[b]));
-        _levels = new double[levels.Count];
-        _values = new double[levels.Count][];
+        _levels = LevelSet.Create(levels, out int[] order);
+        _data = new double[(_levels.Count + (mean is null ? 0 : 1)) * horizon];
         for (int i = 0; i < order.Length; i++)
         {
-            _levels[i] = levels[order[i]];
-            if (i > 0 && _levels[i] - _levels[i - 1] < LevelTolerance)
-            {
-                throw new ArgumentException($"Quantile level {_levels[i]} is given twice.", nameof(levels));
-            }
-
             IReadOnlyList<double> row = values[order[i]];
-            var copy = new double[horizon];
             for (int s = 0; s < horizon; s++)
             {
-                double v = row[s];
-                if (!double.IsFinite(v))
-                {
-                    throw new ArgumentException($"Quantile {_levels[i]} at step {s} is not finite.", nameof(values));
-                }
-
-                copy[s] = v;
-            }
-
-            _values[i] = copy;
-        }
-
-        foreach (double required in RequiredLevels)
-        {
-            if (IndexOfLevel(_levels, required) < 0)
-            {
-                throw new ArgumentException($"Quantile level {required} is required (levels given: {string.Join(", ", _levels)}).", nameof(levels));
+                _data[(i * horizon) + s] = row[s];
             }
         }
 
-        // Repair crossing quantiles: sort each step's column. [L] per step.
-        var column = new double[_levels.Length];
-        for (int s = 0; s < horizon; s++)
-        {
-            bool crossed = false;
-            for (int i = 0; i < column.Length; i++)
-            {
-                column[i] = _values[i][s];
-                crossed |= i > 0 && column[i] < column[i - 1];
-            }
-
-            if (crossed)
-            {
-                Array.Sort(column);
-                for (int i = 0; i < column.Length; i++)
-                {
-                    _values[i][s] = column[i];
-                }
-            }
-        }
-
+        _horizon = horizon;
+        Freeze(_levels, _data.AsSpan(), horizon);
         if (mean is not null)
         {
             if (mean.Count != horizon)
@@ -146,30 +100,32 @@ public sealed class Forecast : IEquatable<Forecast>
                 throw new ArgumentException($"The mean needs {horizon} values.", nameof(mean));
             }
 
-            _mean = new double[horizon];
+            Span<double> row = _data.AsSpan(_levels.Count * horizon, horizon);
             for (int s = 0; s < horizon; s++)
             {
-                if (!double.IsFinite(mean[s]))
-                {
-                    throw new ArgumentException($"The mean at step {s} is not finite.", nameof(mean));
-                }
-
-                _mean[s] = mean[s];
+                row[s] = mean[s];
             }
 
-            HasExplicitMean = true;
-        }
-        else
-        {
-            _mean = (double[])_values[IndexOfLevel(_levels, 0.5)].Clone();
+            FreezeMean(row);
+            _explicitMean = true;
         }
 
         SeriesName = seriesName;
         Start = start;
         Step = step;
-        Levels = Array.AsReadOnly(_levels);
-        Values = Array.AsReadOnly(Array.ConvertAll(_values, r => (IReadOnlyList<double>)Array.AsReadOnly(r)));
-        Mean = Array.AsReadOnly(_mean);
+    }
+
+    /// <summary>A forecast over a slice of a <see cref="ForecastBatch"/>'s array, already validated and repaired.</summary>
+    internal Forecast(string seriesName, DateTimeOffset start, TimeSpan step, LevelSet levels, double[] data, int offset, int horizon, bool explicitMean)
+    {
+        _levels = levels;
+        _data = data;
+        _offset = offset;
+        _horizon = horizon;
+        _explicitMean = explicitMean;
+        SeriesName = seriesName;
+        Start = start;
+        Step = step;
     }
 
     public string SeriesName { get; }
@@ -180,24 +136,24 @@ public sealed class Forecast : IEquatable<Forecast>
     public TimeSpan Step { get; }
 
     /// <summary>Sorted quantile levels.</summary>
-    public IReadOnlyList<double> Levels { get; }
+    public IReadOnlyList<double> Levels => _levels.View;
 
     /// <summary><c>[level][step]</c> quantile values, non-crossing.</summary>
-    public IReadOnlyList<IReadOnlyList<double>> Values { get; }
+    public IReadOnlyList<IReadOnlyList<double>> Values => _valuesView ??= BuildValuesView();
 
     /// <summary>The point forecast per step: the mean, or the median when the model gave no mean.</summary>
-    public IReadOnlyList<double> Mean { get; }
+    public IReadOnlyList<double> Mean => _meanView ??= _explicitMean ? new ReadOnlySlice(_data, MeanAt, _horizon) : Values[_levels.Median];
 
     [JsonIgnore]
-    public bool HasExplicitMean { get; }
+    public bool HasExplicitMean => _explicitMean;
 
     /// <summary>Number of steps.</summary>
     [JsonIgnore]
-    public int Horizon => _values[0].Length;
+    public int Horizon => _horizon;
 
     /// <summary>The median per step.</summary>
     [JsonIgnore]
-    public IReadOnlyList<double> Median => Values[IndexOfLevel(_levels, 0.5)];
+    public IReadOnlyList<double> Median => Values[_levels.Median];
 
     /// <summary>Time of step <paramref name="step"/> (0-based).</summary>
     public DateTimeOffset TimeAt(int step) => Start + (Step * step);
@@ -227,26 +183,28 @@ public sealed class Forecast : IEquatable<Forecast>
             throw new ArgumentOutOfRangeException(nameof(step), step, $"The horizon is {Horizon}.");
         }
 
-        if (q <= _levels[0])
+        double[] levels = _levels.Sorted;
+        if (q <= levels[0])
         {
-            return _values[0][step];
+            return Value(0, step);
         }
 
-        int last = _levels.Length - 1;
-        if (q >= _levels[last])
+        int last = levels.Length - 1;
+        if (q >= levels[last])
         {
-            return _values[last][step];
+            return Value(last, step);
         }
 
         int hi = 1;
-        while (_levels[hi] < q)
+        while (levels[hi] < q)
         {
             hi++;
         }
 
-        double l0 = _levels[hi - 1], l1 = _levels[hi];
+        double l0 = levels[hi - 1], l1 = levels[hi];
         double w = (q - l0) / (l1 - l0);
-        return _values[hi - 1][step] + (w * (_values[hi][step] - _values[hi - 1][step]));
+        double v0 = Value(hi - 1, step);
+        return v0 + (w * (Value(hi, step) - v0));
     }
 
     /// <summary>The central interval at <paramref name="level"/> (e.g. 0.9 gives the 0.05 and 0.95 quantiles).</summary>
@@ -272,26 +230,27 @@ public sealed class Forecast : IEquatable<Forecast>
             throw new ArgumentOutOfRangeException(nameof(step), step, $"The horizon is {Horizon}.");
         }
 
-        int last = _levels.Length - 1;
-        if (x < _values[0][step])
+        double[] levels = _levels.Sorted;
+        int last = levels.Length - 1;
+        if (x < Value(0, step))
         {
-            return _levels[0];
+            return levels[0];
         }
 
-        if (x >= _values[last][step])
+        if (x >= Value(last, step))
         {
-            return _levels[last];
+            return levels[last];
         }
 
         int hi = 1;
-        while (_values[hi][step] <= x)
+        while (Value(hi, step) <= x)
         {
             hi++;
         }
 
-        double v0 = _values[hi - 1][step], v1 = _values[hi][step];
+        double v0 = Value(hi - 1, step), v1 = Value(hi, step);
         double w = v1 > v0 ? (x - v0) / (v1 - v0) : 1;
-        return _levels[hi - 1] + (w * (_levels[hi] - _levels[hi - 1]));
+        return levels[hi - 1] + (w * (levels[hi] - levels[hi - 1]));
     }
 
     /// <summary>The lower/upper column names of an interval, Nixtla style: 0.9 gives ("lo-90", "hi-90").</summary>
@@ -307,7 +266,7 @@ public sealed class Forecast : IEquatable<Forecast>
     /// </summary>
     public IReadOnlyDictionary<string, double[]> ToColumns(IEnumerable<double>? intervalLevels = null)
     {
-        var columns = new Dictionary<string, double[]>(StringComparer.Ordinal) { ["mean"] = (double[])_mean.Clone() };
+        var columns = new Dictionary<string, double[]>(StringComparer.Ordinal) { ["mean"] = MeanSpan.ToArray() };
         foreach (double level in intervalLevels ?? new[] { 0.8, 0.9, 0.95 })
         {
             (string loName, string hiName) = IntervalNames(level);
@@ -316,9 +275,10 @@ public sealed class Forecast : IEquatable<Forecast>
             columns[hiName] = hi;
         }
 
-        for (int i = 0; i < _levels.Length; i++)
+        double[] levels = _levels.Sorted;
+        for (int i = 0; i < levels.Length; i++)
         {
-            columns["q" + _levels[i].ToString("0.###", CultureInfo.InvariantCulture)] = (double[])_values[i].Clone();
+            columns["q" + levels[i].ToString("0.###", CultureInfo.InvariantCulture)] = Row(i).ToArray();
         }
 
         return columns;
@@ -328,8 +288,19 @@ public sealed class Forecast : IEquatable<Forecast>
     public Forecast Map(Func<double, double> transform)
     {
         ArgumentNullException.ThrowIfNull(transform);
-        var values = Array.ConvertAll(_values, r => (IReadOnlyList<double>)Array.ConvertAll(r, v => transform(v)));
-        return new Forecast(SeriesName, Start, Step, _levels, values, HasExplicitMean ? Array.ConvertAll(_mean, v => transform(v)) : null);
+        var values = new IReadOnlyList<double>[_levels.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            double[] row = Row(i).ToArray();
+            for (int s = 0; s < row.Length; s++)
+            {
+                row[s] = transform(row[s]);
+            }
+
+            values[i] = row;
+        }
+
+        return new Forecast(SeriesName, Start, Step, _levels.Sorted, values, _explicitMean ? Array.ConvertAll(MeanSpan.ToArray(), v => transform(v)) : null);
     }
 
     public bool Equals(Forecast? other)
@@ -344,22 +315,9 @@ public sealed class Forecast : IEquatable<Forecast>
             return true;
         }
 
-        if (SeriesName != other.SeriesName || Start != other.Start || Step != other.Step
-            || HasExplicitMean != other.HasExplicitMean || !_levels.AsSpan().SequenceEqual(other._levels)
-            || !_mean.AsSpan().SequenceEqual(other._mean) || _values.Length != other._values.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < _values.Length; i++)
-        {
-            if (!_values[i].AsSpan().SequenceEqual(other._values[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return SeriesName == other.SeriesName && Start == other.Start && Step == other.Step
+            && HasExplicitMean == other.HasExplicitMean && _levels.Sorted.AsSpan().SequenceEqual(other._levels.Sorted)
+            && _horizon == other._horizon && MeanSpan.SequenceEqual(other.MeanSpan) && AllValues.SequenceEqual(other.AllValues);
     }
 
     public override bool Equals(object? obj) => Equals(obj as Forecast);
@@ -370,25 +328,190 @@ public sealed class Forecast : IEquatable<Forecast>
         hash.Add(SeriesName);
         hash.Add(Start);
         hash.Add(Step);
-        hash.Add(_levels.Length);
+        hash.Add(_levels.Count);
         hash.Add(Horizon);
-        hash.Add(_mean[0]);
+        hash.Add(MeanSpan[0]);
         return hash.ToHashCode();
     }
 
     public override string ToString() =>
-        $"Forecast({SeriesName}, start {Start:O}, step {Step}, horizon {Horizon}, levels [{string.Join(", ", _levels)}])";
+        $"Forecast({SeriesName}, start {Start:O}, step {Step}, horizon {Horizon}, levels [{string.Join(", ", _levels.Sorted)}])";
 
-    private static int IndexOfLevel(double[] levels, double level)
+    private ReadOnlySpan<double> AllValues => _data.AsSpan(_offset, _levels.Count * _horizon);
+
+    private ReadOnlySpan<double> MeanSpan => _data.AsSpan(MeanAt, _horizon);
+
+    /// <summary>Where the mean row starts: after the quantile rows when explicit, else the median's row.</summary>
+    private int MeanAt => _offset + ((_explicitMean ? _levels.Count : _levels.Median) * _horizon);
+
+    private ReadOnlySpan<double> Row(int level) => _data.AsSpan(_offset + (level * _horizon), _horizon);
+
+    private double Value(int level, int step) => _data[_offset + (level * _horizon) + step];
+
+    private IReadOnlyList<IReadOnlyList<double>> BuildValuesView()
     {
-        for (int i = 0; i < levels.Length; i++)
+        var rows = new IReadOnlyList<double>[_levels.Count];
+        for (int i = 0; i < rows.Length; i++)
         {
-            if (Math.Abs(levels[i] - level) < LevelTolerance)
+            rows[i] = new ReadOnlySlice(_data, _offset + (i * _horizon), _horizon);
+        }
+
+        return Array.AsReadOnly(rows);
+    }
+
+    internal static void ValidateStep(TimeSpan step)
+    {
+        if (step <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(step), step, "The step must be positive.");
+        }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="values"/> (<c>[level][step]</c>, levels sorted) are finite and repairs crossing
+    /// quantiles by sorting each step's column (monotone rearrangement).
+    /// </summary>
+    internal static void Freeze(LevelSet levels, Span<double> values, int horizon)
+    {
+        int count = levels.Count;
+        for (int i = 0; i < count; i++)
+        {
+            for (int s = 0; s < horizon; s++)
             {
-                return i;
+                if (!double.IsFinite(values[(i * horizon) + s]))
+                {
+                    throw new ArgumentException($"Quantile {levels.Sorted[i]} at step {s} is not finite.", nameof(values));
+                }
             }
         }
 
-        return -1;
+        Span<double> column = count <= 64 ? stackalloc double[count] : new double[count]; // [L] per step
+        for (int s = 0; s < horizon; s++)
+        {
+            bool crossed = false;
+            for (int i = 1; i < count && !crossed; i++)
+            {
+                crossed = values[(i * horizon) + s] < values[((i - 1) * horizon) + s];
+            }
+
+            if (!crossed)
+            {
+                continue;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                column[i] = values[(i * horizon) + s];
+            }
+
+            column.Sort();
+            for (int i = 0; i < count; i++)
+            {
+                values[(i * horizon) + s] = column[i];
+            }
+        }
+    }
+
+    internal static void FreezeMean(ReadOnlySpan<double> mean)
+    {
+        for (int s = 0; s < mean.Length; s++)
+        {
+            if (!double.IsFinite(mean[s]))
+            {
+                throw new ArgumentException($"The mean at step {s} is not finite.", nameof(mean));
+            }
+        }
+    }
+
+    /// <summary>Sorted, validated quantile levels, shared by every forecast built over them.</summary>
+    internal sealed class LevelSet
+    {
+        private LevelSet(double[] sorted)
+        {
+            Sorted = sorted;
+            View = Array.AsReadOnly(sorted);
+            Median = IndexOf(sorted, 0.5);
+        }
+
+        /// <summary>Ascending; never written.</summary>
+        public double[] Sorted { get; }
+
+        public IReadOnlyList<double> View { get; }
+
+        public int Count => Sorted.Length;
+
+        /// <summary>Index of level 0.5 (always present: it is required).</summary>
+        public int Median { get; }
+
+        /// <summary>Validates <paramref name="levels"/>; <paramref name="order"/>[i] is the input index of the i-th smallest.</summary>
+        public static LevelSet Create(IReadOnlyList<double> levels, out int[] order)
+        {
+            order = new int[levels.Count];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = i;
+                double l = levels[i];
+                if (!(l > 0 && l < 1))
+                {
+                    throw new ArgumentOutOfRangeException(nameof(levels), l, "Quantile levels must lie strictly between 0 and 1.");
+                }
+            }
+
+            Array.Sort(order, (a, b) => levels[a].CompareTo(levels[b]));
+            var sorted = new double[levels.Count];
+            for (int i = 0; i < order.Length; i++)
+            {
+                sorted[i] = levels[order[i]];
+                if (i > 0 && sorted[i] - sorted[i - 1] < LevelTolerance)
+                {
+                    throw new ArgumentException($"Quantile level {sorted[i]} is given twice.", nameof(levels));
+                }
+            }
+
+            foreach (double required in RequiredLevels)
+            {
+                if (IndexOf(sorted, required) < 0)
+                {
+                    throw new ArgumentException($"Quantile level {required} is required (levels given: {string.Join(", ", sorted)}).", nameof(levels));
+                }
+            }
+
+            return new LevelSet(sorted);
+        }
+
+        public int IndexOf(double level) => IndexOf(Sorted, level);
+
+        private static int IndexOf(double[] levels, double level)
+        {
+            for (int i = 0; i < levels.Length; i++)
+            {
+                if (Math.Abs(levels[i] - level) < LevelTolerance)
+                {
+                    return i;
+                }
+            }
+
+            return -1;
+        }
+    }
+
+    /// <summary>A read-only row over part of an array the forecast owns (no copy).</summary>
+    private sealed class ReadOnlySlice(double[] array, int offset, int count) : IReadOnlyList<double>
+    {
+        public int Count => count;
+
+        public double this[int index] => (uint)index < (uint)count
+            ? array[offset + index]
+            : throw new ArgumentOutOfRangeException(nameof(index), index, $"The row has {count} values.");
+
+        public IEnumerator<double> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++)
+            {
+                yield return array[offset + i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

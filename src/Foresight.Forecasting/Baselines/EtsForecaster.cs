@@ -112,7 +112,10 @@ public sealed class EtsForecaster : IForecaster
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         EnsureFitted();
-        return _series.Select(s => s.Predict(horizon, _step, _options.Levels)).ToArray();
+        // One shared array for all the forecasts' values (ForecastBatch), not a dozen arrays per series.
+        var batch = new ForecastBatch(_options.Levels, horizon, _series.Count, explicitMean: true);
+        int[] rowOf = _options.Levels.Select(batch.RowOf).ToArray();
+        return _series.Select(s => s.Predict(horizon, _step, _options.Levels, batch, rowOf)).ToArray();
     }
 
     public void Save(Stream stream)
@@ -262,23 +265,24 @@ public sealed class EtsForecaster : IForecaster
             Observed++;
         }
 
-        public Forecast Predict(int horizon, TimeSpan step, IReadOnlyList<double> levels)
+        /// <param name="rowOf">For each of <paramref name="levels"/>, its row in the batch's sorted levels.</param>
+        public Forecast Predict(int horizon, TimeSpan step, IReadOnlyList<double> levels, ForecastBatch batch, int[] rowOf)
         {
-            var mean = new double[horizon];
+            Span<double> mean = batch.NextMean;
             for (int h = 1; h <= horizon; h++)
             {
                 mean[h - 1] = State.Forecast(h, Parameters);
             }
 
-            var values = new double[levels.Count][];
+            Span<double> values = batch.Next; // [level][step], levels sorted
             for (int l = 0; l < levels.Count; l++)
             {
                 double z = Stats.NormalQuantile(levels[l]);
-                values[l] = new double[horizon];
+                Span<double> row = values.Slice(rowOf[l] * horizon, horizon);
                 for (int h = 1; h <= horizon; h++)
                 {
                     double v = mean[h - 1] + (z * SigmaAt(h));
-                    values[l][h - 1] = NonNegative ? Math.Max(0, v) : v;
+                    row[h - 1] = NonNegative ? Math.Max(0, v) : v;
                 }
             }
 
@@ -291,7 +295,7 @@ public sealed class EtsForecaster : IForecaster
             }
 
             DateTimeOffset next = (Start ?? DateTimeOffset.UnixEpoch) + (step * Observed);
-            return new Forecast(Name, next, step, levels, values, mean);
+            return batch.Add(Name, next, step);
         }
 
         public void Write(BinaryWriter w)

@@ -94,10 +94,14 @@ public sealed class SeasonalNaiveForecaster : IForecaster
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(horizon, 1);
         EnsureFitted();
+        // One shared array for all the forecasts' values (ForecastBatch), not a dozen arrays per series.
+        var batch = new ForecastBatch(_options.Levels, horizon, _series.Count, explicitMean: true);
+        int[] rowOf = _options.Levels.Select(batch.RowOf).ToArray();
+
         var result = new Forecast[_series.Count];
         for (int i = 0; i < result.Length; i++)
         {
-            result[i] = PredictOne(_series[i], horizon);
+            result[i] = PredictOne(_series[i], horizon, batch, rowOf);
         }
 
         return result;
@@ -156,12 +160,13 @@ public sealed class SeasonalNaiveForecaster : IForecaster
         return model;
     }
 
-    private Forecast PredictOne(SeriesHistory history, int horizon)
+    /// <param name="rowOf">For each of the options' levels, its row in the batch's sorted levels.</param>
+    private Forecast PredictOne(SeriesHistory history, int horizon, ForecastBatch batch, int[] rowOf)
     {
         ReadOnlySpan<double> y = history.Values;
         int n = y.Length;
         int m = Math.Min(_m, n);
-        var point = new double[horizon];
+        Span<double> point = batch.NextMean;
         for (int h = 1; h <= horizon; h++)
         {
             int k = (h + m - 1) / m;
@@ -169,39 +174,32 @@ public sealed class SeasonalNaiveForecaster : IForecaster
         }
 
         IReadOnlyList<double> levels = _options.Levels;
-        var values = new double[levels.Count][];
-        for (int l = 0; l < values.Length; l++)
-        {
-            values[l] = new double[horizon];
-        }
-
+        Span<double> values = batch.Next; // [level][step], levels sorted
         int maxK = (horizon + m - 1) / m;
         double[][] offsets = Offsets(history, y, m, maxK, levels);
         for (int k = 1; k <= maxK; k++)
         {
             int hFrom = ((k - 1) * m) + 1, hTo = Math.Min(k * m, horizon);
-            for (int l = 0; l < values.Length; l++)
+            for (int l = 0; l < levels.Count; l++)
             {
                 double offset = offsets[k - 1][l];
+                Span<double> row = values.Slice(rowOf[l] * horizon, horizon);
                 for (int h = hFrom; h <= hTo; h++)
                 {
-                    values[l][h - 1] = point[h - 1] + offset;
+                    row[h - 1] = point[h - 1] + offset;
                 }
             }
         }
 
         if (_nonNegative)
         {
-            foreach (double[] row in values)
+            for (int i = 0; i < values.Length; i++)
             {
-                for (int i = 0; i < row.Length; i++)
-                {
-                    row[i] = Math.Max(0, row[i]);
-                }
+                values[i] = Math.Max(0, values[i]);
             }
         }
 
-        return new Forecast(history.Name, history.NextTime(_step), _step, levels, values, point);
+        return batch.Add(history.Name, history.NextTime(_step), _step);
     }
 
     /// <summary>

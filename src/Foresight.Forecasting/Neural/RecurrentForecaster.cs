@@ -21,7 +21,9 @@ namespace Foresight.Forecasting.Neural;
 /// <see cref="RecurrentOptions.ValidationSteps"/> of every series, mini-batches split into fixed shards run in
 /// parallel and summed in shard order. Same seed, same data ⇒ bit-identical model.</item>
 /// <item>Inference: <see cref="Update"/> costs one recurrent step per observation; <see cref="Predict"/> one head
-/// evaluation per series.</item>
+/// evaluation per series. Both run batched over the series, <see cref="ChunkRows"/> at a time (see
+/// docs/design/0020-batched-forecast-tick.md): the states live in one array in the layout the stack steps, and a
+/// batch gives bit-for-bit what one series at a time gives.</item>
 /// </list>
 /// </remarks>
 public abstract class RecurrentForecaster : IForecaster
@@ -34,6 +36,9 @@ public abstract class RecurrentForecaster : IForecaster
     private const float LocalClip = 20f;
     private const double LogShift = 0.1;
 
+    /// <summary>Series per batched step: small enough that a chunk's state, gates and w panels stay in L2.</summary>
+    private const int ChunkRows = 128;
+
     private readonly List<SeriesState> _series = new();
     private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
     private QuantileRnn<float>? _network;
@@ -43,7 +48,12 @@ public abstract class RecurrentForecaster : IForecaster
     private bool _calendar;
     private bool _local;
     private int _exogenous;
-    private float[] _scratch = Array.Empty<float>();
+
+    // Recurrent states of all series, chunk after chunk: chunk c holds series [c·C, c·C + n) as [L][S, n, H], the
+    // layout RecurrentStack.Step reads for a batch of n rows, so a full chunk steps in place.
+    private float[] _states = Array.Empty<float>();
+    private UpdateWork? _updateWork;
+    private PredictWork? _predictWork;
 
     private protected RecurrentForecaster(CellKind kind, RecurrentOptions? options)
     {
@@ -109,16 +119,22 @@ public abstract class RecurrentForecaster : IForecaster
         TrainingReport report = Train(network, prepared, validation, warmup, windowed ? windowLength : 0, cancellationToken);
 
         _network = network;
-        _scratch = new float[ScratchLength(network)];
         _series.Clear();
         _index.Clear();
         foreach (PreparedSeries p in prepared)
         {
-            var state = new SeriesState(p.Name, p.Start, p.Scale, p.Noise, p.Log, p.ExogMean, p.ExogStd, network.Stack.StatePerRow, RecentLength);
-            Advance(state, p.Series.Values, p.Series.Exogenous);
             _index[p.Name] = _series.Count;
-            _series.Add(state);
+            _series.Add(new SeriesState(p.Name, p.Start, p.Scale, p.Noise, p.Log, p.ExogMean, p.ExogStd, RecentLength));
         }
+
+        AllocateStates();
+        var all = new int[prepared.Length];
+        for (int i = 0; i < all.Length; i++)
+        {
+            all[i] = i;
+        }
+
+        Advance(prepared.Select(p => p.Series).ToArray(), all);
 
         LastTraining = report with { Seconds = clock.Elapsed.TotalSeconds };
     }
@@ -127,8 +143,12 @@ public abstract class RecurrentForecaster : IForecaster
     {
         ArgumentNullException.ThrowIfNull(newObservations);
         EnsureFitted();
-        foreach (Series s in newObservations.Series)
+        IReadOnlyList<Series> data = newObservations.Series;
+        UpdateWork work = _updateWork!;
+        Span<int> target = work.Target(data.Count);
+        for (int j = 0; j < data.Count; j++)
         {
+            Series s = data[j];
             if (!_index.TryGetValue(s.Name, out int i))
             {
                 throw new ArgumentException($"Series '{s.Name}' was not fitted.", nameof(newObservations));
@@ -139,8 +159,10 @@ public abstract class RecurrentForecaster : IForecaster
                 throw new ArgumentException($"Series '{s.Name}' needs {_exogenous} exogenous rows.", nameof(newObservations));
             }
 
-            Advance(_series[i], s.Values, s.Exogenous);
+            target[j] = i;
         }
+
+        Advance(data, target);
     }
 
     public IReadOnlyList<Forecast> Predict(int horizon)
@@ -152,32 +174,50 @@ public abstract class RecurrentForecaster : IForecaster
             throw new ArgumentOutOfRangeException(nameof(horizon), horizon, $"This model predicts 1..{net.Horizon} steps.");
         }
 
+        // Concurrent Predicts stay safe: each takes the shared buffers or, while another holds them, makes its own.
+        PredictWork work = Interlocked.Exchange(ref _predictWork, null) ?? new PredictWork(net, Math.Min(ChunkRows, _series.Count));
+        var batch = new ForecastBatch(Options.Levels, horizon, _series.Count);
         var result = new Forecast[_series.Count];
-        var headInput = new float[net.HiddenSize + _highway];
-        var output = new float[net.Head.OutputSize];
-        var extra = new float[_highway];
-        var baseline = new float[net.Horizon];
-        IReadOnlyList<double> levels = Options.Levels;
-        for (int i = 0; i < result.Length; i++)
+        int h = net.HiddenSize, d = h + _highway, kq = net.Head.OutputSize, q = Options.Levels.Count;
+        int[] column = LevelColumns(batch.Levels);
+        for (int first = 0; first < _series.Count; first += ChunkRows)
         {
-            SeriesState s = _series[i];
-            FillExtra(s.Recent, s.RecentCount, s.Noise, extra);
-            FillBase(s.Recent, s.RecentCount, baseline);
-            net.PredictOffsets(net.Stack.TopHidden(s.State, 1), extra, headInput, output); // [1, H + E] -> [K·Q]
-            var values = new double[levels.Count][];
-            for (int l = 0; l < levels.Count; l++)
+            int rows = Math.Min(ChunkRows, _series.Count - first);
+            Span<float> top = net.Stack.TopHidden(ChunkState(first), rows); // [n, H]
+            Span<float> headInput = work.HeadInput.AsSpan(0, rows * d);
+            for (int r = 0; r < rows; r++)
             {
-                values[l] = new double[horizon];
-                for (int j = 0; j < horizon; j++)
-                {
-                    double v = FromWorking(baseline[j] + (s.Noise * output[(j * levels.Count) + l]), s.Scale, s.Log);
-                    values[l][j] = s.NonNegative ? Math.Max(0, v) : v;
-                }
+                SeriesState s = _series[first + r];
+                top.Slice(r * h, h).CopyTo(headInput.Slice(r * d, h)); // [n, H] -> head input columns 0..H
+                FillExtra(s.Recent, s.RecentCount, s.Noise, headInput.Slice((r * d) + h, _highway)); // [n, E] -> columns H..H+E
             }
 
-            result[i] = new Forecast(s.Name, (s.Start ?? DateTimeOffset.UnixEpoch) + (_step * s.Observed), _step, levels, values);
+            net.Head.Forward(rows, headInput, work.Output); // [n, H + E] x [H + E, K·Q] -> [n, K·Q], offsets from the baseline
+            for (int r = 0; r < rows; r++)
+            {
+                SeriesState s = _series[first + r];
+                FillBase(s.Recent, s.RecentCount, work.Baseline);
+                ReadOnlySpan<float> output = work.Output.AsSpan(r * kq, kq);
+                Span<double> values = batch.Next; // [level][step], levels sorted
+                double noise = s.Noise, scale = s.Scale;
+                bool log = s.Log, nonNegative = s.NonNegative;
+                ReadOnlySpan<float> baseline = work.Baseline.AsSpan(0, horizon);
+                for (int i = 0; i < column.Length; i++)
+                {
+                    Span<double> row = values.Slice(i * horizon, horizon);
+                    ReadOnlySpan<float> offsets = output[column[i]..]; // step j at j·Q
+                    for (int j = 0; j < row.Length; j++)
+                    {
+                        double v = FromWorking(baseline[j] + (noise * offsets[j * q]), scale, log);
+                        row[j] = nonNegative ? Math.Max(0, v) : v;
+                    }
+                }
+
+                result[first + r] = batch.Add(s.Name, (s.Start ?? DateTimeOffset.UnixEpoch) + (_step * s.Observed), _step);
+            }
         }
 
+        _predictWork = work;
         return result;
     }
 
@@ -204,9 +244,11 @@ public abstract class RecurrentForecaster : IForecaster
         }
 
         w.Write(_series.Count);
-        foreach (SeriesState s in _series)
+        var state = new float[_network.Stack.StatePerRow];
+        for (int i = 0; i < _series.Count; i++)
         {
-            s.Write(w);
+            CopyState(i, state, toRow: true);
+            _series[i].Write(w, state);
         }
     }
 
@@ -246,48 +288,198 @@ public abstract class RecurrentForecaster : IForecaster
         }
 
         model._network = net;
-        model._scratch = new float[ScratchLength(net)];
         int count = r.ReadInt32();
+        var states = new float[count][];
         for (int i = 0; i < count; i++)
         {
-            SeriesState s = SeriesState.Read(r, version);
+            SeriesState s = SeriesState.Read(r, version, out states[i]);
+            if (states[i].Length != net.Stack.StatePerRow)
+            {
+                throw new InvalidDataException($"Series '{s.Name}' has {states[i].Length} state values in the file, expected {net.Stack.StatePerRow}.");
+            }
+
             model._index[s.Name] = i;
             model._series.Add(s);
+        }
+
+        model.AllocateStates();
+        for (int i = 0; i < count; i++)
+        {
+            model.CopyState(i, states[i], toRow: false);
         }
 
         return model;
     }
 
-    private static int ScratchLength(QuantileRnn<float> net) => net.Stack.ScratchLength(1) + net.Stack.InputSize;
-
-    /// <summary>Streams observations into a series' state: one recurrent step each.</summary>
-    private void Advance(SeriesState s, ReadOnlySpan<double> values, IReadOnlyList<double[]> exogenous)
+    /// <summary>Zeroed states and the update buffers for the fitted series.</summary>
+    private void AllocateStates()
     {
         QuantileRnn<float> net = _network!;
-        int inputSize = InputSize;
-        Span<float> x = _scratch.AsSpan(0, inputSize);
-        Span<float> work = _scratch.AsSpan(inputSize);
-        Span<float> past = new float[_local ? LocalWindow : 0];
-        for (int t = 0; t < values.Length; t++)
-        {
-            double scaled = ToWorking(values[t], s.Scale, s.Log);
-            DateTimeOffset? time = s.Start is { } st ? st + (_step * s.Observed) : null;
-            FillInput(x, scaled, time, exogenous, t, s.ExogMean, s.ExogStd);
-            if (_local)
-            {
-                int n = (int)Math.Min(s.RecentCount, past.Length);
-                for (int e = 0; e < n; e++)
-                {
-                    past[e] = s.Recent[(int)((s.RecentCount - n + e) % s.Recent.Length)]; // oldest first
-                }
+        _states = new float[_series.Count * net.Stack.StatePerRow];
+        _updateWork = new UpdateWork(net, InputSize, _series.Count, Math.Min(ChunkRows, Math.Max(1, _series.Count)), _local ? LocalWindow : 0);
+        _predictWork = null;
+    }
 
-                FillLocal(x.Slice(1, LocalWidth), (float)scaled, past[..n], s.Noise);
+    /// <summary>The states of the chunk that starts at series <paramref name="first"/>: <c>[L][S, n, H]</c>.</summary>
+    private Span<float> ChunkState(int first)
+    {
+        int perRow = _network!.Stack.StatePerRow;
+        return _states.AsSpan(first * perRow, Math.Min(ChunkRows, _series.Count - first) * perRow);
+    }
+
+    /// <summary>Copies series i's state between the chunked array and a one-row state <c>[L][S, 1, H]</c>.</summary>
+    private void CopyState(int i, Span<float> row, bool toRow)
+    {
+        int first = i / ChunkRows * ChunkRows, r = i - first;
+        Span<float> chunk = ChunkState(first);
+        int h = _network!.HiddenSize, n = Math.Min(ChunkRows, _series.Count - first), blocks = row.Length / h;
+        for (int b = 0; b < blocks; b++)
+        {
+            Span<float> inChunk = chunk.Slice(((b * n) + r) * h, h);
+            if (toRow)
+            {
+                inChunk.CopyTo(row.Slice(b * h, h));
+            }
+            else
+            {
+                row.Slice(b * h, h).CopyTo(inChunk);
+            }
+        }
+    }
+
+    /// <summary>For each sorted level, the head's output column of that level (the options may list levels in any order).</summary>
+    private int[] LevelColumns(IReadOnlyList<double> sorted)
+    {
+        var column = new int[sorted.Count];
+        for (int i = 0; i < column.Length; i++)
+        {
+            for (int l = 0; l < Options.Levels.Count; l++)
+            {
+                if (Options.Levels[l] == sorted[i])
+                {
+                    column[i] = l;
+                }
+            }
+        }
+
+        return column;
+    }
+
+    /// <summary>
+    /// Streams observations into series states: <paramref name="data"/>[j] into series <paramref name="target"/>[j]. The
+    /// t-th values of all of them go through one recurrent step per chunk of series; a chunk whose every series has a
+    /// t-th value steps in place, the others through a gathered copy of their rows.
+    /// </summary>
+    private void Advance(IReadOnlyList<Series> data, ReadOnlySpan<int> target)
+    {
+        QuantileRnn<float> net = _network!;
+        UpdateWork work = _updateWork!;
+        int inputSize = InputSize, perRow = net.Stack.StatePerRow, longest = 0;
+        int[] slot = work.Slot;
+        for (int j = 0; j < target.Length; j++)
+        {
+            slot[target[j]] = j;
+            longest = Math.Max(longest, data[j].Length);
+        }
+
+        try
+        {
+            for (int t = 0; t < longest; t++)
+            {
+                for (int first = 0; first < _series.Count; first += ChunkRows)
+                {
+                    int n = Math.Min(ChunkRows, _series.Count - first), rows = 0;
+                    for (int i = first; i < first + n; i++)
+                    {
+                        if (slot[i] >= 0 && data[slot[i]].Length > t)
+                        {
+                            work.Rows[rows++] = i;
+                        }
+                    }
+
+                    if (rows == 0)
+                    {
+                        continue;
+                    }
+
+                    for (int b = 0; b < rows; b++)
+                    {
+                        int i = work.Rows[b];
+                        Series d = data[slot[i]];
+                        work.Scaled[b] = FillRow(_series[i], work.X.AsSpan(b * inputSize, inputSize), d.Values[t], d.Exogenous, t, work.Past);
+                    }
+
+                    Span<float> chunk = ChunkState(first);
+                    if (rows == n)
+                    {
+                        net.Stack.Step(n, work.X, chunk, work.Scratch); // [n, I] -> one step for the whole chunk, in place
+                    }
+                    else
+                    {
+                        Span<float> gathered = work.Gathered.AsSpan(0, rows * perRow);
+                        MoveRows(chunk, n, gathered, rows, work.Rows.AsSpan(0, rows), first, gather: true);
+                        net.Stack.Step(rows, work.X, gathered, work.Scratch); // [rows, I] -> one step for the rows with a value
+                        MoveRows(chunk, n, gathered, rows, work.Rows.AsSpan(0, rows), first, gather: false);
+                    }
+
+                    for (int b = 0; b < rows; b++)
+                    {
+                        int i = work.Rows[b];
+                        _series[i].Push(work.Scaled[b]);
+                        _series[i].NonNegative &= data[slot[i]].Values[t] >= 0;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (int i in target)
+            {
+                slot[i] = -1;
+            }
+        }
+    }
+
+    /// <summary>Copies the state rows of some series of a chunk (<c>[L][S, n, H]</c>) to or from a packed <c>[L][S, rows, H]</c>.</summary>
+    private void MoveRows(Span<float> chunk, int n, Span<float> packed, int rows, ReadOnlySpan<int> series, int first, bool gather)
+    {
+        int h = _network!.HiddenSize, blocks = _network.Stack.StatePerRow / h;
+        for (int b = 0; b < blocks; b++)
+        {
+            for (int p = 0; p < rows; p++)
+            {
+                Span<float> inChunk = chunk.Slice(((b * n) + series[p] - first) * h, h);
+                Span<float> inPacked = packed.Slice(((b * rows) + p) * h, h);
+                if (gather)
+                {
+                    inChunk.CopyTo(inPacked);
+                }
+                else
+                {
+                    inPacked.CopyTo(inChunk);
+                }
+            }
+        }
+    }
+
+    /// <summary>One series' input row <c>[I]</c> for its next observation; returns the scaled value to push.</summary>
+    private float FillRow(SeriesState s, Span<float> x, double value, IReadOnlyList<double[]> exogenous, int t, float[] past)
+    {
+        double scaled = ToWorking(value, s.Scale, s.Log);
+        DateTimeOffset? time = s.Start is { } st ? st + (_step * s.Observed) : null;
+        FillInput(x, scaled, time, exogenous, t, s.ExogMean, s.ExogStd);
+        if (_local)
+        {
+            int n = (int)Math.Min(s.RecentCount, past.Length);
+            for (int e = 0; e < n; e++)
+            {
+                past[e] = s.Recent[(int)((s.RecentCount - n + e) % s.Recent.Length)]; // oldest first
             }
 
-            net.Stack.Step(1, x, s.State, work); // [1, I] -> one recurrent step per observation
-            s.Push((float)scaled);
-            s.NonNegative &= values[t] >= 0;
+            FillLocal(x.Slice(1, LocalWidth), (float)scaled, past.AsSpan(0, n), s.Noise);
         }
+
+        return (float)scaled;
     }
 
     private void FillInput(Span<float> x, double scaled, DateTimeOffset? time, IReadOnlyList<double[]> exogenous, int t, double[] exogMean, double[] exogStd)
@@ -359,11 +551,13 @@ public abstract class RecurrentForecaster : IForecaster
     private void FillExtra(ReadOnlySpan<float> recent, long count, double noise, Span<float> extra)
     {
         int r = recent.Length;
-        float newest = count > 0 ? recent[(int)((count - 1) % r)] : 0f;
+        int newestAt = count > 0 ? (int)((count - 1) % r) : 0;
+        float newest = count > 0 ? recent[newestAt] : 0f;
         for (int e = 0; e < _highway; e++)
         {
-            long back = _highway - e; // 1 = newest
-            extra[e] = back <= count && back <= r ? (float)((recent[(int)((count - back) % r)] - newest) / noise) : 0f;
+            int back = _highway - e; // 1 = newest
+            int at = newestAt - back + 1; // (count - back) mod r, without a division per value
+            extra[e] = back <= count && back <= r ? (float)((recent[at < 0 ? at + r : at] - newest) / noise) : 0f;
         }
     }
 
@@ -808,12 +1002,78 @@ public abstract class RecurrentForecaster : IForecaster
         public float[] Output { get; }
     }
 
+    /// <summary>Buffers of the batched <see cref="Advance"/>, sized for one chunk (Update is not thread-safe).</summary>
+    private sealed class UpdateWork
+    {
+        private int[] _target = Array.Empty<int>();
+
+        public UpdateWork(QuantileRnn<float> net, int inputSize, int series, int chunk, int past)
+        {
+            X = new float[chunk * inputSize];
+            Scratch = new float[net.Stack.ScratchLength(chunk)];
+            Gathered = new float[chunk * net.Stack.StatePerRow];
+            Rows = new int[chunk];
+            Scaled = new float[chunk];
+            Past = new float[past];
+            Slot = new int[series];
+            Array.Fill(Slot, -1);
+        }
+
+        /// <summary>Input rows of a chunk: <c>[n, I]</c>.</summary>
+        public float[] X { get; }
+
+        public float[] Scratch { get; }
+
+        /// <summary>The packed states of a chunk's stepping rows when not all of them step: <c>[L][S, rows, H]</c>.</summary>
+        public float[] Gathered { get; }
+
+        /// <summary>Series stepping in the current chunk.</summary>
+        public int[] Rows { get; }
+
+        public float[] Scaled { get; }
+
+        public float[] Past { get; }
+
+        /// <summary>Per series, its index in the data being streamed, or -1.</summary>
+        public int[] Slot { get; }
+
+        /// <summary>A reused map from an update's series to the fitted series: <c>[count]</c>.</summary>
+        public Span<int> Target(int count)
+        {
+            if (_target.Length < count)
+            {
+                _target = new int[count];
+            }
+
+            return _target.AsSpan(0, count);
+        }
+    }
+
+    /// <summary>Buffers of a batched <see cref="Predict"/> over one chunk.</summary>
+    private sealed class PredictWork
+    {
+        public PredictWork(QuantileRnn<float> net, int chunk)
+        {
+            HeadInput = new float[chunk * (net.HiddenSize + net.Highway)];
+            Output = new float[chunk * net.Head.OutputSize];
+            Baseline = new float[net.Horizon];
+        }
+
+        /// <summary><c>[n, H + E]</c>.</summary>
+        public float[] HeadInput { get; }
+
+        /// <summary><c>[n, K·Q]</c>.</summary>
+        public float[] Output { get; }
+
+        public float[] Baseline { get; }
+    }
+
     private sealed record PreparedSeries(string Name, DateTimeOffset? Start, Series Series, double Scale, double Noise, bool Log, double[] ExogMean, double[] ExogStd, float[] Scaled, float[] Inputs);
 
     /// <summary>A series' streaming state: recurrent state, recent scaled values (ring), scale and position.</summary>
     private sealed class SeriesState
     {
-        public SeriesState(string name, DateTimeOffset? start, double scale, double noise, bool log, double[] exogMean, double[] exogStd, int stateLength, int recent)
+        public SeriesState(string name, DateTimeOffset? start, double scale, double noise, bool log, double[] exogMean, double[] exogStd, int recent)
         {
             Log = log;
             Name = name;
@@ -822,7 +1082,6 @@ public abstract class RecurrentForecaster : IForecaster
             Noise = noise;
             ExogMean = exogMean;
             ExogStd = exogStd;
-            State = new float[stateLength];
             Recent = new float[Math.Max(1, recent)];
         }
 
@@ -842,9 +1101,6 @@ public abstract class RecurrentForecaster : IForecaster
 
         public double[] ExogStd { get; }
 
-        /// <summary><c>[L][S, 1, H]</c> recurrent state.</summary>
-        public float[] State { get; }
-
         /// <summary>Ring of the last scaled values; the newest is at <c>(RecentCount - 1) % length</c>.</summary>
         public float[] Recent { get; }
 
@@ -861,7 +1117,8 @@ public abstract class RecurrentForecaster : IForecaster
             Observed++;
         }
 
-        public void Write(BinaryWriter w)
+        /// <param name="state">The series' recurrent state, <c>[L][S, 1, H]</c>.</param>
+        public void Write(BinaryWriter w, ReadOnlySpan<float> state)
         {
             w.Write(Name);
             ForecasterFile.WriteTimestamp(w, Start);
@@ -869,7 +1126,7 @@ public abstract class RecurrentForecaster : IForecaster
             w.Write(Noise);
             ForecasterFile.WriteDoubles(w, ExogMean);
             ForecasterFile.WriteDoubles(w, ExogStd);
-            ForecasterFile.WriteFloats(w, State);
+            ForecasterFile.WriteFloats(w, state);
             ForecasterFile.WriteFloats(w, Recent);
             w.Write(RecentCount);
             w.Write(Observed);
@@ -877,19 +1134,19 @@ public abstract class RecurrentForecaster : IForecaster
             w.Write(Log);
         }
 
-        public static SeriesState Read(BinaryReader r, int version)
+        public static SeriesState Read(BinaryReader r, int version, out float[] state)
         {
             string name = r.ReadString();
             DateTimeOffset? start = ForecasterFile.ReadTimestamp(r);
             double scale = r.ReadDouble();
             double noise = r.ReadDouble();
             double[] mean = ForecasterFile.ReadDoubles(r), std = ForecasterFile.ReadDoubles(r);
-            float[] state = ForecasterFile.ReadFloats(r), recent = ForecasterFile.ReadFloats(r);
+            state = ForecasterFile.ReadFloats(r);
+            float[] recent = ForecasterFile.ReadFloats(r);
             long recentCount = r.ReadInt64(), observed = r.ReadInt64();
             bool nonNegative = r.ReadBoolean();
             bool log = version >= 2 && r.ReadBoolean();
-            var s = new SeriesState(name, start, scale, noise, log, mean, std, state.Length, recent.Length);
-            state.CopyTo(s.State, 0);
+            var s = new SeriesState(name, start, scale, noise, log, mean, std, recent.Length);
             recent.CopyTo(s.Recent, 0);
             s.RecentCount = recentCount;
             s.Observed = observed;
