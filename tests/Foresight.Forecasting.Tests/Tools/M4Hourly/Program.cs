@@ -56,7 +56,7 @@ var esOptions = new EsRnnOptions
     LearningRate = Float("lr", 3e-3f),
     SmoothingLearningRate = Float("eslr", new EsRnnOptions().SmoothingLearningRate),
     LevelPenalty = Float("penalty", new EsRnnOptions().LevelPenalty),
-    LogShift = Float("shift", (float)new EsRnnOptions().LogShift),
+    LogShift = kv.TryGetValue("shift", out string? shiftText) ? double.Parse(shiftText, CultureInfo.InvariantCulture) : new EsRnnOptions().LogShift,
     Residual = Int("residual", 1) == 1,
     InputWindow = kv.ContainsKey("window") ? Int("window", 24) : null,
     Seed = (ulong)Int("seed", 1),
