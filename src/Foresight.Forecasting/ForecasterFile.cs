@@ -29,6 +29,7 @@ public static class ForecasterFile
             EtsForecaster.ModelName => EtsForecaster.ReadPayload(reader),
             RecurrentForecaster.LstmName or RecurrentForecaster.GruName => RecurrentForecaster.ReadPayload(reader, name),
             EnsembleForecaster.ModelName => EnsembleForecaster.ReadPayload(reader),
+            EsRnnForecaster.LstmName or EsRnnForecaster.GruName => EsRnnForecaster.ReadPayload(reader, name),
             _ => throw new InvalidDataException($"Unknown model '{name}' in the model file."),
         };
     }

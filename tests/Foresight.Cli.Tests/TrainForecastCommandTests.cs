@@ -70,6 +70,25 @@ public sealed class TrainForecastCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_es_lstm_model_trains_saves_and_streams_through_the_commands()
+    {
+        (string model, JsonElement train) = Train("es-lstm", Hourly("train.csv", 0, 24 * 8), "--horizon", "12");
+        Assert.True(train.GetProperty("epochs").GetInt32() >= 1);
+
+        (int code, string error, JsonElement? result) = Forecast(model, Hourly("all.csv", 0, (24 * 8) + 5), 12, _workspace.Path("f.json"));
+
+        Assert.True(code == 0, error);
+        JsonElement r = result!.Value;
+        Assert.Equal(2 * 5, r.GetProperty("newObservations").GetInt32());
+        JsonElement first = r.GetProperty("forecasts")[0];
+        Assert.Equal(new DateTimeOffset(2024, 5, 6, 0, 0, 0, TimeSpan.Zero).AddHours((24 * 8) + 5), first.GetProperty("start").GetDateTimeOffset());
+        double[] lo = first.GetProperty("quantiles").GetProperty("0.05").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] hi = first.GetProperty("quantiles").GetProperty("0.95").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.Equal(12, lo.Length);
+        Assert.All(lo.Zip(hi), p => Assert.True(p.First <= p.Second && p.First >= 0));
+    }
+
+    [Fact]
     public void Forecasting_on_the_training_file_adds_nothing_and_is_reproducible()
     {
         string data = Hourly("train.csv", 0, 24 * 6);

@@ -21,7 +21,7 @@ public static class BacktestCommand
 {
     public const string M4Hourly = "m4-hourly";
 
-    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru", "lstm+gru", EnsembleForecaster.ModelName];
+    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru", "lstm+gru", EnsembleForecaster.ModelName, EsRnnForecaster.LstmName, EsLstmPlusLstm];
 
     public sealed record BacktestReport(
         string Model,
@@ -118,7 +118,7 @@ public static class BacktestCommand
 
             (SeriesSet train, double[][] test) = Forecasting.Data.M4Hourly.Load(dir);
             IForecaster model = Calibrated(Create(modelName, Forecasting.Data.M4Hourly.Horizon, seed), Forecasting.Data.M4Hourly.Horizon, calibrate);
-            BacktestResult r = WithSpinner($"{modelName} on M4 Hourly", () => Backtest.Holdout(model, train, test, Forecasting.Data.M4Hourly.SeasonLength));
+            BacktestResult r = TrainingProgress.Run(model, $"{modelName} on M4 Hourly", () => Backtest.Holdout(model, train, test, Forecasting.Data.M4Hourly.SeasonLength));
             report = ToReport(r, M4Hourly, train.Count, 1);
             string officialPath = Path.Combine(dir, "m4_official_results_hourly.csv");
             if (File.Exists(officialPath))
@@ -159,6 +159,9 @@ public static class BacktestCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>The quantile average of an ES-hybrid LSTM and an LSTM (chosen on M4's validation split, docs/design/0021).</summary>
+    public const string EsLstmPlusLstm = "es-lstm+lstm";
+
     /// <summary>Seeds of <c>--model ensemble</c>: an LSTM and a GRU each (chosen on M4's validation split, docs/design/0009).</summary>
     public const int EnsembleSeeds = 2;
 
@@ -176,6 +179,8 @@ public static class BacktestCommand
             "gru" => new GruForecaster(neural),
             "lstm+gru" => EnsembleForecaster.LstmGru(neural),
             EnsembleForecaster.ModelName => EnsembleForecaster.SeededLstmGru(neural, EnsembleSeeds),
+            EsRnnForecaster.LstmName => new EsRnnForecaster(new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed }),
+            EsLstmPlusLstm => new EnsembleForecaster(EsLstmPlusLstm, [new EsRnnForecaster(new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed }), new LstmForecaster(neural)]),
             _ => throw new InvalidInputException("--model", $"unknown model '{name}'"),
         };
     }

@@ -53,6 +53,7 @@ public static class PredictiveForecasting
             "ets" => () => new EtsForecaster(),
             "lstm" => () => new LstmForecaster(neural),
             "gru" => () => new GruForecaster(neural),
+            EsRnnForecaster.LstmName => () => new EsRnnForecaster(new EsRnnOptions { Horizon = horizon, SeasonLength = seasonLength, MaxEpochs = 10 }),
             _ => throw new InvalidInputException("--forecaster", $"unknown model '{model}'; choose from {string.Join(", ", BacktestCommand.Models)}"),
         };
     }

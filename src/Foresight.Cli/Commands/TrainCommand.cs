@@ -81,7 +81,7 @@ public static class TrainCommand
 
         File.Move(temporary, output, overwrite: true);
 
-        TrainingReport? training = (model as RecurrentForecaster)?.LastTraining;
+        TrainingReport? training = (model as RecurrentForecaster)?.LastTraining ?? (model as EsRnnForecaster)?.LastTraining;
         var report = new TrainReport(
             modelName, data, output, set.Count, set.Series.Sum(s => s.Length), set.Step.TotalSeconds, set.SeasonLength, h,
             training?.Epochs, training is { BestValidationLoss: double v } && double.IsFinite(v) ? v : null, seconds, TraceFills.From(read.Fills));
@@ -94,36 +94,12 @@ public static class TrainCommand
         return ExitCodes.Ok;
     }
 
-    private static void Fit(IForecaster model, SeriesSet set)
-    {
-        if (Console.IsOutputRedirected || model is not RecurrentForecaster neural)
+    private static void Fit(IForecaster model, SeriesSet set) =>
+        TrainingProgress.Run(model, $"training {model.Name}", () =>
         {
             model.Fit(set);
-            return;
-        }
-
-        AnsiConsole.Progress().Start(context =>
-        {
-            ProgressTask task = context.AddTask($"training {neural.Name}", maxValue: neural.Options.MaxEpochs);
-            neural.Progress = new Reporter(p =>
-            {
-                task.Value = p.Epoch;
-                task.Description = p.ValidationLoss is double v
-                    ? string.Create(CultureInfo.InvariantCulture, $"training {neural.Name}: epoch {p.Epoch}, validation loss {v:F4}")
-                    : $"training {neural.Name}: epoch {p.Epoch}";
-            });
-            try
-            {
-                neural.Fit(set);
-            }
-            finally
-            {
-                neural.Progress = null;
-            }
-
-            task.Value = task.MaxValue; // early stopping ends before the last epoch
+            return true;
         });
-    }
 
     private static void Print(TrainReport r)
     {
@@ -140,11 +116,5 @@ public static class TrainCommand
             r.Epochs?.ToString(CultureInfo.InvariantCulture) ?? "-",
             string.Create(CultureInfo.InvariantCulture, $"{r.TrainSeconds:F1} s"));
         AnsiConsole.Write(table);
-    }
-
-    /// <summary>Reports synchronously on the training thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
-    private sealed class Reporter(Action<EpochProgress> report) : IProgress<EpochProgress>
-    {
-        public void Report(EpochProgress value) => report(value);
     }
 }

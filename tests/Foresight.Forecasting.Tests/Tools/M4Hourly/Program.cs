@@ -45,6 +45,24 @@ var neural = new RecurrentOptions
     LogTransform = Int("log", 1) == 1,
 };
 
+var esOptions = new EsRnnOptions
+{
+    HiddenSize = Int("hidden", 32),
+    Layers = Int("layers", 2),
+    Horizon = M4Hourly.Horizon,
+    BatchSize = Int("esbatch", new EsRnnOptions().BatchSize),
+    MaxEpochs = Int("epochs", new EsRnnOptions().MaxEpochs),
+    Patience = Int("patience", 4),
+    LearningRate = Float("lr", 3e-3f),
+    SmoothingLearningRate = Float("eslr", new EsRnnOptions().SmoothingLearningRate),
+    LevelPenalty = Float("penalty", new EsRnnOptions().LevelPenalty),
+    LogShift = kv.TryGetValue("shift", out string? shiftText) ? double.Parse(shiftText, CultureInfo.InvariantCulture) : new EsRnnOptions().LogShift,
+    Residual = Int("residual", 1) == 1,
+    InputWindow = kv.ContainsKey("window") ? Int("window", 24) : null,
+    Seed = (ulong)Int("seed", 1),
+    WeightDecay = Float("wd", 1e-4f),
+};
+
 string splitName = kv.TryGetValue("split", out string? sp) ? sp : "test";
 string? cacheDir = kv.TryGetValue("cache", out string? cd) ? cd : null;
 
@@ -54,18 +72,23 @@ IForecaster Member(string spec)
 {
     string[] parts = spec.Split('@');
     RecurrentOptions o = parts.Length > 1 ? neural with { Seed = ulong.Parse(parts[1], CultureInfo.InvariantCulture) } : neural;
+    EsRnnOptions eo = parts.Length > 1 ? esOptions with { Seed = ulong.Parse(parts[1], CultureInfo.InvariantCulture) } : esOptions;
     IForecaster inner = parts[0] switch
     {
         "lstm" => new LstmForecaster(o),
         "gru" => new GruForecaster(o),
+        "es-lstm" => new EsRnnForecaster(eo),
+        "es-gru" => new EsRnnForecaster(eo with { Cell = CellKind.Gru }),
         _ => Make(parts[0]),
     };
-    if (cacheDir is null || inner is not RecurrentForecaster)
+    if (cacheDir is null || inner is not (RecurrentForecaster or EsRnnForecaster))
     {
         return inner;
     }
 
-    string key = $"{splitName}-{parts[0]}-s{o.Seed}-e{o.MaxEpochs}-p{o.Patience}-h{o.HiddenSize}-l{o.Layers}-lr{o.LearningRate}-wd{o.WeightDecay}";
+    string key = inner is EsRnnForecaster
+        ? $"{splitName}-{parts[0]}-s{eo.Seed}-e{eo.MaxEpochs}-p{eo.Patience}-h{eo.HiddenSize}-l{eo.Layers}-r{(eo.Residual ? 1 : 0)}-w{eo.InputWindow}-b{eo.BatchSize}-lr{eo.LearningRate}-eslr{eo.SmoothingLearningRate}-pen{eo.LevelPenalty}-c{eo.LogShift}-wd{eo.WeightDecay}"
+        : $"{splitName}-{parts[0]}-s{o.Seed}-e{o.MaxEpochs}-p{o.Patience}-h{o.HiddenSize}-l{o.Layers}-lr{o.LearningRate}-wd{o.WeightDecay}";
     return new CachedForecaster(inner, Path.Combine(cacheDir, key + ".json"));
 }
 
@@ -78,6 +101,8 @@ IForecaster Make(string name) => name switch
     "ets" => new EtsForecaster(),
     "lstm" => new LstmForecaster(neural),
     "gru" => new GruForecaster(neural),
+    "es-lstm" => new EsRnnForecaster(esOptions),
+    "es-gru" => new EsRnnForecaster(esOptions with { Cell = CellKind.Gru }),
     "lstm+gru" => EnsembleForecaster.LstmGru(neural),
     "ensemble" => EnsembleForecaster.SeededLstmGru(neural, 2),
     "conformal-lstm" => new ConformalForecaster(new LstmForecaster(neural), new ConformalOptions { Horizon = M4Hourly.Horizon }),
@@ -100,6 +125,14 @@ foreach (string name in models.Split(','))
         {
             rec.Progress = new Printer($"{name}/{rec.Name}");
         }
+        else if (member is CachedForecaster { Inner: EsRnnForecaster ces })
+        {
+            ces.Progress = new Printer($"{name}/{ces.Name}@{ces.Options.Seed}");
+        }
+        else if (member is EsRnnForecaster es)
+        {
+            es.Progress = new Printer($"{name}/{es.Name}");
+        }
     }
 
     if (kv.ContainsKey("fitonly"))
@@ -115,6 +148,10 @@ foreach (string name in models.Split(','))
     if (model is RecurrentForecaster rf && rf.LastTraining is { } t)
     {
         note += $", {t.Epochs} epochs, best val {t.BestValidationLoss:F4}, {t.SeriesSteps / Math.Max(1e-9, t.Seconds):F0} series-steps/s";
+    }
+    else if (model is EsRnnForecaster esf && esf.LastTraining is { } te)
+    {
+        note += $", {te.Epochs} epochs, best val {te.BestValidationLoss:F4}, {te.SeriesSteps / Math.Max(1e-9, te.Seconds):F0} series-steps/s";
     }
     else if (model is EnsembleForecaster en)
     {
@@ -183,7 +220,8 @@ internal sealed class CachedForecaster(IForecaster inner, string path) : IForeca
 
         inner.Fit(history, cancellationToken);
         _forecasts = inner.Predict(inner is RecurrentForecaster r ? r.Options.Horizon : M4Hourly.Horizon);
-        if (inner is RecurrentForecaster rf && rf.LastTraining is { } t)
+        TrainingReport? report = (inner as RecurrentForecaster)?.LastTraining ?? (inner as EsRnnForecaster)?.LastTraining;
+        if (report is { } t)
         {
             Console.WriteLine($"  {path}: {t.Epochs} epochs, best val {t.BestValidationLoss:F4}, fit {t.Seconds:F0}s");
         }
