@@ -256,7 +256,7 @@ public sealed class ScenarioLoaderTests
         var e = Assert.Throws<InvalidInputException>(() => ScenarioLoader.Load(yaml, "s.yaml", ""));
 
         Assert.Equal($"apps[0].{typo}", e.Field);
-        Assert.Equal(expected is null ? "unknown field; expected one of: name, share, peakRps, latencySloMs, serviceTimeMs, concurrency, coldStartSeconds, warmupSeconds, warmupStartCapacity, minInstances, maxInstances, queueLimitPerInstance, drainSeconds, requestKb, responseKb, reactive" : $"unknown field; did you mean {expected}?", e.Problem);
+        Assert.Equal(expected is null ? "unknown field; expected one of: name, share, peakRps, latencySloMs, serviceTimeMs, concurrency, coldStartSeconds, warmupSeconds, warmupStartCapacity, minInstances, maxInstances, queueLimitPerInstance, drainSeconds, requestKb, responseKb, reactive, missCost" : $"unknown field; did you mean {expected}?", e.Problem);
     }
 
     [Fact]
