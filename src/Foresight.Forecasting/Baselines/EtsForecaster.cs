@@ -96,10 +96,7 @@ public sealed class EtsForecaster : IForecaster
         EnsureFitted();
         foreach (Series s in newObservations.Series)
         {
-            if (!_index.TryGetValue(s.Name, out int i))
-            {
-                throw new ArgumentException($"Series '{s.Name}' was not fitted.", nameof(newObservations));
-            }
+            int i = FittedSeries.Of(_index, s, nameof(newObservations));
 
             foreach (double y in s.Values)
             {

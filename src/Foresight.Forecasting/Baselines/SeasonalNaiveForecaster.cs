@@ -81,10 +81,7 @@ public sealed class SeasonalNaiveForecaster : IForecaster
         EnsureFitted();
         foreach (Series s in newObservations.Series)
         {
-            if (!_index.TryGetValue(s.Name, out int i))
-            {
-                throw new ArgumentException($"Series '{s.Name}' was not fitted.", nameof(newObservations));
-            }
+            int i = FittedSeries.Of(_index, s, nameof(newObservations));
 
             _series[i].Append(s.Values);
         }

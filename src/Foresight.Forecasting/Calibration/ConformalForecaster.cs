@@ -85,10 +85,7 @@ public sealed class ConformalForecaster : IForecaster
         ArgumentNullException.ThrowIfNull(newObservations);
         foreach (Series s in newObservations.Series)
         {
-            if (!_trackers.TryGetValue(s.Name, out Tracker? tracker))
-            {
-                throw new ArgumentException($"Series '{s.Name}' was not fitted.", nameof(newObservations));
-            }
+            Tracker tracker = FittedSeries.Of(_trackers, s, nameof(newObservations));
 
             foreach (double y in s.Values)
             {

@@ -111,10 +111,7 @@ public sealed class EsRnnForecaster : IForecaster
         EnsureFitted();
         foreach (Series s in newObservations.Series)
         {
-            if (!_index.TryGetValue(s.Name, out int i))
-            {
-                throw new ArgumentException($"Series '{s.Name}' was not fitted.", nameof(newObservations));
-            }
+            int i = FittedSeries.Of(_index, s, nameof(newObservations));
 
             Advance(i, _series[i], s.Values);
         }
@@ -131,39 +128,34 @@ public sealed class EsRnnForecaster : IForecaster
 
         IReadOnlyList<double> levels = Options.Levels;
         int q = levels.Count;
+        var batch = new ForecastBatch(levels, horizon, _series.Count);
+        var rows = new int[q];
+        for (int l = 0; l < q; l++)
+        {
+            rows[l] = batch.RowOf(levels[l]);
+        }
+
         var headInput = new float[net.HiddenSize];
         var output = new float[net.Head.OutputSize];
-        var column = new double[q];
         var result = new Forecast[_series.Count];
         for (int i = 0; i < result.Length; i++)
         {
             SeriesState s = _series[i];
             net.HeadInput(s.State, headInput);
             net.Head.Forward(1, headInput, output); // [1, H] -> [1, K·Q]
-            var values = new double[q][];
-            for (int l = 0; l < q; l++)
-            {
-                values[l] = new double[horizon];
-            }
-
+            Span<double> values = batch.Next; // [level][step], levels sorted
             for (int j = 0; j < horizon; j++)
             {
                 double baseline = s.Level + s.SeasonAhead(1 + (j % _m)); // l[t] + s[t + 1 + (k - 1) mod m]
                 for (int l = 0; l < q; l++)
                 {
                     double v = FromWorking(baseline + output[(j * q) + l], s.Scale, s.Log);
-                    column[l] = s.NonNegative ? Math.Max(0, v) : v;
-                }
-
-                // Quantile heads can cross; sorting each step's values is the rearrangement of Chernozhukov et al. (2010).
-                Array.Sort(column);
-                for (int l = 0; l < q; l++)
-                {
-                    values[l][j] = column[l];
+                    values[(rows[l] * horizon) + j] = s.NonNegative ? Math.Max(0, v) : v;
                 }
             }
 
-            result[i] = new Forecast(s.Name, (s.Start ?? DateTimeOffset.UnixEpoch) + (_step * s.Observed), _step, levels, values);
+            // Quantile heads can cross; Add sorts each step's values (the rearrangement of Chernozhukov et al., 2010).
+            result[i] = batch.Add(s.Name, (s.Start ?? DateTimeOffset.UnixEpoch) + (_step * s.Observed), _step);
         }
 
         return result;

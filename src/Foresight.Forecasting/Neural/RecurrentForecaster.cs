@@ -149,10 +149,7 @@ public abstract class RecurrentForecaster : IForecaster
         for (int j = 0; j < data.Count; j++)
         {
             Series s = data[j];
-            if (!_index.TryGetValue(s.Name, out int i))
-            {
-                throw new ArgumentException($"Series '{s.Name}' was not fitted.", nameof(newObservations));
-            }
+            int i = FittedSeries.Of(_index, s, nameof(newObservations));
 
             if (s.Exogenous.Count != _exogenous)
             {
