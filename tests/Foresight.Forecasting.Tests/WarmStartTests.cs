@@ -104,4 +104,19 @@ public sealed class WarmStartTests
         Assert.Equal(a.Predict(12)[0].Median.ToArray(), b.Predict(12)[0].Median.ToArray());
         Assert.NotEqual(a.Predict(12)[0].Median.ToArray(), c.Predict(12)[0].Median.ToArray());
     }
+
+    [Fact]
+    public void Priming_only_the_last_values_keeps_the_forecast_origin_and_all_of_them_changes_nothing()
+    {
+        SeriesSet data = Data();
+        var full = new LstmForecaster(Small);
+        var all = new LstmForecaster(Small with { PrimeSteps = data.Series[0].Length });
+        var tail = new LstmForecaster(Small with { PrimeSteps = 48 });
+        full.Fit(data);
+        all.Fit(data);
+        tail.Fit(data);
+        Assert.Equal(full.Predict(12), all.Predict(12));
+        Assert.Equal(full.Predict(12)[0].Start, tail.Predict(12)[0].Start);
+        Assert.NotEqual(full.Predict(12)[0].Median.ToArray(), tail.Predict(12)[0].Median.ToArray()); // a state from zero 48 steps back
+    }
 }

@@ -20,7 +20,7 @@ public static class GlobalModel
     public const string ShippedFile = "global-lstm-v1.fsm";
 
     /// <summary>Epochs of each fine-tune in the loop (at warm-up's end and at every refit).</summary>
-    public const int FineTuneEpochs = 3;
+    public const int FineTuneEpochs = 1;
 
     /// <summary>Steps between highway inputs' oldest and newest value: fixed, so the model depends on no season length.</summary>
     public const int Highway = 16;
@@ -168,8 +168,9 @@ public static class GlobalModel
             ValidationSteps = 2 * pretrained.Horizon,
             // Long histories train on sampled windows and score the tail from one window back, so a refit costs about the
             // same at any history length (whole-series passes over 2,000 buckets made each fit 2.5 s).
-            MaxWindowsPerEpoch = 64,
+            MaxWindowsPerEpoch = 32,
             WindowLength = 96,
+            PrimeSteps = 192,
             CalendarTimeScale = timeScale,
             CalendarOrigin = origin,
         };

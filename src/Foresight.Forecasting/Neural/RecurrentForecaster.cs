@@ -200,7 +200,23 @@ public abstract class RecurrentForecaster : IWarmStartForecaster
             all[i] = i;
         }
 
-        Advance(prepared.Select(p => p.Series).ToArray(), all);
+        // The state is primed on each series' last PrimeSteps values (all by default) from a zero state, as the sampled
+        // training windows start; the skipped values still count as observed, so timestamps and calendar stay right.
+        Series[] prime = prepared.Select(p => p.Series).ToArray();
+        if (Options.PrimeSteps is int keep)
+        {
+            for (int i = 0; i < prime.Length; i++)
+            {
+                int skip = Math.Max(0, prime[i].Length - keep);
+                if (skip > 0)
+                {
+                    _series[i].Skip(skip);
+                    prime[i] = new Series(prime[i].Name, prime[i].Values[skip..], null, prime[i].Exogenous.Select(e => e[skip..]).ToArray());
+                }
+            }
+        }
+
+        Advance(prime, all);
 
         LastTraining = report with { Seconds = clock.Elapsed.TotalSeconds };
     }
@@ -1178,6 +1194,9 @@ public abstract class RecurrentForecaster : IWarmStartForecaster
         public long Observed { get; private set; }
 
         public bool NonNegative { get; set; } = true;
+
+        /// <summary>Counts values as observed without streaming them (see <see cref="RecurrentOptions.PrimeSteps"/>).</summary>
+        public void Skip(long count) => Observed += count;
 
         public void Push(float scaled)
         {

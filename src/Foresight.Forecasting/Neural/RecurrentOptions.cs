@@ -97,10 +97,16 @@ public sealed record RecurrentOptions
     /// <summary>The instant that <see cref="CalendarTimeScale"/> stretches time from (a replay's start).</summary>
     public DateTimeOffset CalendarOrigin { get; init; } = DateTimeOffset.UnixEpoch;
 
+    /// <summary>
+    /// After a fit, stream only each series' last this many values into its state (from zero, as sampled training windows
+    /// start) instead of the whole history; null streams everything. Bounds a refit's cost on long histories.
+    /// </summary>
+    public int? PrimeSteps { get; init; }
+
     internal void Validate()
     {
         if (HiddenSize < 1 || Layers < 1 || Horizon < 1 || TbpttLength < 1 || BatchSize < 1 || MaxEpochs < 0 || Shards < 1 || Patience < 0 || !(LearningRateDecay > 0 && LearningRateDecay <= 1)
-            || MaxWindowsPerEpoch < 1 || WindowLength < 1 || ValidationSteps < 0 || WarmupSteps < 0 || FineTuneEpochs < 0
+            || MaxWindowsPerEpoch < 1 || WindowLength < 1 || ValidationSteps < 0 || WarmupSteps < 0 || FineTuneEpochs < 0 || PrimeSteps < 1
             || !(CalendarTimeScale > 0) || !double.IsFinite(CalendarTimeScale))
         {
             throw new ArgumentException($"Invalid recurrent options: {this}.");
