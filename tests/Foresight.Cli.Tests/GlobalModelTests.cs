@@ -112,7 +112,18 @@ public sealed class GlobalModelTests : IDisposable
         string text = _workspace.Write("bad.fsm", "not a model\n");
         (int code, string error) = CliWorkspace.Run(
             "simulate", "--trace", _workspace.SmallTrace(), "--policies", "predictive", "--forecaster", GlobalModel.ModelName, "--pretrained", text, "--quiet");
-        Assert.NotEqual(0, code);
+        Assert.Equal(2, code);
         Assert.Contains(text, error);
+    }
+
+    [Fact]
+    public void Simulate_runs_the_shipped_global_model_in_the_loop()
+    {
+        string json = _workspace.Path("sim.json");
+        (int code, string error) = CliWorkspace.Run(
+            "simulate", "--trace", _workspace.SmallTrace(), "--policies", "predictive", "--forecaster", GlobalModel.ModelName, "--json", json, "--quiet");
+        Assert.True(code == 0, error);
+        JsonElement app = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("policies")[0].GetProperty("feedback").GetProperty("apps")[0];
+        Assert.True(app.GetProperty("modelVersion").GetInt32() >= 1); // the pretrained weights were fine-tuned and published
     }
 }

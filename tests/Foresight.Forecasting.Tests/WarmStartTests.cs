@@ -119,4 +119,18 @@ public sealed class WarmStartTests
         Assert.Equal(full.Predict(12)[0].Start, tail.Predict(12)[0].Start);
         Assert.NotEqual(full.Predict(12)[0].Median.ToArray(), tail.Predict(12)[0].Median.ToArray()); // a state from zero 48 steps back
     }
+
+    [Fact]
+    public void A_warm_start_on_a_history_too_short_to_train_on_keeps_its_weights_and_still_forecasts()
+    {
+        LstmForecaster pretrained = Pretrained();
+        SeriesSet shortData = BaselineTests.Hourly([BaselineTests.Seasonal(15, 50, 0, 10, 1, 3).Select(Math.Abs).ToArray()]);
+        Assert.Throws<InvalidInputException>(() => new LstmForecaster(Small).Fit(shortData));
+
+        RecurrentForecaster tuned = pretrained.WarmStart();
+        tuned.Fit(shortData);
+        Assert.Equal(0, tuned.LastTraining!.Epochs);
+        Assert.True(tuned.WarmStarted);
+        Assert.All(tuned.Predict(12)[0].Median, v => Assert.True(double.IsFinite(v)));
+    }
 }

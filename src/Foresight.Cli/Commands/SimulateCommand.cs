@@ -138,6 +138,11 @@ public static class SimulateCommand
             throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", PredictiveForecasting.Models)}");
         }
 
+        if (args.Forecaster == GlobalModel.ModelName)
+        {
+            GlobalModel.Load(args.Pretrained, ScenarioRunner.HorizonSteps(scenario, new PredictiveOptions())); // a bad file fails here, before any run
+        }
+
         FaultSettings? faults = args.Faults is null ? null : FaultSettings.Parse(args.Faults, scenario.Topology);
         Sweep? sweep = args.Sweep is null ? null : Sweep.Parse(args.Sweep);
         ReactiveAlgorithm? reactive = null;

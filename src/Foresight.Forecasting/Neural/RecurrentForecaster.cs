@@ -159,10 +159,20 @@ public abstract class RecurrentForecaster : IWarmStartForecaster
         // hold out a tail like a 95/5 split and score it at an origin every K steps.
         int validation = Options.ValidationSteps
             ?? (windowed ? Math.Max(k, history.Series.Min(s => s.Length) / 20 / k * k) : k);
+        int maxEpochs = from is not null ? Options.FineTuneEpochs ?? Options.MaxEpochs : Options.MaxEpochs;
+        int shortest = history.Series.Count == 0 ? 0 : history.Series.Min(s => s.Length);
+        if (from is not null && shortest < warmup + k + validation + 1)
+        {
+            // A warm start already has weights: on a short history it fine-tunes without a held-out tail, or on one
+            // too short to train on at all it keeps the weights and only primes the series' states.
+            validation = 0;
+            maxEpochs = shortest < warmup + k + 1 ? 0 : maxEpochs;
+        }
+
         foreach (Series s in history.Series)
         {
             int needed = warmup + k + validation + 1;
-            if (s.Length < needed)
+            if (from is null && s.Length < needed)
             {
                 throw new InvalidInputException(history.Source,
                     $"series '{s.Name}' has {s.Length} values; the {Name} model needs at least {needed} (warm-up {warmup} + horizon {k} + validation {validation} + 1).",
@@ -180,7 +190,6 @@ public abstract class RecurrentForecaster : IWarmStartForecaster
             }
         }
 
-        int maxEpochs = from is not null ? Options.FineTuneEpochs ?? Options.MaxEpochs : Options.MaxEpochs;
         TrainingReport report = Train(network, prepared, validation, warmup, windowed ? windowLength : 0, maxEpochs, from is not null, cancellationToken);
         WarmStarted = from is not null;
 
