@@ -150,6 +150,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
     /// <summary>Fits done so far (first fit plus retrains swapped in), over all apps.</summary>
     public int Fits { get; private set; }
 
+    /// <summary>Of <see cref="Fits"/>, those that started from existing weights (<see cref="IWarmStartForecaster"/>) rather than from scratch.</summary>
+    public int WarmStartFits { get; private set; }
+
     public ForecastAccuracy Accuracy
     {
         get
@@ -387,7 +390,10 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             int buckets = trigger == RetrainTrigger.Schedule ? state.History[0].Count : Math.Min(_options.RecentRetrainBuckets, state.History[0].Count);
             double? maseBefore = mase;
             TrainingData data = Snapshot(state, time, trigger, buckets, maseBefore);
-            state.Retraining = new RetrainJob(Task.Run(() => Fit(data)), time + _options.RetrainDelaySeconds);
+            // A model that can warm-start continues from its current weights (copied here, on the tick, so the serving
+            // model is never read while it is replaced).
+            IForecaster? next = current.Model is IWarmStartForecaster warm ? warm.WarmStart() : null;
+            state.Retraining = new RetrainJob(Task.Run(() => Fit(data, next)), time + _options.RetrainDelaySeconds);
         }
     }
 
@@ -476,12 +482,13 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         Fit(Snapshot(state, time, trigger, buckets, state.Rolling.Snapshot().Mase));
 
     /// <summary>Fits a new model on its own copy of the history; runs off the prediction path and never throws.</summary>
-    private Trained Fit(TrainingData data)
+    /// <param name="model">The unfitted model to fit (a warm start); null takes a fresh one from the factory.</param>
+    private Trained Fit(TrainingData data, IForecaster? model = null)
     {
         long started = Stopwatch.GetTimestamp(); // reported only, never used for decisions
         try
         {
-            IForecaster model = _modelFactory();
+            model ??= _modelFactory();
             model.Fit(data.History);
             return new Trained(data, model, Stopwatch.GetElapsedTime(started).TotalSeconds, null);
         }
@@ -516,6 +523,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         state.Drift?.Reset();
         state.AfterSwap = new AfterSwap { BucketsLeft = AfterSwapBuckets };
         Fits++;
+        WarmStartFits += model is IWarmStartForecaster { WarmStarted: true } ? 1 : 0;
         AddRetrain(state, new RetrainRecord(state.App, data.Time, data.Trigger, time, trained.WallSeconds, data.Buckets, data.MaseBefore, null));
     }
 

@@ -21,9 +21,13 @@ public static class PredictiveForecasting
     public const string DefaultModel = "ets";
 
 
-    /// <param name="model">seasonal-naive, ets, lstm or gru.</param>
+    /// <summary>Every model the loop can run: the backtest's models and the pretrained global one.</summary>
+    public static IReadOnlyList<string> Models { get; } = [.. BacktestCommand.Models, GlobalModel.ModelName];
+
+    /// <param name="model">seasonal-naive, ets, lstm, gru or global-lstm (see <see cref="Models"/>).</param>
     /// <param name="feedback">Retrain on schedule and fall back to reactive when forecasts are worse than naive.</param>
-    public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback)
+    /// <param name="pretrained">The global model's file (null: the shipped one); only read for global-lstm.</param>
+    public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback, string? pretrained = null)
     {
         double bucket = ScenarioRunner.ForecastStepSeconds;
         double simDay = 86_400 / scenario.TimeScale;
@@ -40,7 +44,10 @@ public static class PredictiveForecasting
             RecentRetrainBuckets = Math.Max(2 * (int)Math.Round(simDay / bucket), 100),
             AppNames = scenario.Apps.Select(a => a.Name).ToArray(),
         };
-        return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, ModelFactory(model, options.HorizonSteps, options.SeasonLength), options);
+        Func<IForecaster> factory = model == GlobalModel.ModelName
+            ? GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch)
+            : ModelFactory(model, options.HorizonSteps, options.SeasonLength);
+        return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, factory, options);
     }
 
     /// <summary>Builds fresh models of the named kind (seasonal-naive, ets, lstm or gru).</summary>

@@ -49,9 +49,10 @@ public static class SimulateCommand
         var htmlReport = new Option<string?>("--report") { Description = "Write a self-contained HTML report with plots to this file (FILE.html)." };
         var forecaster = new Option<string>("--forecaster")
         {
-            Description = "The model the predictive policy learns online: seasonal-naive, ets, lstm or gru.",
+            Description = $"The model the predictive policy learns online: seasonal-naive, ets, lstm, gru or {GlobalModel.ModelName} (pretrained, fine-tuned per app).",
             DefaultValueFactory = _ => PredictiveForecasting.DefaultModel,
         };
+        var pretrained = new Option<string?>("--pretrained") { Description = $"The {GlobalModel.ModelName} model file (default: the one shipped, {GlobalModel.ShippedFile})." };
         var quiet = new Option<bool>("--quiet") { Description = "No progress bars or tables; only errors and the JSON file." };
         var prometheus = new PrometheusHistoryOptions();
         var faults = new Option<string?>("--faults")
@@ -74,7 +75,7 @@ public static class SimulateCommand
         };
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive, pretrained,
         };
         foreach (Option option in prometheus.All)
         {
@@ -98,7 +99,8 @@ public static class SimulateCommand
             parse.GetValue(sweep),
             prometheus.TraceStep(parse),
             parse.GetValue(equalCost),
-            parse.GetValue(reactive))));
+            parse.GetValue(reactive),
+            parse.GetValue(pretrained))));
         return command;
     }
 
@@ -119,7 +121,8 @@ public static class SimulateCommand
         string? Sweep = null,
         string? Step = null,
         bool EqualCost = false,
-        string? Reactive = null);
+        string? Reactive = null,
+        string? Pretrained = null);
 
     public static int Execute(SimulateArgs args)
     {
@@ -130,9 +133,14 @@ public static class SimulateCommand
             Console.Error.WriteLine($"warning: {warning}");
         }
 
-        if (!BacktestCommand.Models.Contains(args.Forecaster))
+        if (!PredictiveForecasting.Models.Contains(args.Forecaster))
         {
-            throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", BacktestCommand.Models)}");
+            throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", PredictiveForecasting.Models)}");
+        }
+
+        if (args.Forecaster == GlobalModel.ModelName)
+        {
+            GlobalModel.Load(args.Pretrained, ScenarioRunner.HorizonSteps(scenario, new PredictiveOptions())); // a bad file fails here, before any run
         }
 
         FaultSettings? faults = args.Faults is null ? null : FaultSettings.Parse(args.Faults, scenario.Topology);
@@ -144,7 +152,7 @@ public static class SimulateCommand
                 ? chosen
                 : throw new InvalidInputException("--reactive", $"'{args.Reactive}' is not a reactive algorithm; choose {string.Join(" or ", ReactiveAlgorithms.Names)}");
         }
-        Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
+        Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback, args.Pretrained);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
             ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: args.EqualCost, reactive: reactive)
             : RunWithProgress(scenario, policies, forecaster, faults, sweep, args.EqualCost, reactive);

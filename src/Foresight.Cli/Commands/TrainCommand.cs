@@ -36,6 +36,7 @@ public static class TrainCommand
         var json = new Option<string?>("--json") { Description = "Write a machine-readable summary to this file." };
         Option<string?> step = TraceSeries.StepOption();
         var command = new Command("train", "Fit a forecasting model on a trace and save it.") { data, model, output, horizon, seed, json, step };
+        command.Subcommands.Add(GlobalTrainCommand.Create());
         command.SetAction(parse => Execute(
             parse.GetValue(data)!, parse.GetValue(model)!, parse.GetValue(output)!, parse.GetValue(horizon), parse.GetValue(seed), parse.GetValue(json),
             parse.GetValue(step), parse.InvocationConfiguration.Error));

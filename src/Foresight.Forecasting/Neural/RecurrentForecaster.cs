@@ -26,7 +26,7 @@ namespace Foresight.Forecasting.Neural;
 /// batch gives bit-for-bit what one series at a time gives.</item>
 /// </list>
 /// </remarks>
-public abstract class RecurrentForecaster : IForecaster
+public abstract class RecurrentForecaster : IWarmStartForecaster
 {
     public const string LstmName = "lstm";
     public const string GruName = "gru";
@@ -55,6 +55,9 @@ public abstract class RecurrentForecaster : IForecaster
     private UpdateWork? _updateWork;
     private PredictWork? _predictWork;
 
+    // Set by WarmStart: the network shape and weights the next Fit starts from.
+    private WarmStartFrom? _from;
+
     private protected RecurrentForecaster(CellKind kind, RecurrentOptions? options)
     {
         Kind = kind;
@@ -69,6 +72,44 @@ public abstract class RecurrentForecaster : IForecaster
     public string Name => Kind == CellKind.Lstm ? LstmName : GruName;
 
     public bool IsFitted => _network is not null;
+
+    public bool WarmStarted { get; private set; }
+
+    /// <summary>Season length the model was fitted with (1: none, as in a season-free global model).</summary>
+    public int SeasonLength => _m;
+
+    /// <summary>Exogenous inputs per step the network reads.</summary>
+    public int ExogenousCount => _exogenous;
+
+    /// <summary>Steps the head predicts (K).</summary>
+    public int Horizon => _network?.Horizon ?? Options.Horizon;
+
+    IWarmStartForecaster IWarmStartForecaster.WarmStart() => WarmStart();
+
+    /// <summary>
+    /// A new unfitted model of the same kind and shape whose <see cref="Fit"/> starts from a copy of this model's weights
+    /// and trains at most <see cref="RecurrentOptions.FineTuneEpochs"/> epochs, keeping the weights it starts from unless
+    /// an epoch scores better on the held-out tail. Per-series scaling is computed afresh from the history it fits, so
+    /// it may fit other series than this model saw. Shape options (hidden size, layers, horizon, levels, season,
+    /// highway) are this model's; the others come from <paramref name="options"/> (default: this model's).
+    /// </summary>
+    public RecurrentForecaster WarmStart(RecurrentOptions? options = null)
+    {
+        EnsureFitted();
+        RecurrentOptions o = (options ?? Options) with
+        {
+            HiddenSize = Options.HiddenSize,
+            Layers = Options.Layers,
+            Horizon = _network!.Horizon,
+            Levels = Options.Levels,
+            SeasonLength = _m,
+            HighwayLength = _highway,
+        };
+        RecurrentForecaster next = Kind == CellKind.Lstm ? new LstmForecaster(o) : new GruForecaster(o);
+        next._from = new WarmStartFrom(
+            _network.Parameters.Select(p => (float[])p.Value.Clone()).ToArray(), _m, _highway, _calendar, _local, _exogenous);
+        return next;
+    }
 
     /// <summary>What the last <see cref="Fit"/> did (epochs, losses, time).</summary>
     public TrainingReport? LastTraining { get; private set; }
@@ -88,11 +129,26 @@ public abstract class RecurrentForecaster : IForecaster
         ArgumentNullException.ThrowIfNull(history);
         var clock = Stopwatch.StartNew(); // measures the report only, never drives logic
         _step = history.Step;
-        _m = Options.SeasonLength ?? history.SeasonLength;
-        _highway = Options.HighwayLength ?? (_m > 1 ? _m : 16);
-        _calendar = Options.CalendarFeatures && history.HasTimestamps;
-        _local = Options.LocalInputs;
-        _exogenous = history.ExogenousNames.Count;
+        WarmStartFrom? from = _from;
+        if (from is not null)
+        {
+            // The shape is the starting network's; the data must fit it.
+            (_m, _highway, _calendar, _local, _exogenous) = (from.M, from.Highway, from.Calendar, from.Local, from.Exogenous);
+            if (history.ExogenousNames.Count != _exogenous)
+            {
+                throw new InvalidInputException(history.Source,
+                    $"the {Name} model starts from weights that read {_exogenous} exogenous inputs; the data has {history.ExogenousNames.Count}.");
+            }
+        }
+        else
+        {
+            _m = Options.SeasonLength ?? history.SeasonLength;
+            _highway = Options.HighwayLength ?? (_m > 1 ? _m : 16);
+            _calendar = Options.CalendarFeatures && history.HasTimestamps;
+            _local = Options.LocalInputs;
+            _exogenous = history.ExogenousNames.Count;
+        }
+
         int k = Options.Horizon;
         int warmup = Options.WarmupSteps ?? Math.Max(_m, 8);
         int windowLength = Options.WindowLength ?? (4 * Options.TbpttLength);
@@ -103,10 +159,20 @@ public abstract class RecurrentForecaster : IForecaster
         // hold out a tail like a 95/5 split and score it at an origin every K steps.
         int validation = Options.ValidationSteps
             ?? (windowed ? Math.Max(k, history.Series.Min(s => s.Length) / 20 / k * k) : k);
+        int maxEpochs = from is not null ? Options.FineTuneEpochs ?? Options.MaxEpochs : Options.MaxEpochs;
+        int shortest = history.Series.Count == 0 ? 0 : history.Series.Min(s => s.Length);
+        if (from is not null && shortest < warmup + k + validation + 1)
+        {
+            // A warm start already has weights: on a short history it fine-tunes without a held-out tail, or on one
+            // too short to train on at all it keeps the weights and only primes the series' states.
+            validation = 0;
+            maxEpochs = shortest < warmup + k + 1 ? 0 : maxEpochs;
+        }
+
         foreach (Series s in history.Series)
         {
             int needed = warmup + k + validation + 1;
-            if (s.Length < needed)
+            if (from is null && s.Length < needed)
             {
                 throw new InvalidInputException(history.Source,
                     $"series '{s.Name}' has {s.Length} values; the {Name} model needs at least {needed} (warm-up {warmup} + horizon {k} + validation {validation} + 1).",
@@ -116,7 +182,16 @@ public abstract class RecurrentForecaster : IForecaster
 
         var prepared = history.Series.Select(s => Prepare(s)).ToArray();
         var network = new QuantileRnn<float>(Kind, InputSize, Options.HiddenSize, Options.Layers, _highway, k, Options.Levels, Options.Seed);
-        TrainingReport report = Train(network, prepared, validation, warmup, windowed ? windowLength : 0, cancellationToken);
+        if (from is not null)
+        {
+            for (int p = 0; p < network.Parameters.Count; p++)
+            {
+                from.Weights[p].CopyTo(network.Parameters[p].Value, 0);
+            }
+        }
+
+        TrainingReport report = Train(network, prepared, validation, warmup, windowed ? windowLength : 0, maxEpochs, from is not null, cancellationToken);
+        WarmStarted = from is not null;
 
         _network = network;
         _series.Clear();
@@ -134,7 +209,23 @@ public abstract class RecurrentForecaster : IForecaster
             all[i] = i;
         }
 
-        Advance(prepared.Select(p => p.Series).ToArray(), all);
+        // The state is primed on each series' last PrimeSteps values (all by default) from a zero state, as the sampled
+        // training windows start; the skipped values still count as observed, so timestamps and calendar stay right.
+        Series[] prime = prepared.Select(p => p.Series).ToArray();
+        if (Options.PrimeSteps is int keep)
+        {
+            for (int i = 0; i < prime.Length; i++)
+            {
+                int skip = Math.Max(0, prime[i].Length - keep);
+                if (skip > 0)
+                {
+                    _series[i].Skip(skip);
+                    prime[i] = new Series(prime[i].Name, prime[i].Values[skip..], null, prime[i].Exogenous.Select(e => e[skip..]).ToArray());
+                }
+            }
+        }
+
+        Advance(prime, all);
 
         LastTraining = report with { Seconds = clock.Elapsed.TotalSeconds };
     }
@@ -483,8 +574,10 @@ public abstract class RecurrentForecaster : IForecaster
     {
         x[0] = (float)scaled;
         int c = _local ? 1 + LocalWidth : 1; // the local features are filled by FillLocal
-        if (_calendar && time is { } tm)
+        if (_calendar && time is { } t0)
         {
+            DateTimeOffset origin = Options.CalendarOrigin;
+            DateTimeOffset tm = Options.CalendarTimeScale == 1 ? t0 : origin + ((t0 - origin) * Options.CalendarTimeScale);
             double hour = tm.UtcDateTime.TimeOfDay.TotalHours;
             double dow = (int)tm.UtcDateTime.DayOfWeek + (hour / 24);
             x[c++] = (float)Math.Sin(2 * Math.PI * hour / 24);
@@ -494,6 +587,7 @@ public abstract class RecurrentForecaster : IForecaster
         }
         else if (_calendar)
         {
+            x.Slice(c, CalendarWidth).Clear();
             c += CalendarWidth;
         }
 
@@ -635,7 +729,8 @@ public abstract class RecurrentForecaster : IForecaster
     }
 
     /// <param name="windowLength">0: each series whole from its start; else the length of the windows sampled each epoch.</param>
-    private TrainingReport Train(QuantileRnn<float> net, PreparedSeries[] data, int validation, int warmup, int windowLength, CancellationToken ct)
+    /// <param name="warm">The network starts from given weights: they are the best so far until an epoch beats them.</param>
+    private TrainingReport Train(QuantileRnn<float> net, PreparedSeries[] data, int validation, int warmup, int windowLength, int maxEpochs, bool warm, CancellationToken ct)
     {
         RecurrentOptions o = Options;
         int shards = o.Shards, k = net.Horizon, tb = o.TbpttLength, inputSize = InputSize;
@@ -667,14 +762,14 @@ public abstract class RecurrentForecaster : IForecaster
             firstPosition[i + 1] = firstPosition[i] + Math.Max(1, trainEnd[i] - windowLength + 1);
         }
         float[][] best = net.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
-        double bestValidation = double.PositiveInfinity;
+        double bestValidation = warm && validation > 0 && maxEpochs > 0 ? ValidationLoss(net, data, trainEnd, windowLength, parallel) : double.PositiveInfinity;
         int sinceBest = 0, epochs = 0;
         var trainLosses = new List<double>();
         var validationLosses = new List<double>();
         var counts = new int[shards];
         var losses = new float[shards];
         long seriesSteps = 0;
-        for (int epoch = 0; epoch < o.MaxEpochs; epoch++)
+        for (int epoch = 0; epoch < maxEpochs; epoch++)
         {
             ct.ThrowIfCancellationRequested();
             epochs++;
@@ -785,13 +880,13 @@ public abstract class RecurrentForecaster : IForecaster
             trainLosses.Add(chunks > 0 ? epochLoss / chunks : double.NaN);
             if (validation == 0)
             {
-                Progress?.Report(new EpochProgress(epochs, o.MaxEpochs, trainLosses[^1], null));
+                Progress?.Report(new EpochProgress(epochs, maxEpochs, trainLosses[^1], null));
                 continue;
             }
 
             double v = ValidationLoss(net, data, trainEnd, windowLength, parallel);
             validationLosses.Add(v);
-            Progress?.Report(new EpochProgress(epochs, o.MaxEpochs, trainLosses[^1], v));
+            Progress?.Report(new EpochProgress(epochs, maxEpochs, trainLosses[^1], v));
             if (v < bestValidation - 1e-7)
             {
                 bestValidation = v;
@@ -1065,6 +1160,8 @@ public abstract class RecurrentForecaster : IForecaster
         public float[] Baseline { get; }
     }
 
+    private sealed record WarmStartFrom(float[][] Weights, int M, int Highway, bool Calendar, bool Local, int Exogenous);
+
     private sealed record PreparedSeries(string Name, DateTimeOffset? Start, Series Series, double Scale, double Noise, bool Log, double[] ExogMean, double[] ExogStd, float[] Scaled, float[] Inputs);
 
     /// <summary>A series' streaming state: recurrent state, recent scaled values (ring), scale and position.</summary>
@@ -1106,6 +1203,9 @@ public abstract class RecurrentForecaster : IForecaster
         public long Observed { get; private set; }
 
         public bool NonNegative { get; set; } = true;
+
+        /// <summary>Counts values as observed without streaming them (see <see cref="RecurrentOptions.PrimeSteps"/>).</summary>
+        public void Skip(long count) => Observed += count;
 
         public void Push(float scaled)
         {

@@ -81,10 +81,33 @@ public sealed record RecurrentOptions
     /// <summary>Hour-of-day and day-of-week features (sin/cos) when the series have timestamps.</summary>
     public bool CalendarFeatures { get; init; } = true;
 
+    /// <summary>
+    /// Epochs of a fit that starts from another model's weights (<see cref="RecurrentForecaster.WarmStart"/>); null takes
+    /// <see cref="MaxEpochs"/>. The starting weights count as epoch 0: a fine-tune that scores worse on the held-out
+    /// tail than them keeps them.
+    /// </summary>
+    public int? FineTuneEpochs { get; init; }
+
+    /// <summary>
+    /// Calendar features read the time <c>CalendarOrigin + (t - CalendarOrigin) × CalendarTimeScale</c>: a replay that runs
+    /// the trace faster than real time (the simulator's timeScale) still sees the trace's hour of day and day of week.
+    /// </summary>
+    public double CalendarTimeScale { get; init; } = 1;
+
+    /// <summary>The instant that <see cref="CalendarTimeScale"/> stretches time from (a replay's start).</summary>
+    public DateTimeOffset CalendarOrigin { get; init; } = DateTimeOffset.UnixEpoch;
+
+    /// <summary>
+    /// After a fit, stream only each series' last this many values into its state (from zero, as sampled training windows
+    /// start) instead of the whole history; null streams everything. Bounds a refit's cost on long histories.
+    /// </summary>
+    public int? PrimeSteps { get; init; }
+
     internal void Validate()
     {
         if (HiddenSize < 1 || Layers < 1 || Horizon < 1 || TbpttLength < 1 || BatchSize < 1 || MaxEpochs < 0 || Shards < 1 || Patience < 0 || !(LearningRateDecay > 0 && LearningRateDecay <= 1)
-            || MaxWindowsPerEpoch < 1 || WindowLength < 1 || ValidationSteps < 0 || WarmupSteps < 0)
+            || MaxWindowsPerEpoch < 1 || WindowLength < 1 || ValidationSteps < 0 || WarmupSteps < 0 || FineTuneEpochs < 0 || PrimeSteps < 1
+            || !(CalendarTimeScale > 0) || !double.IsFinite(CalendarTimeScale))
         {
             throw new ArgumentException($"Invalid recurrent options: {this}.");
         }
