@@ -16,7 +16,7 @@ internal static class TrainingProgress
             return work();
         }
 
-        // One bar per neural model: the model itself, or each member of an ensemble (members fit one after another).
+        // One bar per neural model: the model itself, or each member of an ensemble (members may fit side by side).
         var neural = (model is EnsembleForecaster e ? e.Members : [model])
             .Select(Neural)
             .OfType<(string Name, int MaxEpochs, Action<IProgress<EpochProgress>?> Attach)>()
