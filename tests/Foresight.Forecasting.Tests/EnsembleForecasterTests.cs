@@ -148,4 +148,18 @@ public sealed class EnsembleForecasterTests
         Assert.Equal(serial.Predict(12), parallel.Predict(12));
         Assert.NotEqual(serial.Members[0].Predict(12), serial.Members[1].Predict(12));
     }
+
+    [Fact]
+    public void A_seeded_es_ensemble_has_its_es_and_lstm_seeds_and_takes_the_median()
+    {
+        var es = new Neural.EsRnnOptions { Seed = 7, InputSeasons = 7 };
+        var neural = new Neural.RecurrentOptions { Seed = 7 };
+        EnsembleForecaster e = EnsembleForecaster.SeededEsLstmLstm("es-ensemble", es, neural, 3, 2);
+        Assert.Equal(EnsembleCombination.Median, e.Combination);
+        Assert.Equal(["es-lstm", "lstm", "es-lstm", "lstm", "es-lstm"], e.Members.Select(m => m.Name));
+        Assert.Equal([7UL, 8UL, 9UL], e.Members.OfType<Neural.EsRnnForecaster>().Select(m => m.Options.Seed));
+        Assert.All(e.Members.OfType<Neural.EsRnnForecaster>(), m => Assert.Equal(7, m.Options.InputSeasons));
+        Assert.Equal([7UL, 8UL], e.Members.OfType<Neural.RecurrentForecaster>().Select(m => m.Options.Seed));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleForecaster.SeededEsLstmLstm("x", es, neural, 0, 0));
+    }
 }

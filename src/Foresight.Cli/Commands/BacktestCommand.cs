@@ -163,13 +163,16 @@ public static class BacktestCommand
     public const string EsLstmPlusLstm = "es-lstm+lstm";
 
     /// <summary>
-    /// The median of an ES-hybrid LSTM that sees the last week (7 seasons) and an LSTM for each of
-    /// <see cref="EsEnsembleSeeds"/> seeds, fitted side by side (chosen on M4's validation split, docs/design/0024).
+    /// The median of <see cref="EsEnsembleEsSeeds"/> ES-hybrid LSTMs that see the last week (7 seasons) and
+    /// <see cref="EsEnsembleLstmSeeds"/> LSTMs, fitted side by side (chosen on M4's validation split, docs/design/0024).
     /// </summary>
     public const string EsEnsemble = "es-ensemble";
 
-    /// <summary>Seeds of <c>--model es-ensemble</c>.</summary>
-    public const int EsEnsembleSeeds = 2;
+    /// <summary>ES-hybrid members of <c>--model es-ensemble</c> (seeds: --seed, +1, ...).</summary>
+    public const int EsEnsembleEsSeeds = 3;
+
+    /// <summary>LSTM members of <c>--model es-ensemble</c>.</summary>
+    public const int EsEnsembleLstmSeeds = 2;
 
     /// <summary>Seeds of <c>--model ensemble</c>: an LSTM and a GRU each (chosen on M4's validation split, docs/design/0009).</summary>
     public const int EnsembleSeeds = 2;
@@ -190,7 +193,7 @@ public static class BacktestCommand
             EnsembleForecaster.ModelName => EnsembleForecaster.SeededLstmGru(neural, EnsembleSeeds),
             EsRnnForecaster.LstmName => new EsRnnForecaster(new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed }),
             EsLstmPlusLstm => new EnsembleForecaster(EsLstmPlusLstm, [new EsRnnForecaster(new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed }), new LstmForecaster(neural)]),
-            EsEnsemble => EnsembleForecaster.SeededEsLstmLstm(EsEnsemble, new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed, InputSeasons = 7 }, neural, EsEnsembleSeeds),
+            EsEnsemble => EnsembleForecaster.SeededEsLstmLstm(EsEnsemble, new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed, InputSeasons = 7 }, neural, EsEnsembleEsSeeds, EsEnsembleLstmSeeds),
             _ => throw new InvalidInputException("--model", $"unknown model '{name}'"),
         };
     }

@@ -86,20 +86,30 @@ public sealed class EnsembleForecaster : IForecaster
     }
 
     /// <summary>
-    /// An ES-hybrid LSTM and an LSTM for each of <paramref name="seeds"/> seeds (the options' seed, +1, ...), combined by
-    /// the median, members fitted side by side on every core. The median of the members drops one bad run's error
+    /// <paramref name="esSeeds"/> ES-hybrid LSTMs and <paramref name="lstmSeeds"/> LSTMs (seeds: the options' seed, +1,
+    /// ...), combined by the median and fitted side by side on every core. The median drops one bad run's error; the
+    /// ES members carry the relative (sMAPE) accuracy, the LSTMs the scaled error and the intervals
     /// (M4 Hourly validation split, docs/design/0024).
     /// </summary>
-    public static EnsembleForecaster SeededEsLstmLstm(string name, EsRnnOptions es, RecurrentOptions neural, int seeds)
+    public static EnsembleForecaster SeededEsLstmLstm(string name, EsRnnOptions es, RecurrentOptions neural, int esSeeds, int lstmSeeds)
     {
         ArgumentNullException.ThrowIfNull(es);
         ArgumentNullException.ThrowIfNull(neural);
-        ArgumentOutOfRangeException.ThrowIfLessThan(seeds, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(esSeeds, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lstmSeeds, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(esSeeds + lstmSeeds, 1);
         var members = new List<IForecaster>();
-        for (int i = 0; i < seeds; i++)
+        for (int i = 0; i < Math.Max(esSeeds, lstmSeeds); i++)
         {
-            members.Add(new EsRnnForecaster(es with { Seed = es.Seed + (ulong)i }));
-            members.Add(new LstmForecaster(neural with { Seed = neural.Seed + (ulong)i }));
+            if (i < esSeeds)
+            {
+                members.Add(new EsRnnForecaster(es with { Seed = es.Seed + (ulong)i }));
+            }
+
+            if (i < lstmSeeds)
+            {
+                members.Add(new LstmForecaster(neural with { Seed = neural.Seed + (ulong)i }));
+            }
         }
 
         return new EnsembleForecaster(name, members, EnsembleCombination.Median) { MaxParallelFits = Environment.ProcessorCount };
