@@ -89,6 +89,23 @@ public sealed class TrainForecastCommandTests : IDisposable
     }
 
     [Fact]
+    public void An_es_ensemble_trains_saves_and_streams_through_the_commands()
+    {
+        // Its ES members see a week (7 seasons): 10 days of hourly rows are enough for the warm-up and two horizons.
+        (string model, _) = Train("es-ensemble", Hourly("train.csv", 0, 24 * 10), "--horizon", "12");
+
+        (int code, string error, JsonElement? result) = Forecast(model, Hourly("all.csv", 0, (24 * 10) + 5), 12, _workspace.Path("f.json"));
+
+        Assert.True(code == 0, error);
+        JsonElement first = result!.Value.GetProperty("forecasts")[0];
+        Assert.Equal(new DateTimeOffset(2024, 5, 6, 0, 0, 0, TimeSpan.Zero).AddHours((24 * 10) + 5), first.GetProperty("start").GetDateTimeOffset());
+        double[] lo = first.GetProperty("quantiles").GetProperty("0.05").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] mid = first.GetProperty("quantiles").GetProperty("0.5").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        double[] hi = first.GetProperty("quantiles").GetProperty("0.95").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        Assert.All(Enumerable.Range(0, 12), j => Assert.True(lo[j] <= mid[j] && mid[j] <= hi[j] && lo[j] >= 0, $"step {j}"));
+    }
+
+    [Fact]
     public void Forecasting_on_the_training_file_adds_nothing_and_is_reproducible()
     {
         string data = Hourly("train.csv", 0, 24 * 6);

@@ -87,4 +87,79 @@ public sealed class EnsembleForecasterTests
         Assert.NotEqual(a.Members[0].Predict(12), a.Members[2].Predict(12));
         Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleForecaster.SeededLstmGru(options, 0));
     }
+
+    [Fact]
+    public void A_median_ensemble_takes_the_middle_members_value_level_by_level_and_round_trips()
+    {
+        SeriesSet data = Data();
+        IForecaster[] members = [new SeasonalNaiveForecaster(), new EtsForecaster(), new EtsForecaster(new EtsOptions { Seasonality = EtsSeasonality.Additive })];
+        var ensemble = new EnsembleForecaster("median", members, EnsembleCombination.Median);
+        ensemble.Fit(data);
+        IReadOnlyList<Forecast>[] each = members.Select(m => m.Predict(12)).ToArray();
+        IReadOnlyList<Forecast> fe = ensemble.Predict(12);
+        bool differsFromMean = false;
+        for (int i = 0; i < fe.Count; i++)
+        {
+            foreach (double q in Forecast.DefaultLevels)
+            {
+                double[] qe = fe[i].Quantile(q);
+                for (int j = 0; j < 12; j++)
+                {
+                    double[] v = each.Select(f => f[i].Quantile(q)[j]).Order().ToArray();
+                    Assert.Equal(v[1], qe[j], 12);
+                    differsFromMean |= Math.Abs(v.Average() - qe[j]) > 1e-6;
+                }
+
+            }
+
+            for (int j = 0; j < 12; j++)
+            {
+                Assert.Equal(each.Select(f => f[i].Mean[j]).Order().ElementAt(1), fe[i].Mean[j], 12);
+                for (int l = 1; l < Forecast.DefaultLevels.Count; l++)
+                {
+                    Assert.True(fe[i].Values[l - 1][j] <= fe[i].Values[l][j]); // the median keeps the quantiles sorted
+                }
+            }
+        }
+
+        Assert.True(differsFromMean); // the test would pass for a mean ensemble otherwise
+
+        using var stream = new MemoryStream();
+        ensemble.Save(stream);
+        stream.Position = 0;
+        var loaded = (EnsembleForecaster)ForecasterFile.Load(stream);
+        Assert.Equal(EnsembleCombination.Median, loaded.Combination);
+        Assert.Equal(fe, loaded.Predict(12));
+    }
+
+    [Fact]
+    public void Fitting_members_side_by_side_gives_the_same_model_as_one_after_another()
+    {
+        SeriesSet data = Data();
+        var options = new Neural.EsRnnOptions { HiddenSize = 4, Horizon = 12, BatchSize = 2, MaxEpochs = 2 };
+        EnsembleForecaster Make(int parallel) => new("es", new[] { 1UL, 2UL, 3UL }.Select(seed => (IForecaster)new Neural.EsRnnForecaster(options with { Seed = seed })).ToArray())
+        {
+            MaxParallelFits = parallel,
+        };
+
+        EnsembleForecaster serial = Make(1), parallel = Make(3);
+        serial.Fit(data);
+        parallel.Fit(data);
+        Assert.Equal(serial.Predict(12), parallel.Predict(12));
+        Assert.NotEqual(serial.Members[0].Predict(12), serial.Members[1].Predict(12));
+    }
+
+    [Fact]
+    public void A_seeded_es_ensemble_has_its_es_and_lstm_seeds_and_takes_the_median()
+    {
+        var es = new Neural.EsRnnOptions { Seed = 7, InputSeasons = 7 };
+        var neural = new Neural.RecurrentOptions { Seed = 7 };
+        EnsembleForecaster e = EnsembleForecaster.SeededEsLstmLstm("es-ensemble", es, neural, 3, 2);
+        Assert.Equal(EnsembleCombination.Median, e.Combination);
+        Assert.Equal(["es-lstm", "lstm", "es-lstm", "lstm", "es-lstm"], e.Members.Select(m => m.Name));
+        Assert.Equal([7UL, 8UL, 9UL], e.Members.OfType<Neural.EsRnnForecaster>().Select(m => m.Options.Seed));
+        Assert.All(e.Members.OfType<Neural.EsRnnForecaster>(), m => Assert.Equal(7, m.Options.InputSeasons));
+        Assert.Equal([7UL, 8UL], e.Members.OfType<Neural.RecurrentForecaster>().Select(m => m.Options.Seed));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EnsembleForecaster.SeededEsLstmLstm("x", es, neural, 0, 0));
+    }
 }

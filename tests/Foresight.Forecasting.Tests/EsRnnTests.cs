@@ -1,3 +1,4 @@
+using Foresight.Core;
 using Foresight.Core.Forecasts;
 using Foresight.Forecasting.Baselines;
 using Foresight.Forecasting.Neural;
@@ -187,6 +188,25 @@ public sealed class EsRnnTests
         Assert.Equal(a.Predict(24), b.Predict(24));
         Assert.Throws<ArgumentException>(() => new EsRnnForecaster(Small with { Layers = 1 }));
         Assert.Throws<ArgumentException>(() => new EsRnnForecaster(Small with { LogShift = 0 }));
+    }
+
+    [Fact]
+    public void Input_seasons_widen_the_window_to_whole_seasons_and_its_warm_up()
+    {
+        // 9 days: enough for a one-day window (24 + 2·24 + 1 values), not for a week (168 + 2·24 + 1 = 217 > 216).
+        SeriesSet data = BaselineTests.Hourly(BaselineTests.Seasonal(24 * 9, 50, 0.01, 0.5, 2, 3, multiplicative: true).Select(Math.Abs).ToArray());
+        new EsRnnForecaster(Small with { MaxEpochs = 1 }).Fit(data);
+        var week = new EsRnnForecaster(Small with { MaxEpochs = 1, InputSeasons = 7 });
+        InvalidInputException e = Assert.Throws<InvalidInputException>(() => week.Fit(data));
+        Assert.Contains("needs at least 217 (warm-up 168", e.Message, StringComparison.Ordinal);
+
+        SeriesSet longer = BaselineTests.Hourly(BaselineTests.Seasonal(24 * 10, 50, 0.01, 0.5, 2, 3, multiplicative: true).Select(Math.Abs).ToArray());
+        week.Fit(longer);
+        using var stream = new MemoryStream();
+        week.Save(stream);
+        stream.Position = 0;
+        Assert.Equal(week.Predict(24), ForecasterFile.Load(stream).Predict(24)); // the window is part of the file
+        Assert.Throws<ArgumentException>(() => new EsRnnForecaster(Small with { InputSeasons = 0 }));
     }
 
     private static double[] Values(int n, SplitMix64 rng)

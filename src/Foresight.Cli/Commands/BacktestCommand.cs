@@ -21,7 +21,7 @@ public static class BacktestCommand
 {
     public const string M4Hourly = "m4-hourly";
 
-    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru", "lstm+gru", EnsembleForecaster.ModelName, EsRnnForecaster.LstmName, EsLstmPlusLstm];
+    public static IReadOnlyList<string> Models { get; } = ["seasonal-naive", "ets", "lstm", "gru", "lstm+gru", EnsembleForecaster.ModelName, EsRnnForecaster.LstmName, EsLstmPlusLstm, EsEnsemble];
 
     public sealed record BacktestReport(
         string Model,
@@ -162,6 +162,18 @@ public static class BacktestCommand
     /// <summary>The quantile average of an ES-hybrid LSTM and an LSTM (chosen on M4's validation split, docs/design/0021).</summary>
     public const string EsLstmPlusLstm = "es-lstm+lstm";
 
+    /// <summary>
+    /// The median of <see cref="EsEnsembleEsSeeds"/> ES-hybrid LSTMs that see the last week (7 seasons) and
+    /// <see cref="EsEnsembleLstmSeeds"/> LSTMs, fitted side by side (chosen on M4's validation split, docs/design/0024).
+    /// </summary>
+    public const string EsEnsemble = "es-ensemble";
+
+    /// <summary>ES-hybrid members of <c>--model es-ensemble</c> (seeds: --seed, +1, ...).</summary>
+    public const int EsEnsembleEsSeeds = 3;
+
+    /// <summary>LSTM members of <c>--model es-ensemble</c>.</summary>
+    public const int EsEnsembleLstmSeeds = 2;
+
     /// <summary>Seeds of <c>--model ensemble</c>: an LSTM and a GRU each (chosen on M4's validation split, docs/design/0009).</summary>
     public const int EnsembleSeeds = 2;
 
@@ -181,6 +193,7 @@ public static class BacktestCommand
             EnsembleForecaster.ModelName => EnsembleForecaster.SeededLstmGru(neural, EnsembleSeeds),
             EsRnnForecaster.LstmName => new EsRnnForecaster(new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed }),
             EsLstmPlusLstm => new EnsembleForecaster(EsLstmPlusLstm, [new EsRnnForecaster(new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed }), new LstmForecaster(neural)]),
+            EsEnsemble => EnsembleForecaster.SeededEsLstmLstm(EsEnsemble, new EsRnnOptions { Horizon = horizon, Seed = (ulong)seed, InputSeasons = 7 }, neural, EsEnsembleEsSeeds, EsEnsembleLstmSeeds),
             _ => throw new InvalidInputException("--model", $"unknown model '{name}'"),
         };
     }

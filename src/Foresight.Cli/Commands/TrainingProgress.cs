@@ -16,7 +16,7 @@ internal static class TrainingProgress
             return work();
         }
 
-        // One bar per neural model: the model itself, or each member of an ensemble (members fit one after another).
+        // One bar per neural model: the model itself, or each member of an ensemble (members may fit side by side).
         var neural = (model is EnsembleForecaster e ? e.Members : [model])
             .Select(Neural)
             .OfType<(string Name, int MaxEpochs, Action<IProgress<EpochProgress>?> Attach)>()
@@ -69,8 +69,9 @@ internal static class TrainingProgress
 
     private static (string Name, int MaxEpochs, Action<IProgress<EpochProgress>?> Attach)? Neural(IForecaster model) => model switch
     {
-        RecurrentForecaster r => (r.Name, r.Options.MaxEpochs, p => r.Progress = p),
-        EsRnnForecaster e => (e.Name, e.Options.MaxEpochs, p => e.Progress = p),
+        // The seed tells apart the members of a seed ensemble, which share a name.
+        RecurrentForecaster r => ($"{r.Name} seed {r.Options.Seed}", r.Options.MaxEpochs, p => r.Progress = p),
+        EsRnnForecaster e => ($"{e.Name} seed {e.Options.Seed}", e.Options.MaxEpochs, p => e.Progress = p),
         _ => null,
     };
 

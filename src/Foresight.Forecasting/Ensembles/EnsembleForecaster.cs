@@ -3,6 +3,16 @@ using Foresight.Forecasting.Neural;
 
 namespace Foresight.Forecasting.Ensembles;
 
+/// <summary>How an ensemble combines its members' q-quantiles (and means).</summary>
+public enum EnsembleCombination
+{
+    /// <summary>The mean of the members' values.</summary>
+    Mean,
+
+    /// <summary>The median of the members' values: one member's bad run moves it less than the mean.</summary>
+    Median,
+}
+
 /// <summary>
 /// Averages the quantile forecasts of several models level by level (quantile averaging, "Vincentization"; Lichtendahl,
 /// Grushka-Cockayne and Winkler 2013): the combined q-quantile is the mean of the members' q-quantiles, and the combined
@@ -16,9 +26,9 @@ namespace Foresight.Forecasting.Ensembles;
 public sealed class EnsembleForecaster : IForecaster
 {
     public const string ModelName = "ensemble";
-    private const int PayloadVersion = 1;
+    private const int PayloadVersion = 2; // 2 added the combination; 1 is read as the mean
 
-    public EnsembleForecaster(string name, IReadOnlyList<IForecaster> members)
+    public EnsembleForecaster(string name, IReadOnlyList<IForecaster> members, EnsembleCombination combination = EnsembleCombination.Mean)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(members);
@@ -27,14 +37,28 @@ public sealed class EnsembleForecaster : IForecaster
             throw new ArgumentException("An ensemble needs at least one member.", nameof(members));
         }
 
+        if (!Enum.IsDefined(combination))
+        {
+            throw new ArgumentOutOfRangeException(nameof(combination), combination, "Unknown combination.");
+        }
+
         Name = name;
         Members = members;
+        Combination = combination;
     }
 
     /// <summary>The name on the command line, e.g. "lstm+gru".</summary>
     public string Name { get; }
 
     public IReadOnlyList<IForecaster> Members { get; }
+
+    public EnsembleCombination Combination { get; }
+
+    /// <summary>
+    /// Members fitted at once (1: one after another, in order). Each member's fit depends only on its own options and
+    /// the data, so the model is the same for any value; single-threaded members (ES-RNN) gain most from it.
+    /// </summary>
+    public int MaxParallelFits { get; init; } = 1;
 
     public bool IsFitted => Members.All(m => m.IsFitted);
 
@@ -61,15 +85,53 @@ public sealed class EnsembleForecaster : IForecaster
         return new EnsembleForecaster(ModelName, members);
     }
 
+    /// <summary>
+    /// <paramref name="esSeeds"/> ES-hybrid LSTMs and <paramref name="lstmSeeds"/> LSTMs (seeds: the options' seed, +1,
+    /// ...), combined by the median and fitted side by side on every core. The median drops one bad run's error; the
+    /// ES members carry the relative (sMAPE) accuracy, the LSTMs the scaled error and the intervals
+    /// (M4 Hourly validation split, docs/design/0024).
+    /// </summary>
+    public static EnsembleForecaster SeededEsLstmLstm(string name, EsRnnOptions es, RecurrentOptions neural, int esSeeds, int lstmSeeds)
+    {
+        ArgumentNullException.ThrowIfNull(es);
+        ArgumentNullException.ThrowIfNull(neural);
+        ArgumentOutOfRangeException.ThrowIfLessThan(esSeeds, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(lstmSeeds, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(esSeeds + lstmSeeds, 1);
+        var members = new List<IForecaster>();
+        for (int i = 0; i < Math.Max(esSeeds, lstmSeeds); i++)
+        {
+            if (i < esSeeds)
+            {
+                members.Add(new EsRnnForecaster(es with { Seed = es.Seed + (ulong)i }));
+            }
+
+            if (i < lstmSeeds)
+            {
+                members.Add(new LstmForecaster(neural with { Seed = neural.Seed + (ulong)i }));
+            }
+        }
+
+        return new EnsembleForecaster(name, members, EnsembleCombination.Median) { MaxParallelFits = Environment.ProcessorCount };
+    }
+
     public void Fit(SeriesSet history, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(history);
 
-        // One after another: each neural member already trains on every core, and a fixed order keeps it deterministic.
-        foreach (IForecaster m in Members)
+        if (MaxParallelFits <= 1)
         {
-            m.Fit(history, cancellationToken);
+            foreach (IForecaster m in Members)
+            {
+                m.Fit(history, cancellationToken);
+            }
+
+            return;
         }
+
+        // Members share only the (read-only) history, so fitting them side by side changes nothing but the wall time.
+        var options = new ParallelOptions { MaxDegreeOfParallelism = MaxParallelFits, CancellationToken = cancellationToken };
+        Parallel.ForEach(Members, options, m => m.Fit(history, cancellationToken));
     }
 
     public void Update(SeriesSet newObservations)
@@ -84,41 +146,70 @@ public sealed class EnsembleForecaster : IForecaster
     {
         IReadOnlyList<Forecast>[] all = Members.Select(m => m.Predict(horizon)).ToArray();
         var result = new Forecast[all[0].Count];
+        var column = new double[all.Length];
         for (int i = 0; i < result.Length; i++)
         {
             Forecast first = all[0][i];
+            foreach (IReadOnlyList<Forecast> member in all)
+            {
+                Forecast f = member[i];
+                if (f.Levels.Count != first.Levels.Count || f.SeriesName != first.SeriesName
+                    || f.Levels.Where((level, l) => Math.Abs(level - first.Levels[l]) > 1e-9).Any())
+                {
+                    throw new InvalidOperationException($"Ensemble members disagree on the levels or series of '{first.SeriesName}'.");
+                }
+            }
+
             var values = new double[first.Levels.Count][];
             var mean = new double[horizon];
             for (int l = 0; l < values.Length; l++)
             {
                 values[l] = new double[horizon];
-                foreach (IReadOnlyList<Forecast> member in all)
-                {
-                    Forecast f = member[i];
-                    if (f.Levels.Count != first.Levels.Count || Math.Abs(f.Levels[l] - first.Levels[l]) > 1e-9 || f.SeriesName != first.SeriesName)
-                    {
-                        throw new InvalidOperationException($"Ensemble members disagree on the levels or series of '{first.SeriesName}'.");
-                    }
-
-                    for (int j = 0; j < horizon; j++)
-                    {
-                        values[l][j] += f.Values[l][j] / all.Length;
-                    }
-                }
-            }
-
-            foreach (IReadOnlyList<Forecast> member in all)
-            {
                 for (int j = 0; j < horizon; j++)
                 {
-                    mean[j] += member[i].Mean[j] / all.Length;
+                    for (int m = 0; m < all.Length; m++)
+                    {
+                        column[m] = all[m][i].Values[l][j];
+                    }
+
+                    values[l][j] = Combine(column);
                 }
             }
 
+            for (int j = 0; j < horizon; j++)
+            {
+                for (int m = 0; m < all.Length; m++)
+                {
+                    column[m] = all[m][i].Mean[j];
+                }
+
+                mean[j] = Combine(column);
+            }
+
+            // The median of each level is monotone in the level, like the mean, so the quantiles stay sorted.
             result[i] = new Forecast(first.SeriesName, first.Start, first.Step, first.Levels, values, mean);
         }
 
         return result;
+    }
+
+    /// <summary>The members' values of one (level, step) combined; reorders <paramref name="column"/>.</summary>
+    private double Combine(double[] column)
+    {
+        if (Combination == EnsembleCombination.Mean)
+        {
+            double sum = 0;
+            foreach (double v in column)
+            {
+                sum += v / column.Length;
+            }
+
+            return sum;
+        }
+
+        Array.Sort(column);
+        int half = column.Length / 2;
+        return column.Length % 2 == 1 ? column[half] : (column[half - 1] + column[half]) / 2;
     }
 
     public void Save(Stream stream)
@@ -126,6 +217,7 @@ public sealed class EnsembleForecaster : IForecaster
         using BinaryWriter w = ForecasterFile.WriteHeader(stream, ModelName);
         w.Write(PayloadVersion);
         w.Write(Name);
+        w.Write((int)Combination);
         w.Write(Members.Count);
         foreach (IForecaster m in Members)
         {
@@ -139,12 +231,18 @@ public sealed class EnsembleForecaster : IForecaster
     internal static EnsembleForecaster ReadPayload(BinaryReader r)
     {
         int version = r.ReadInt32();
-        if (version != PayloadVersion)
+        if (version is < 1 or > PayloadVersion)
         {
             throw new InvalidDataException($"Ensemble payload version {version} is not supported.");
         }
 
         string name = r.ReadString();
+        var combination = version >= 2 ? (EnsembleCombination)r.ReadInt32() : EnsembleCombination.Mean;
+        if (!Enum.IsDefined(combination))
+        {
+            throw new InvalidDataException($"Ensemble combination {(int)combination} is not supported.");
+        }
+
         int count = r.ReadInt32();
         if (count < 1 || count > 1024)
         {
@@ -170,6 +268,6 @@ public sealed class EnsembleForecaster : IForecaster
             members[i] = ForecasterFile.Load(member);
         }
 
-        return new EnsembleForecaster(name, members);
+        return new EnsembleForecaster(name, members, combination);
     }
 }

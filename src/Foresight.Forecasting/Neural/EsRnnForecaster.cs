@@ -70,7 +70,7 @@ public sealed class EsRnnForecaster : IForecaster
         var clock = Stopwatch.StartNew(); // measures the report only, never drives logic
         _step = history.Step;
         _m = Options.SeasonLength ?? history.SeasonLength;
-        _window = Options.InputWindow ?? (_m > 1 ? _m : 16);
+        _window = Options.InputWindow ?? (_m > 1 ? Options.InputSeasons * _m : 16);
         int k = Options.Horizon;
         int warmup = Options.WarmupSteps ?? Math.Max(_window, _m);
         foreach (Series s in history.Series)

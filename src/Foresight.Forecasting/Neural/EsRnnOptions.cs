@@ -23,8 +23,14 @@ public sealed record EsRnnOptions
     /// <summary>m of the smoothing; null takes <see cref="SeriesSet.SeasonLength"/>.</summary>
     public int? SeasonLength { get; init; }
 
-    /// <summary>W: deseasonalised past values per input; null gives m (or 16 when m = 1).</summary>
+    /// <summary>W: deseasonalised past values per input; null gives <see cref="InputSeasons"/>·m (or 16 when m = 1).</summary>
     public int? InputWindow { get; init; }
+
+    /// <summary>
+    /// Seasons in the default input window: 7 on hourly data (m = 24) shows the network the last week, so it can learn
+    /// the weekly pattern that one daily seasonality leaves in the deseasonalised values.
+    /// </summary>
+    public int InputSeasons { get; init; } = 1;
 
     /// <summary>Series per mini-batch; each runs whole from its start (full BPTT through the smoothing).</summary>
     public int BatchSize { get; init; } = 8;
@@ -57,7 +63,7 @@ public sealed record EsRnnOptions
     internal void Validate()
     {
         if (HiddenSize < 1 || Layers < 1 || (Residual && Layers < 2) || Horizon < 1 || BatchSize < 1 || MaxEpochs < 0 || Patience < 0
-            || InputWindow < 1 || SeasonLength < 1 || WarmupSteps < 0 || LevelPenalty < 0 || !(LogShift > 0) || !(LearningRate > 0) || !(SmoothingLearningRate > 0))
+            || InputWindow < 1 || InputSeasons < 1 || SeasonLength < 1 || WarmupSteps < 0 || LevelPenalty < 0 || !(LogShift > 0) || !(LearningRate > 0) || !(SmoothingLearningRate > 0))
         {
             throw new ArgumentException($"Invalid ES-RNN options: {this}.");
         }

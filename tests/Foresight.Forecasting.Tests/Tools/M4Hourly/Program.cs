@@ -8,7 +8,7 @@ using Foresight.Forecasting.Data;
 using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
 
-// Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,lstm+gru,ensemble,lstm@2,ens:lstm@1+gru@2,conformal-lstm,...] [data dir]
+// Usage: M4Hourly [comma-separated models: snaive,ets,lstm,gru,lstm+gru,ensemble,lstm@2,ens:lstm@1+gru@2,med:lstm@1+gru@1+lstm@2 (median),conformal-lstm,...] [data dir]
 //   [key=value options for the neural models; split=val scores the validation split; cache=<dir> keeps each member's
 //   forecasts; fitonly=1 fits (and caches) without scoring]
 string models = args.Length > 0 ? args[0] : "snaive,ets,lstm,gru";
@@ -88,7 +88,7 @@ IForecaster Member(string spec)
 
     string key = inner is EsRnnForecaster
         ? $"{splitName}-{parts[0]}-s{eo.Seed}-e{eo.MaxEpochs}-p{eo.Patience}-h{eo.HiddenSize}-l{eo.Layers}-r{(eo.Residual ? 1 : 0)}-w{eo.InputWindow}-b{eo.BatchSize}-lr{eo.LearningRate}-eslr{eo.SmoothingLearningRate}-pen{eo.LevelPenalty}-c{eo.LogShift}-wd{eo.WeightDecay}"
-        : $"{splitName}-{parts[0]}-s{o.Seed}-e{o.MaxEpochs}-p{o.Patience}-h{o.HiddenSize}-l{o.Layers}-lr{o.LearningRate}-wd{o.WeightDecay}";
+        : $"{splitName}-{parts[0]}-s{o.Seed}-e{o.MaxEpochs}-p{o.Patience}-h{o.HiddenSize}-l{o.Layers}-lr{o.LearningRate}-wd{o.WeightDecay}" + (o.HighwayLength is int hw ? $"-hw{hw}" : "");
     return new CachedForecaster(inner, Path.Combine(cacheDir, key + ".json"));
 }
 
@@ -96,6 +96,7 @@ IForecaster Make(string name) => name switch
 {
     _ when name.StartsWith("conformal-ens:", StringComparison.Ordinal) => new ConformalForecaster(Make(name["conformal-".Length..]), new ConformalOptions { Horizon = M4Hourly.Horizon }),
     _ when name.StartsWith("ens:", StringComparison.Ordinal) => new EnsembleForecaster(name, name[4..].Split('+').Select(Member).ToArray()),
+    _ when name.StartsWith("med:", StringComparison.Ordinal) => new EnsembleForecaster(name, name[4..].Split('+').Select(Member).ToArray(), EnsembleCombination.Median),
     _ when name.Contains('@', StringComparison.Ordinal) => Member(name),
     "snaive" => new SeasonalNaiveForecaster(),
     "ets" => new EtsForecaster(),
