@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Foresight.Core.Forecasts;
 using Foresight.Forecasting.Neural;
 
@@ -130,8 +131,10 @@ public sealed class EnsembleForecaster : IForecaster
         }
 
         // Members share only the (read-only) history, so fitting them side by side changes nothing but the wall time.
+        // Members are handed out one at a time as threads free up: the default range partitioning of a list fixes
+        // each thread's share up front, so one thread could be left with the slow members while the other idles.
         var options = new ParallelOptions { MaxDegreeOfParallelism = MaxParallelFits, CancellationToken = cancellationToken };
-        Parallel.ForEach(Members, options, m => m.Fit(history, cancellationToken));
+        Parallel.ForEach(Partitioner.Create(Members, EnumerablePartitionerOptions.NoBuffering), options, m => m.Fit(history, cancellationToken));
     }
 
     public void Update(SeriesSet newObservations)
