@@ -1,6 +1,7 @@
 using Foresight.Control.Decision;
 using Foresight.Core;
 using Foresight.Forecasting;
+using Foresight.Forecasting.Calibration;
 using Foresight.Forecasting.Neural;
 using Foresight.Feedback;
 using Foresight.Forecasting.Baselines;
@@ -17,13 +18,25 @@ public static class PredictiveForecasting
 
     public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, DefaultModel, feedback: true);
 
+    /// <summary>The --calibration values: rolling conformal calibration of the forecasts in the loop (design note 0022).</summary>
+    public static IReadOnlyList<string> CalibrationModes { get; } = ["on", "off"];
+
+    /// <summary>Reads --calibration: on (the default) or off.</summary>
+    public static bool ParseCalibration(string? mode) => (mode?.Trim().ToLowerInvariant() ?? "on") switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new InvalidInputException("--calibration", $"unknown value '{mode}'; choose from {string.Join(", ", CalibrationModes)}"),
+    };
+
     /// <summary>Damped Holt-Winters: on the development traces its 5-30 s forecasts have about half the error of seasonal naive.</summary>
     public const string DefaultModel = "ets";
 
 
     /// <param name="model">seasonal-naive, ets, lstm or gru.</param>
     /// <param name="feedback">Retrain on schedule and fall back to reactive when forecasts are worse than naive.</param>
-    public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback)
+    /// <param name="calibration">Calibrate the forecasts' quantiles in the loop (rolling conformal).</param>
+    public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback, bool calibration = true)
     {
         double bucket = ScenarioRunner.ForecastStepSeconds;
         double simDay = 86_400 / scenario.TimeScale;
@@ -39,6 +52,7 @@ public static class PredictiveForecasting
             Feedback = feedback,
             RecentRetrainBuckets = Math.Max(2 * (int)Math.Round(simDay / bucket), 100),
             AppNames = scenario.Apps.Select(a => a.Name).ToArray(),
+            Calibration = calibration ? new RollingCalibrationOptions() : null,
         };
         return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, ModelFactory(model, options.HorizonSteps, options.SeasonLength), options);
     }

@@ -72,9 +72,14 @@ public static class SimulateCommand
         {
             Description = "The predictive policies' safety net for every app, over the scenario's choice: hpa or kpa (Knative, with panic mode).",
         };
+        var calibration = new Option<string>("--calibration")
+        {
+            Description = "Rolling conformal calibration of the predictive policy's forecast quantiles in the loop: on or off.",
+            DefaultValueFactory = _ => "on",
+        };
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive, calibration,
         };
         foreach (Option option in prometheus.All)
         {
@@ -98,7 +103,8 @@ public static class SimulateCommand
             parse.GetValue(sweep),
             prometheus.TraceStep(parse),
             parse.GetValue(equalCost),
-            parse.GetValue(reactive))));
+            parse.GetValue(reactive),
+            PredictiveForecasting.ParseCalibration(parse.GetValue(calibration)))));
         return command;
     }
 
@@ -119,7 +125,8 @@ public static class SimulateCommand
         string? Sweep = null,
         string? Step = null,
         bool EqualCost = false,
-        string? Reactive = null);
+        string? Reactive = null,
+        bool Calibration = true);
 
     public static int Execute(SimulateArgs args)
     {
@@ -144,7 +151,7 @@ public static class SimulateCommand
                 ? chosen
                 : throw new InvalidInputException("--reactive", $"'{args.Reactive}' is not a reactive algorithm; choose {string.Join(" or ", ReactiveAlgorithms.Names)}");
         }
-        Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback);
+        Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback, args.Calibration);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
             ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: args.EqualCost, reactive: reactive)
             : RunWithProgress(scenario, policies, forecaster, faults, sweep, args.EqualCost, reactive);

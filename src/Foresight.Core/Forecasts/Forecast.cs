@@ -201,6 +201,11 @@ public sealed class Forecast : IEquatable<Forecast>
             hi++;
         }
 
+        if (levels[hi] == q)
+        {
+            return Value(hi, step); // a stored level exactly (interpolating to it can be off by rounding)
+        }
+
         double l0 = levels[hi - 1], l1 = levels[hi];
         double w = (q - l0) / (l1 - l0);
         double v0 = Value(hi - 1, step);
