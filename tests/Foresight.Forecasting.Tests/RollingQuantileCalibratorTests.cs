@@ -209,14 +209,14 @@ public sealed class RollingQuantileCalibratorTests
     {
         var calibrator = new RollingQuantileCalibrator(new RollingCalibrationOptions { Window = 300, MinScores = 10, ShareMissBudget = false });
         var rng = new Random(n);
-        Forecast raw = Normal(0, 1);
-        double width = raw.Quantile(0.95, 0) - raw.Quantile(0.05, 0), q = raw.Quantile(level, 0);
+        Forecast raw = Normal(5, 1);
+        double d = raw.Quantile(level, 0) - raw.Quantile(0.5, 0);
         var scores = new List<double>();
         for (int t = 0; t < n; t++)
         {
-            double y = Math.Round(3 * Gaussian(rng), 1); // ties included
+            double y = 5 + Math.Round(3 * Gaussian(rng), 1); // ties included
             calibrator.Observe(raw, 0, y);
-            scores.Add((level > 0.5 ? 1 : -1) * (y - q) / width);
+            scores.Add((y - 5) / d); // the outcome's distance from the median in units of the level's (local scale 1)
         }
 
         double[] window = scores.TakeLast(300).Order().ToArray();

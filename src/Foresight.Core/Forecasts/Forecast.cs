@@ -155,6 +155,17 @@ public sealed class Forecast : IEquatable<Forecast>
     [JsonIgnore]
     public IReadOnlyList<double> Median => Values[_levels.Median];
 
+    /// <summary>The values of level <c>Levels[level]</c> over the horizon, read without allocating.</summary>
+    public ReadOnlySpan<double> LevelValues(int level)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(level);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(level, _levels.Count);
+        return Row(level);
+    }
+
+    /// <summary><see cref="Mean"/> read without allocating.</summary>
+    public ReadOnlySpan<double> MeanValues => MeanSpan;
+
     /// <summary>Time of step <paramref name="step"/> (0-based).</summary>
     public DateTimeOffset TimeAt(int step) => Start + (Step * step);
 

@@ -30,39 +30,52 @@ public sealed record RollingCalibrationOptions
     /// </summary>
     public bool ShareMissBudget { get; init; } = true;
 
+    /// <summary>
+    /// Steps over which the recent error (|y − median| in units of the 90% width, over all series) is averaged into the
+    /// local scale every interval is multiplied by; null: one phase of the season, at least 6 steps; 0: no local scale.
+    /// Errors cluster (a rainy day, an event), and a calm day's interval should be narrow.
+    /// </summary>
+    public int? VolatilitySpan { get; init; }
+
     /// <summary>Null when valid, else what is wrong.</summary>
     public string? Validate() =>
         Window < 2 ? $"Window must be at least 2 (is {Window})"
         : MinScores < 1 || MinScores > Window ? $"MinScores must lie in [1, Window] (is {MinScores})"
         : SeasonLength < 1 ? $"SeasonLength must be positive (is {SeasonLength})"
         : Phases < 1 ? $"Phases must be positive (is {Phases})"
+        : VolatilitySpan < 0 ? $"VolatilitySpan must not be negative (is {VolatilitySpan})"
         : null;
 }
 
 /// <summary>
-/// Online conformal calibration of a stream of quantile forecasts on a rolling window: each quantile level τ ≠ 0.5 is
+/// Online conformal calibration of a stream of quantile forecasts on a rolling window. Each quantile level τ ≠ 0.5 is
 /// calibrated on its own, one-sided (the asymmetric form of conformalised quantile regression, Romano, Patterson and
-/// Candès 2019). The score of an outcome y against level τ, step j, is <c>s = ±(y − q_τ) / w</c> (+ above the median,
-/// − below) with <c>w = q_0.95 − q_0.05</c> the forecast's 90% width at that step; the calibrated quantile is
-/// <c>q_τ ± ŝ·w</c> with ŝ the ⌈(n+1)·max(τ, 1−τ)⌉-th smallest of the n recent scores. So each level is a calibrated
-/// quantile (the planner reads single levels), and the central 90% interval covers about 90%; where one tail cannot
-/// miss its share, see <see cref="RollingCalibrationOptions.ShareMissBudget"/>.
+/// Candès 2019), as a factor on its distance from the median: with <c>d = q_τ − median</c> (negative below the
+/// median) and r the local scale the forecast was served with, the score of an outcome y is
+/// <c>s = (y − median) / (d·r)</c>, covered when <c>s ≤ ŝ</c>, and the served level is <c>median + ŝ·d·r</c> with ŝ the
+/// ⌈(n+1)·max(τ, 1−τ)⌉-th smallest of the n recent scores. So each level is a calibrated quantile (the planner reads
+/// single levels) and the central 90% interval covers about 90%; where one tail cannot miss its share, see
+/// <see cref="RollingCalibrationOptions.ShareMissBudget"/>.
 /// </summary>
 /// <remarks>
 /// <list type="bullet">
 /// <item>Per tail, not symmetric: nonnegative demand has an atom at zero (quiet hours, lower bound clamped at 0), so the
 /// lower tail can be short of misses while the upper one has too many; a symmetric score ties on that atom and cannot
 /// move either bound. The short tail's unspent misses go to the other (design note 0022).</item>
+/// <item>Mondrian by the phase of the season (<see cref="RollingCalibrationOptions.Phases"/>): scores are kept and
+/// factors applied per hour of the day of the step forecast, so a model whose error follows the daily cycle is
+/// calibrated at every hour, not only on average.</item>
+/// <item>Locally scaled (<see cref="RollingCalibrationOptions.VolatilitySpan"/>): r is a running mean of the recent
+/// errors in units of the 90% width, so a calm day gets narrow intervals and a volatile one wide ones (locally
+/// weighted conformal, Lei et al. 2018).</item>
 /// <item>Forecasts whose 90% width is zero (a series that was always zero) are not scored: a rescaling cannot change
 /// them, and their ties would hold every level where it is.</item>
-/// <item>It learns only from <see cref="Observe"/>, which the caller feeds outcomes already seen, so it never looks ahead.
-/// The median is never changed, no level crosses it, and a forecast that was nonnegative stays so.</item>
-/// <item>Mondrian by the phase of the season (<see cref="RollingCalibrationOptions.Phases"/>): scores are kept and
-/// offsets applied per hour of the day of the step forecast, so a model whose error follows the daily cycle is calibrated
-/// at every hour, not only on average (design note 0022).</item>
-/// <item>Cheap on the tick path: <see cref="Observe"/> writes ring buffers; a phase's offsets are re-selected
-/// (quickselect, no sort) after every <c>Window/16</c> new scores in it, and <see cref="Adjust"/> builds its forecasts
-/// in one <see cref="ForecastBatch"/>.</item>
+/// <item>It learns only from <see cref="Observe"/>, which the caller feeds outcomes already seen, so it never looks
+/// ahead. The median and mean are never changed, no level crosses the median, and a forecast that was nonnegative
+/// stays so.</item>
+/// <item>Cheap on the tick path: <see cref="Observe"/> writes ring buffers; a phase's factors are re-selected
+/// (quickselect, no sort) after every <c>Window/16</c> new scores in it, and <see cref="Adjust"/> reads the model's rows
+/// as spans and builds its forecasts in one <see cref="ForecastBatch"/>.</item>
 /// </list>
 /// </remarks>
 public sealed class RollingQuantileCalibrator
@@ -73,9 +86,21 @@ public sealed class RollingQuantileCalibrator
     private readonly int[] _sinceRefresh;
     private double[] _levels = [];
     private int[] _pair = []; // per level, the index of 1 − τ (or −1)
+    private int _median, _lower90, _upper90; // indices of 0.5, 0.05 and 0.95
     private Ring[][] _rings = []; // [phase][level]
     private double[][] _offsets = []; // [phase][level]
     private double[] _scratch = [];
+    private bool[] _calibrated = []; // per phase: some level has enough scores
+
+    // The local scale: an exponential average over steps of the mean normalised error, as of each recent step.
+    private const int ScaleHistory = 64;
+    private readonly double _scaleAlpha;
+    private readonly double[] _scaleAt = new double[ScaleHistory];
+    private long _scaleStep = -1;
+    private long _firstScaleStep;
+    private double _scale = double.NaN;
+    private double _errorSum;
+    private int _errorCount;
 
     public RollingQuantileCalibrator(RollingCalibrationOptions? options = null)
     {
@@ -88,6 +113,8 @@ public sealed class RollingQuantileCalibrator
         _refreshEvery = Math.Max(1, _options.Window / 16);
         _phases = Math.Min(_options.Phases, _options.SeasonLength);
         _sinceRefresh = new int[_phases];
+        int span = _options.VolatilitySpan ?? Math.Max(6, _options.SeasonLength / _phases);
+        _scaleAlpha = span == 0 ? 0 : 1.0 / span;
     }
 
     /// <summary>Scores recorded so far (points with a nonzero width), including those that have rolled out.</summary>
@@ -113,40 +140,44 @@ public sealed class RollingQuantileCalibrator
             return;
         }
 
-        double width = raw.Quantile(0.95, step) - raw.Quantile(0.05, step);
-        if (!(width > 1e-12 * (1 + Math.Abs(raw.Quantile(0.5, step)))))
+        EnsureLevels(raw.Levels);
+        double median = raw.LevelValues(_median)[step];
+        double width = raw.LevelValues(_upper90)[step] - raw.LevelValues(_lower90)[step];
+        if (!(width > 1e-12 * (1 + Math.Abs(median))))
         {
             return;
         }
 
-        EnsureLevels(raw.Levels);
+        Advance(bucket);
+        double scale = ScaleAt(bucket - step); // the scale the forecast was served with
         int phase = PhaseOf(bucket);
         Ring[] rings = _rings[phase];
         for (int l = 0; l < _levels.Length; l++)
         {
-            double tau = _levels[l];
-            if (tau == 0.5)
+            // Covered at offset ŝ ⇔ s ≤ ŝ, with d the level's distance from the median (negative below it).
+            double d = raw.LevelValues(l)[step] - median;
+            if (_levels[l] != 0.5 && Math.Abs(d) > 1e-12 * width)
             {
-                continue;
+                rings[l].Add((actual - median) / (d * scale));
             }
-
-            double s = (actual - raw.Quantile(tau, step)) / width;
-            rings[l].Add(tau > 0.5 ? s : -s);
         }
 
+        _errorSum += Math.Abs(actual - median) / width;
+        _errorCount++;
         Observed++;
         _sinceRefresh[phase]++;
     }
 
     /// <summary>
-    /// The current offset of <paramref name="level"/> in a phase, in units of the 90% width (positive widens), or 0
-    /// while fewer than <see cref="RollingCalibrationOptions.MinScores"/> scores are held.
+    /// The conformal factor of <paramref name="level"/> in a phase: its calibrated distance from the median is the
+    /// model's times this times the local scale. NaN while fewer than <see cref="RollingCalibrationOptions.MinScores"/>
+    /// scores are held (the level is served as the model gave it).
     /// </summary>
     public double Offset(double level, int phase = 0)
     {
         Refresh(phase, force: true);
         int l = Array.IndexOf(_levels, level);
-        return l < 0 ? 0 : _offsets[phase][l];
+        return l < 0 ? double.NaN : _offsets[phase][l];
     }
 
     /// <summary>
@@ -167,12 +198,13 @@ public sealed class RollingQuantileCalibrator
             horizon = Math.Max(horizon, f.Horizon);
         }
 
+        Advance(firstBucket);
         bool any = false;
         for (int j = 0; j < horizon; j++)
         {
             int phase = PhaseOf(firstBucket + j);
             Refresh(phase, force: false);
-            any |= Calibrating(phase);
+            any |= _calibrated[phase];
         }
 
         if (!any)
@@ -204,24 +236,23 @@ public sealed class RollingQuantileCalibrator
     private Forecast Calibrate(Forecast f, ForecastBatch batch, long firstBucket)
     {
         int h = f.Horizon;
+        double scale = ScaleAt(firstBucket);
         Span<double> values = batch.Next; // [level][step], levels sorted as in _levels
         for (int j = 0; j < h; j++)
         {
-            double[] offsets = _offsets[PhaseOf(firstBucket + j)];
-            double median = f.Quantile(0.5, j);
-            double width = f.Quantile(0.95, j) - f.Quantile(0.05, j);
-            bool nonNegative = f.Quantile(_levels[0], j) >= 0;
+            int phase = PhaseOf(firstBucket + j);
+            double[] offsets = _offsets[phase];
+            double median = f.LevelValues(_median)[j];
+            bool nonNegative = f.LevelValues(0)[j] >= 0;
             for (int l = 0; l < _levels.Length; l++)
             {
                 double tau = _levels[l];
-                double q = f.Quantile(tau, j);
-                if (tau > 0.5)
+                double q = f.LevelValues(l)[j];
+                if (tau != 0.5 && !double.IsNaN(offsets[l]))
                 {
-                    q = Math.Max(median, q + (offsets[l] * width));
-                }
-                else if (tau < 0.5)
-                {
-                    q = Math.Min(median, q - (offsets[l] * width));
+                    // The level's distance from the median, times its conformal factor and the local scale.
+                    q = median + (offsets[l] * (q - median) * scale);
+                    q = tau > 0.5 ? Math.Max(median, q) : Math.Min(median, q);
                     q = nonNegative ? Math.Max(0, q) : q;
                 }
 
@@ -231,29 +262,43 @@ public sealed class RollingQuantileCalibrator
 
         if (f.HasExplicitMean)
         {
-            Span<double> mean = batch.NextMean;
-            IReadOnlyList<double> raw = f.Mean;
-            for (int j = 0; j < h; j++)
-            {
-                mean[j] = raw[j];
-            }
+            f.MeanValues.CopyTo(batch.NextMean);
         }
 
         return batch.Add(f.SeriesName, f.Start, f.Step);
     }
 
-    private bool Calibrating(int phase)
+    /// <summary>Moves the local scale on to <paramref name="bucket"/>: every step before it has been observed.</summary>
+    private void Advance(long bucket)
     {
-        foreach (double offset in _offsets[phase])
+        if (_scaleStep < 0)
         {
-            if (offset != 0)
-            {
-                return true;
-            }
+            _scaleStep = bucket;
+            _firstScaleStep = bucket;
+            _scaleAt[Slot(bucket)] = 1;
+            return;
         }
 
-        return false;
+        while (_scaleStep < bucket)
+        {
+            if (_errorCount > 0 && _scaleAlpha > 0)
+            {
+                double mean = _errorSum / _errorCount;
+                _scale = double.IsNaN(_scale) ? mean : _scale + (_scaleAlpha * (mean - _scale));
+            }
+
+            _errorSum = 0;
+            _errorCount = 0;
+            _scaleStep++;
+            _scaleAt[Slot(_scaleStep)] = double.IsNaN(_scale) || !(_scale > 0) ? 1 : _scale;
+        }
     }
+
+    /// <summary>The local scale a forecast served at <paramref name="bucket"/> used (1 before any, or too long ago to tell).</summary>
+    private double ScaleAt(long bucket) =>
+        _scaleStep >= 0 && bucket >= _firstScaleStep && bucket <= _scaleStep && bucket > _scaleStep - ScaleHistory ? _scaleAt[Slot(bucket)] : 1;
+
+    private static int Slot(long bucket) => (int)(((bucket % ScaleHistory) + ScaleHistory) % ScaleHistory);
 
     private bool SameLevels(IReadOnlyList<double> levels)
     {
@@ -282,9 +327,13 @@ public sealed class RollingQuantileCalibrator
         }
 
         _levels = levels.ToArray();
+        _median = Array.FindIndex(_levels, t => Math.Abs(t - 0.5) < 1e-9);
+        _lower90 = Array.FindIndex(_levels, t => Math.Abs(t - 0.05) < 1e-9);
+        _upper90 = Array.FindIndex(_levels, t => Math.Abs(t - 0.95) < 1e-9);
         _pair = _levels.Select(t => Array.FindIndex(_levels, u => t != 0.5 && Math.Abs(u - (1 - t)) < 1e-9)).ToArray();
         _rings = Enumerable.Range(0, _phases).Select(_ => _levels.Select(_ => new Ring(_options.Window)).ToArray()).ToArray();
         _offsets = Enumerable.Range(0, _phases).Select(_ => new double[_levels.Length]).ToArray();
+        _calibrated = new bool[_phases];
         _scratch = new double[_options.Window];
         Array.Clear(_sinceRefresh);
     }
@@ -297,15 +346,18 @@ public sealed class RollingQuantileCalibrator
         }
 
         _sinceRefresh[phase] = 0;
+        _calibrated[phase] = false;
         for (int l = 0; l < _levels.Length; l++)
         {
             Ring ring = _rings[phase][l];
             double tau = _levels[l];
             if (tau == 0.5 || ring.Count < _options.MinScores)
             {
-                _offsets[phase][l] = 0;
+                _offsets[phase][l] = double.NaN; // served as the model gave it
                 continue;
             }
+
+            _calibrated[phase] = true;
 
             _offsets[phase][l] = ConformalQuantile(ring, Math.Max(tau, 1 - tau));
         }
