@@ -116,6 +116,39 @@ public sealed class RollingQuantileCalibratorTests
         Assert.Equal(eachHalfCalibrated, calibrated);
     }
 
+    /// <summary>
+    /// Calm and volatile spells (noise 4 or 16, switching every 400 steps, not tied to the season) under a model with
+    /// one width: with the local scale each spell is calibrated; without it only their average is.
+    /// </summary>
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData(0, false)]
+    public void A_local_error_scale_calibrates_calm_and_volatile_spells(int? span, bool eachSpellCalibrated)
+    {
+        var calibrator = new RollingQuantileCalibrator(new RollingCalibrationOptions { VolatilitySpan = span, Window = 1000 });
+        var rng = new Random(13);
+        var covered = new int[2];
+        var n = new int[2];
+        for (long t = 0; t < 40_000; t++)
+        {
+            int spell = (int)(t / 400 % 2);
+            Forecast raw = Normal(0, 10);
+            Forecast served = calibrator.Adjust([raw], t)[0];
+            double y = (spell == 0 ? 4 : 16) * Gaussian(rng);
+            if (t >= 5_000 && t % 400 >= 40)
+            {
+                n[spell]++;
+                covered[spell] += In90(served, y) ? 1 : 0;
+            }
+
+            calibrator.Observe(raw, 0, y, t);
+        }
+
+        Assert.InRange((double)(covered[0] + covered[1]) / (n[0] + n[1]), 0.87, 0.93);
+        bool calibrated = Enumerable.Range(0, 2).All(h => (double)covered[h] / n[h] is >= 0.86 and <= 0.94);
+        Assert.Equal(eachSpellCalibrated, calibrated);
+    }
+
     [Fact]
     public void Never_looks_ahead_it_learns_only_from_observed_outcomes()
     {
