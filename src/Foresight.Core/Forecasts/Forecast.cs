@@ -164,7 +164,7 @@ public sealed class Forecast : IEquatable<Forecast>
     }
 
     /// <summary><see cref="Mean"/> read without allocating.</summary>
-    public ReadOnlySpan<double> MeanValues => MeanSpan;
+    public ReadOnlySpan<double> MeanValues() => MeanSpan;
 
     /// <summary>Time of step <paramref name="step"/> (0-based).</summary>
     public DateTimeOffset TimeAt(int step) => Start + (Step * step);

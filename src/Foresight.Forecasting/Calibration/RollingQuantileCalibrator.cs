@@ -262,7 +262,7 @@ public sealed class RollingQuantileCalibrator
 
         if (f.HasExplicitMean)
         {
-            f.MeanValues.CopyTo(batch.NextMean);
+            f.MeanValues().CopyTo(batch.NextMean);
         }
 
         return batch.Add(f.SeriesName, f.Start, f.Step);
