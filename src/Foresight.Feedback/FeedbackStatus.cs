@@ -13,7 +13,10 @@ public sealed record FeedbackStatus(bool Enabled, string RetrainMode, IReadOnlyL
 
 /// <summary>One app's accuracy, thresholds, fallback state, decision scores and retrain history.</summary>
 /// <param name="Mase">Rolling MASE against seasonal naive of the forecasts 1-6 steps ahead (null while undefined).</param>
-/// <param name="Coverage90">Rolling share of actuals inside the central 90% interval.</param>
+/// <param name="Coverage90">
+/// Rolling share of actuals inside the central 90% interval, over the series that have carried traffic (a site no
+/// source is homed to, such as the cloud, is forecast as exactly 0 and is not counted; design note 0022).
+/// </param>
 /// <param name="MeanPinball">Rolling pinball loss, averaged over the forecast's quantile levels.</param>
 /// <param name="ScoredPoints">Points in the rolling window.</param>
 /// <param name="ConfidenceThreshold">The confidence threshold decisions currently use.</param>
@@ -29,6 +32,9 @@ public sealed record FeedbackStatus(bool Enabled, string RetrainMode, IReadOnlyL
 /// The quantile of predicted demand the app's floors were last sized for: the newsvendor's when a miss is priced
 /// (<c>missCost</c>), else the fixed option; null before the first decision.
 /// </param>
+/// <param name="RunMase">MASE over every point scored since the start (the rolling <paramref name="Mase"/> sees only the last window).</param>
+/// <param name="RunCoverage90">Coverage of the 90% interval over every point scored since the start.</param>
+/// <param name="Calibrated">Whether the forecasts are conformally calibrated in the loop (design note 0022).</param>
 public sealed record AppFeedbackStatus(
     string App,
     double? Mase,
@@ -50,7 +56,10 @@ public sealed record AppFeedbackStatus(
     int ModelVersion,
     int Retrains,
     IReadOnlyList<RetrainRecord> RecentRetrains,
-    double? PlanningQuantile = null);
+    double? PlanningQuantile = null,
+    double? RunMase = null,
+    double? RunCoverage90 = null,
+    bool Calibrated = false);
 
 /// <param name="Threshold">"confidence" or "shift".</param>
 public sealed record ThresholdChangeStatus(double Time, string Threshold, double OldValue, double NewValue, string Reason);

@@ -8,6 +8,7 @@ using Foresight.Feedback.Fallback;
 using Foresight.Feedback.Retraining;
 using Foresight.Feedback.Thresholds;
 using Foresight.Forecasting;
+using Foresight.Forecasting.Calibration;
 
 namespace Foresight.Feedback;
 
@@ -75,6 +76,13 @@ public sealed record OnlineForecasterOptions
     /// <summary>Bounds and rates of the adaptive confidence and shift thresholds (used when <see cref="Feedback"/> is on).</summary>
     public AdaptiveThresholdOptions Thresholds { get; init; } = new();
 
+    /// <summary>
+    /// Rolling conformal calibration of each app's forecasts (on by default; null: off, forecasts served as the model
+    /// gives them). It learns from the same points the accuracy is scored on, as they arrive, so it never looks ahead,
+    /// and it outlives model swaps. See design note 0022.
+    /// </summary>
+    public RollingCalibrationOptions? Calibration { get; init; } = new();
+
     /// <summary>App names for status, by index; "app{i}" when absent.</summary>
     public IReadOnlyList<string>? AppNames { get; init; }
 
@@ -138,6 +146,11 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             throw new ArgumentException($"Invalid adaptive threshold option: {invalid}.", nameof(options));
         }
 
+        if (options.Calibration?.Validate() is string badCalibration)
+        {
+            throw new ArgumentException($"Invalid calibration option: {badCalibration}.", nameof(options));
+        }
+
         _modelFactory = modelFactory;
         _options = options;
         _apps = Enumerable.Range(0, apps).Select(a => new AppState(a, sites, options)).ToArray();
@@ -158,18 +171,19 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         get
         {
             double error = 0, scale = 0, covered = 0;
-            long points = 0;
+            long points = 0, live = 0;
             foreach (AppState a in _apps)
             {
                 error += a.AbsError;
                 scale += a.AbsSeasonalError;
                 covered += a.Covered;
                 points += a.Scored;
+                live += a.LiveScored;
             }
 
             return new ForecastAccuracy(
                 points > 0 && scale > 0 ? error / scale : null,
-                points > 0 ? covered / points : null,
+                live > 0 ? covered / live : null,
                 points);
         }
     }
@@ -282,8 +296,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         {
             // One read of the slot: every series of this prediction comes from the same model.
             PublishedModel model = state.Slot.Current!;
-            state.Forecasts = model.Model.Predict(state.HorizonSteps);
-            state.Issued.Enqueue((state.Buckets, state.Forecasts));
+            IReadOnlyList<Forecast> raw = model.Model.Predict(state.HorizonSteps);
+            state.Forecasts = state.Calibrator?.Adjust(raw, state.Buckets) ?? raw;
+            state.Issued.Enqueue((state.Buckets, raw, state.Forecasts));
             while (state.Issued.Count > ScoredSteps)
             {
                 state.Issued.Dequeue();
@@ -305,6 +320,13 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             {
                 state.History[s].RemoveRange(0, state.History[s].Count - _options.HistoryBuckets);
             }
+        }
+
+        // Coverage counts a series from the first bucket it carries traffic: one that never has (the cloud, which no
+        // source is homed to; a site whose sources are silent) is forecast as exactly 0 and would only pad it.
+        for (int s = 0; s < sites; s++)
+        {
+            state.Live[s] |= values[s] != 0;
         }
 
         double error = Score(state, values);
@@ -407,7 +429,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         int m = _options.SeasonLength;
         double errorSum = 0;
         int steps = 0;
-        foreach ((long issuedAt, IReadOnlyList<Forecast> forecasts) in state.Issued)
+        foreach ((long issuedAt, IReadOnlyList<Forecast> raw, IReadOnlyList<Forecast> forecasts) in state.Issued)
         {
             // A forecast issued after b buckets predicts bucket b at step 0.
             int step = (int)(state.Buckets - issuedAt);
@@ -428,6 +450,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 Forecast f = forecasts[s];
                 errorSum += Math.Abs(actual[s] - f.Quantile(0.5, step));
 
+                // The calibrator learns from the model's own forecast (its offsets apply to that), now that y is known.
+                state.Calibrator?.Observe(raw[s], step, actual[s], state.Buckets);
+
                 if (history.Count <= m)
                 {
                     continue;
@@ -436,8 +461,14 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
                 ScoredPoint point = state.Rolling.Record(actual[s], f, step, history[^(m + 1)]);
                 state.AbsError += point.AbsError;
                 state.AbsSeasonalError += point.NaiveAbsError;
-                state.Covered += point.In90 ? 1 : 0;
                 state.Scored++;
+                if (state.Live[s])
+                {
+                    state.LiveCoverage.Record(point);
+                    state.Covered += point.In90 ? 1 : 0;
+                    state.LiveScored++;
+                }
+
                 state.SinceChangeError += point.AbsError;
                 state.SinceChangeNaive += point.NaiveAbsError;
                 if (state.AfterSwap is not null)
@@ -562,7 +593,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         return new AppFeedbackStatus(
             _options.AppNames is { } names && state.App < names.Count ? names[state.App] : $"app{state.App}",
             rolling.Mase,
-            rolling.Coverage90,
+            state.LiveCoverage.Snapshot().Coverage90,
             rolling.MeanPinball,
             rolling.Points,
             _options.Feedback ? state.Thresholds.Confidence : state.LastOptions?.ConfidenceThreshold ?? new PredictiveOptions().ConfidenceThreshold,
@@ -582,7 +613,10 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             state.Slot.Current?.Version ?? 0,
             state.RetrainCount,
             state.Retrains.TakeLast(_options.StatusHistory).ToArray(),
-            state.LastOptions?.PlanningQuantile);
+            state.LastOptions?.PlanningQuantile,
+            state.Scored > 0 && state.AbsSeasonalError > 0 ? state.AbsError / state.AbsSeasonalError : null,
+            state.LiveScored > 0 ? state.Covered / state.LiveScored : null,
+            state.Calibrator is not null);
     }
 
     private void AddRetrain(AppState state, RetrainRecord record)
@@ -647,13 +681,21 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
         public List<double>[] History { get; } = Enumerable.Range(0, sites).Select(_ => new List<double>()).ToArray();
 
+        /// <summary>Per site, whether it has carried any traffic yet (only such series count in the coverage).</summary>
+        public bool[] Live { get; } = new bool[sites];
+
         public IReadOnlyList<Forecast>? Forecasts { get; set; }
 
         /// <summary>Steps this app's forecasts cover (at most the forecaster's <see cref="OnlineForecasterOptions.HorizonSteps"/>).</summary>
         public int HorizonSteps { get; set; } = options.HorizonSteps;
 
-        /// <summary>Recent forecasts with the bucket count when they were issued, for scoring.</summary>
-        public Queue<(long IssuedAt, IReadOnlyList<Forecast> Forecasts)> Issued { get; } = new();
+        /// <summary>Recent forecasts (the model's and the calibrated ones served) with the bucket count when they were issued, for scoring.</summary>
+        public Queue<(long IssuedAt, IReadOnlyList<Forecast> Raw, IReadOnlyList<Forecast> Forecasts)> Issued { get; } = new();
+
+        /// <summary>Calibrates the app's forecasts over all its sites; null when calibration is off.</summary>
+        public RollingQuantileCalibrator? Calibrator { get; } = options.Calibration is { } calibration
+            ? new RollingQuantileCalibrator(calibration with { SeasonLength = options.SeasonLength })
+            : null;
 
         public RetrainJob? Retraining { get; set; }
 
@@ -679,9 +721,16 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
 
         public double AbsSeasonalError { get; set; }
 
+        /// <summary>Scored points (all series) since the start: MASE.</summary>
+        public long Scored { get; set; }
+
+        /// <summary>Points of live series (see <see cref="Live"/>) scored since the start, and those inside the 90% interval.</summary>
+        public long LiveScored { get; set; }
+
         public double Covered { get; set; }
 
-        public long Scored { get; set; }
+        /// <summary>Rolling coverage over live series only; <see cref="Rolling"/> (all series) drives the fallback and thresholds.</summary>
+        public RollingAccuracy LiveCoverage { get; } = new(options.AccuracyWindow);
 
         /// <summary>Absolute and seasonal-naive errors of the points scored since the thresholds last changed.</summary>
         public double SinceChangeError { get; set; }

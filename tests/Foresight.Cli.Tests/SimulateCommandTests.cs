@@ -166,6 +166,7 @@ public sealed class SimulateCommandTests : IDisposable
     [InlineData("--duration", "-3h", "--duration")]
     [InlineData("--time-scale", "0", "--time-scale")]
     [InlineData("--forecaster", "crystal-ball", "--forecaster")]
+    [InlineData("--calibration", "maybe", "--calibration")]
     public void Bad_options_exit_2_with_a_message_naming_the_option(string option, string value, string expected)
     {
         (int code, string error) = Run("simulate", "--trace", SmallTrace(), option, value, "--quiet");

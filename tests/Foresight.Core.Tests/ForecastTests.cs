@@ -27,6 +27,26 @@ public sealed class ForecastTests
     }
 
     [Fact]
+    public void Span_reads_match_the_views_and_stored_levels_read_exactly()
+    {
+        Forecast f = Make([11, 21]);
+        for (int l = 0; l < f.Levels.Count; l++)
+        {
+            Assert.Equal(f.Values[l], f.LevelValues(l).ToArray());
+            Assert.Equal(f.Values[l][1], f.Quantile(f.Levels[l], 1));
+        }
+
+        Assert.Equal([11.0, 21], f.MeanValues().ToArray());
+        Assert.Equal(f.Median, Make().MeanValues().ToArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => f.LevelValues(5).ToArray());
+
+        // Interpolating to a stored level could round (0.1 + (0.3 - 0.1) is not always 0.3); a stored level reads as stored.
+        var tricky = new Forecast("s", T0, TimeSpan.FromSeconds(5), [0.05, 0.1, 0.5, 0.9, 0.95], [[1e-17], [0.1], [0.7], [1e17], [3e17]]);
+        Assert.Equal(0.7, tricky.Quantile(0.5, 0));
+        Assert.Equal(1e17, tricky.Quantile(0.9, 0));
+    }
+
+    [Fact]
     public void Mean_defaults_to_the_median()
     {
         Forecast f = Make();

@@ -1,6 +1,7 @@
 using Foresight.Control.Decision;
 using Foresight.Core;
 using Foresight.Forecasting;
+using Foresight.Forecasting.Calibration;
 using Foresight.Forecasting.Neural;
 using Foresight.Feedback;
 using Foresight.Forecasting.Baselines;
@@ -17,6 +18,17 @@ public static class PredictiveForecasting
 
     public static IDemandForecaster For(SimulationScenario scenario) => For(scenario, DefaultModel, feedback: true);
 
+    /// <summary>The --calibration values: rolling conformal calibration of the forecasts in the loop (design note 0022).</summary>
+    public static IReadOnlyList<string> CalibrationModes { get; } = ["on", "off"];
+
+    /// <summary>Reads --calibration: on (the default) or off.</summary>
+    public static bool ParseCalibration(string? mode) => (mode?.Trim().ToLowerInvariant() ?? "on") switch
+    {
+        "on" => true,
+        "off" => false,
+        _ => throw new InvalidInputException("--calibration", $"unknown value '{mode}'; choose from {string.Join(", ", CalibrationModes)}"),
+    };
+
     /// <summary>Damped Holt-Winters: on the development traces its 5-30 s forecasts have about half the error of seasonal naive.</summary>
     public const string DefaultModel = "ets";
 
@@ -27,7 +39,8 @@ public static class PredictiveForecasting
     /// <param name="model">seasonal-naive, ets, lstm, gru or global-lstm (see <see cref="Models"/>).</param>
     /// <param name="feedback">Retrain on schedule and fall back to reactive when forecasts are worse than naive.</param>
     /// <param name="pretrained">The global model's file (null: the shipped one); only read for global-lstm.</param>
-    public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback, string? pretrained = null)
+    /// <param name="calibration">Calibrate the forecasts' quantiles in the loop (rolling conformal).</param>
+    public static IDemandForecaster For(SimulationScenario scenario, string model, bool feedback, string? pretrained = null, bool calibration = true)
     {
         double bucket = ScenarioRunner.ForecastStepSeconds;
         double simDay = 86_400 / scenario.TimeScale;
@@ -43,6 +56,7 @@ public static class PredictiveForecasting
             Feedback = feedback,
             RecentRetrainBuckets = Math.Max(2 * (int)Math.Round(simDay / bucket), 100),
             AppNames = scenario.Apps.Select(a => a.Name).ToArray(),
+            Calibration = calibration ? new RollingCalibrationOptions() : null,
         };
         Func<IForecaster> factory = model == GlobalModel.ModelName
             ? GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch)

@@ -73,9 +73,14 @@ public static class SimulateCommand
         {
             Description = "The predictive policies' safety net for every app, over the scenario's choice: hpa or kpa (Knative, with panic mode).",
         };
+        var calibration = new Option<string>("--calibration")
+        {
+            Description = "Rolling conformal calibration of the predictive policy's forecast quantiles in the loop: on or off.",
+            DefaultValueFactory = _ => "on",
+        };
         var command = new Command("simulate", "Replay a trace in the simulated edge cluster and compare policies.")
         {
-            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive, pretrained,
+            scenario, trace, sources, policies, seed, json, duration, timeScale, quiet, htmlReport, forecaster, faults, sweep, equalCost, reactive, pretrained, calibration,
         };
         foreach (Option option in prometheus.All)
         {
@@ -100,7 +105,8 @@ public static class SimulateCommand
             prometheus.TraceStep(parse),
             parse.GetValue(equalCost),
             parse.GetValue(reactive),
-            parse.GetValue(pretrained))));
+            parse.GetValue(pretrained),
+            PredictiveForecasting.ParseCalibration(parse.GetValue(calibration)))));
         return command;
     }
 
@@ -122,7 +128,8 @@ public static class SimulateCommand
         string? Step = null,
         bool EqualCost = false,
         string? Reactive = null,
-        string? Pretrained = null);
+        string? Pretrained = null,
+        bool Calibration = true);
 
     public static int Execute(SimulateArgs args)
     {
@@ -152,7 +159,7 @@ public static class SimulateCommand
                 ? chosen
                 : throw new InvalidInputException("--reactive", $"'{args.Reactive}' is not a reactive algorithm; choose {string.Join(" or ", ReactiveAlgorithms.Names)}");
         }
-        Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback, args.Pretrained);
+        Func<SimulationScenario, bool, IDemandForecaster> forecaster = (s, feedback) => PredictiveForecasting.For(s, args.Forecaster, feedback, args.Pretrained, args.Calibration);
         SimulationReport report = args.Quiet || Console.IsOutputRedirected
             ? ScenarioRunner.Run(scenario, policies, predictiveForecaster: forecaster, faults: faults, sweep: sweep, equalCost: args.EqualCost, reactive: reactive)
             : RunWithProgress(scenario, policies, forecaster, faults, sweep, args.EqualCost, reactive);

@@ -44,6 +44,9 @@ public sealed record SimulatedConfig
 
     public string Forecaster { get; init; } = "ets";
 
+    /// <summary>Rolling conformal calibration of the forecast quantiles in the loop (design note 0022).</summary>
+    public bool Calibration { get; init; } = true;
+
     public int? Seed { get; init; }
 
     /// <summary>
@@ -85,6 +88,9 @@ public sealed record KubernetesConfig
     public double SeasonSeconds { get; init; } = 86_400;
 
     public string Forecaster { get; init; } = "ets";
+
+    /// <summary>Rolling conformal calibration of the forecast quantiles in the loop (design note 0022).</summary>
+    public bool Calibration { get; init; } = true;
 
     /// <summary>The Lease (in <see cref="Namespace"/>) that elects the one replica that writes floors.</summary>
     public string LeaseName { get; init; } = "foresight-controller";

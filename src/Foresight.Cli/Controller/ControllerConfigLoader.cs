@@ -15,9 +15,9 @@ public static partial class ControllerConfigLoader
     private static readonly string[] TopFields = ["orchestrator", "tickMs", "dryRun", "token", "journal", "journalRetention", "thresholds", "simulated", "kubernetes"];
     private static readonly string[] RetentionFields = ["maxAge", "maxRows"];
     private static readonly string[] ThresholdFields = ["trafficShift", "confidence", "planningQuantile", "missCost", "leadMarginSeconds", "holdSeconds"];
-    private static readonly string[] SimulatedFields = ["scenario", "speedUp", "forecaster", "seed", "startAtSeconds", "maxSecondsPerTick"];
+    private static readonly string[] SimulatedFields = ["scenario", "speedUp", "forecaster", "calibration", "seed", "startAtSeconds", "maxSecondsPerTick"];
     private static readonly string[] KubernetesFields =
-        ["kubeconfig", "namespace", "prometheus", "stepSeconds", "horizonSteps", "warmupSeconds", "seasonSeconds", "forecaster", "leaseName", "policyResyncSeconds", "apps"];
+        ["kubeconfig", "namespace", "prometheus", "stepSeconds", "horizonSteps", "warmupSeconds", "seasonSeconds", "forecaster", "calibration", "leaseName", "policyResyncSeconds", "apps"];
 
     private static readonly string[] AppFields =
     [
@@ -134,9 +134,9 @@ public static partial class ControllerConfigLoader
         }
 
         string forecaster = f.Text("forecaster")?.Trim() ?? d.Forecaster;
-        if (!BacktestCommand.Models.Contains(forecaster))
+        if (!PredictiveForecasting.Models.Contains(forecaster))
         {
-            throw f.Error("forecaster", $"unknown model '{forecaster}'; choose from {string.Join(", ", BacktestCommand.Models)}");
+            throw f.Error("forecaster", $"unknown model '{forecaster}'; choose from {string.Join(", ", PredictiveForecasting.Models)}");
         }
 
         return new SimulatedConfig
@@ -144,6 +144,7 @@ public static partial class ControllerConfigLoader
             Scenario = scenario,
             SpeedUp = f.Number("speedUp", NumberRange.Positive(1e6)) ?? d.SpeedUp,
             Forecaster = forecaster,
+            Calibration = f.Boolean("calibration") ?? d.Calibration,
             Seed = f.Integer("seed", NumberRange.Between(int.MinValue, int.MaxValue)),
             StartAtSeconds = f.Number("startAtSeconds", NumberRange.NonNegative(1e9)),
             MaxSecondsPerTick = f.Number("maxSecondsPerTick", NumberRange.Positive(1e6)) ?? d.MaxSecondsPerTick,
@@ -219,6 +220,7 @@ public static partial class ControllerConfigLoader
             WarmupSeconds = f.Number("warmupSeconds", NumberRange.NonNegative(1e8)) ?? 600,
             SeasonSeconds = f.Number("seasonSeconds", NumberRange.Positive(1e8)) ?? 86_400,
             Forecaster = forecaster,
+            Calibration = f.Boolean("calibration") ?? true,
             LeaseName = f.Text("leaseName") is { Length: > 0 } lease ? lease.Trim() : "foresight-controller",
             PolicyResyncSeconds = f.Number("policyResyncSeconds", NumberRange.Positive(86_400)) ?? 30,
             Apps = apps,

@@ -9,6 +9,7 @@ using Foresight.Control.Reconcile;
 using Foresight.Core.Apps;
 using Foresight.Core.Topology;
 using Foresight.Feedback;
+using Foresight.Forecasting.Calibration;
 using Foresight.Orchestration;
 
 namespace Foresight.Cli.Controller;
@@ -61,6 +62,7 @@ public static class KubernetesController
                 HistoryBuckets = Math.Max(4 * season, 2_000),
                 Epoch = epoch,
                 AppNames = profiles.Select(p => p.Name).ToList(),
+                Calibration = config.Calibration ? new RollingCalibrationOptions() : null,
 
                 // A live tick must never wait for a fit: the retrained model is swapped in once it is ready.
                 RetrainMode = RetrainMode.Background,

@@ -23,7 +23,7 @@ public static class SimulatedEngine
     {
         SimulationScenario scenario = SimulateCommand.LoadScenario(new SimulateCommand.SimulateArgs(
             config.Scenario, null, null, "predictive", config.Seed, null, null, null, Quiet: true, Forecaster: config.Forecaster));
-        var forecaster = (OnlineDemandForecaster)PredictiveForecasting.For(scenario, config.Forecaster, feedback: true);
+        var forecaster = (OnlineDemandForecaster)PredictiveForecasting.For(scenario, config.Forecaster, feedback: true, calibration: config.Calibration);
         var policy = new PredictivePolicy("predictive", forecaster, options);
         var settings = new RunSettings
         {

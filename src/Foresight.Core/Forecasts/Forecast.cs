@@ -155,6 +155,17 @@ public sealed class Forecast : IEquatable<Forecast>
     [JsonIgnore]
     public IReadOnlyList<double> Median => Values[_levels.Median];
 
+    /// <summary>The values of level <c>Levels[level]</c> over the horizon, read without allocating.</summary>
+    public ReadOnlySpan<double> LevelValues(int level)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(level);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(level, _levels.Count);
+        return Row(level);
+    }
+
+    /// <summary><see cref="Mean"/> read without allocating.</summary>
+    public ReadOnlySpan<double> MeanValues() => MeanSpan;
+
     /// <summary>Time of step <paramref name="step"/> (0-based).</summary>
     public DateTimeOffset TimeAt(int step) => Start + (Step * step);
 
@@ -199,6 +210,11 @@ public sealed class Forecast : IEquatable<Forecast>
         while (levels[hi] < q)
         {
             hi++;
+        }
+
+        if (levels[hi] == q)
+        {
+            return Value(hi, step); // a stored level exactly (interpolating to it can be off by rounding)
         }
 
         double l0 = levels[hi - 1], l1 = levels[hi];

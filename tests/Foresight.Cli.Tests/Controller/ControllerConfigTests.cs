@@ -34,6 +34,16 @@ public sealed class ControllerConfigTests
         Assert.Equal(["edge-a", "edge-b", "edge-c"], config.Kubernetes.Apps[0].Sites);
     }
 
+    [Fact]
+    public void Calibration_is_on_unless_the_config_turns_it_off()
+    {
+        Assert.True(ControllerConfigLoader.Load("simulated:\n  scenario: milan\n", "ctl.yaml").Simulated.Calibration);
+        Assert.False(ControllerConfigLoader.Load("simulated:\n  calibration: false\n", "ctl.yaml").Simulated.Calibration);
+        const string kube = "kubernetes:\n  namespace: f\n  prometheus: http://127.0.0.1:9090\n  calibration: false\n  apps:\n    - name: shop\n      sites: [a]\n      query: q\n";
+        Assert.False(ControllerConfigLoader.Load(kube, "ctl.yaml").Kubernetes!.Calibration);
+        Assert.True(ControllerConfigLoader.Load(kube.Replace("  calibration: false\n", ""), "ctl.yaml").Kubernetes!.Calibration);
+    }
+
     [Theory]
     [InlineData("tickMs: 0\n", "tickMs", 1)]
     [InlineData("tickMs: .nan\n", "tickMs", 1)]
@@ -42,6 +52,7 @@ public sealed class ControllerConfigTests
     [InlineData("thresholds:\n  confidence: 1.5\n", "thresholds.confidence", 2)]
     [InlineData("thresholds:\n  missCost: -0.1\n", "thresholds.missCost", 2)]
     [InlineData("simulated:\n  speedUp: -3\n", "simulated.speedUp", 2)]
+    [InlineData("simulated:\n  calibration: maybe\n", "simulated.calibration", 2)]
     [InlineData("simulated:\n  scenario: atlantis\n", "simulated.scenario", 2)]
     [InlineData("orchestrator: kubernetes\n", "kubernetes", 1)]
     [InlineData("kubernetes:\n  namespace: f\n  prometheus: ftp://x\n  apps: []\n", "kubernetes.prometheus", 3)]
