@@ -106,22 +106,26 @@ public sealed class GlobalModelTests : IDisposable
         Assert.Contains("missing.fsm", e.Message);
     }
 
-    [Fact]
-    public void Simulate_names_the_pretrained_file_it_cannot_use()
+    [Theory]
+    [InlineData(GlobalModel.ModelName)]
+    [InlineData(PredictiveForecasting.GlobalPlusEts)]
+    public void Simulate_names_the_pretrained_file_it_cannot_use(string forecaster)
     {
         string text = _workspace.Write("bad.fsm", "not a model\n");
         (int code, string error) = CliWorkspace.Run(
-            "simulate", "--trace", _workspace.SmallTrace(), "--policies", "predictive", "--forecaster", GlobalModel.ModelName, "--pretrained", text, "--quiet");
+            "simulate", "--trace", _workspace.SmallTrace(), "--policies", "predictive", "--forecaster", forecaster, "--pretrained", text, "--quiet");
         Assert.Equal(2, code);
         Assert.Contains(text, error);
     }
 
-    [Fact]
-    public void Simulate_runs_the_shipped_global_model_in_the_loop()
+    [Theory]
+    [InlineData(GlobalModel.ModelName)]
+    [InlineData(PredictiveForecasting.GlobalPlusEts)]
+    public void Simulate_runs_the_shipped_global_model_in_the_loop(string forecaster)
     {
         string json = _workspace.Path("sim.json");
         (int code, string error) = CliWorkspace.Run(
-            "simulate", "--trace", _workspace.SmallTrace(), "--policies", "predictive", "--forecaster", GlobalModel.ModelName, "--json", json, "--quiet");
+            "simulate", "--trace", _workspace.SmallTrace(), "--policies", "predictive", "--forecaster", forecaster, "--json", json, "--quiet");
         Assert.True(code == 0, error);
         JsonElement app = JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("policies")[0].GetProperty("feedback").GetProperty("apps")[0];
         Assert.True(app.GetProperty("modelVersion").GetInt32() >= 1); // the pretrained weights were fine-tuned and published

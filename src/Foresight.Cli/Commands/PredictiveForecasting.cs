@@ -2,6 +2,7 @@ using Foresight.Control.Decision;
 using Foresight.Core;
 using Foresight.Forecasting;
 using Foresight.Forecasting.Calibration;
+using Foresight.Forecasting.Ensembles;
 using Foresight.Forecasting.Neural;
 using Foresight.Feedback;
 using Foresight.Forecasting.Baselines;
@@ -33,8 +34,11 @@ public static class PredictiveForecasting
     public const string DefaultModel = "ets";
 
 
-    /// <summary>Every model the loop can run: the backtest's models and the pretrained global one.</summary>
-    public static IReadOnlyList<string> Models { get; } = [.. BacktestCommand.Models, GlobalModel.ModelName];
+    /// <summary>The quantile average of the pretrained global LSTM and ETS, each fitted as alone.</summary>
+    public const string GlobalPlusEts = GlobalModel.ModelName + "+ets";
+
+    /// <summary>Every model the loop can run: the backtest's models and the pretrained global one (alone and with ETS).</summary>
+    public static IReadOnlyList<string> Models { get; } = [.. BacktestCommand.Models, GlobalModel.ModelName, GlobalPlusEts];
 
     /// <param name="model">seasonal-naive, ets, lstm, gru or global-lstm (see <see cref="Models"/>).</param>
     /// <param name="feedback">Retrain on schedule and fall back to reactive when forecasts are worse than naive.</param>
@@ -58,11 +62,22 @@ public static class PredictiveForecasting
             AppNames = scenario.Apps.Select(a => a.Name).ToArray(),
             Calibration = calibration ? new RollingCalibrationOptions() : null,
         };
-        Func<IForecaster> factory = model == GlobalModel.ModelName
-            ? GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch)
-            : ModelFactory(model, options.HorizonSteps, options.SeasonLength);
+        Func<IForecaster> factory = model switch
+        {
+            GlobalModel.ModelName => GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch),
+            GlobalPlusEts => WithEts(GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch)),
+            _ => ModelFactory(model, options.HorizonSteps, options.SeasonLength),
+        };
         return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, factory, options);
     }
+
+    /// <summary>
+    /// ETS reads the daily profile (it anticipates a ramp from yesterday's), the global LSTM the recent buckets and the
+    /// calendar; their quantile average keeps both. A refit builds a new ensemble, whose LSTM starts from the
+    /// pretrained weights again (never from scratch).
+    /// </summary>
+    private static Func<IForecaster> WithEts(Func<IForecaster> global) =>
+        () => new EnsembleForecaster(GlobalPlusEts, [global(), new EtsForecaster()]);
 
     /// <summary>Builds fresh models of the named kind (seasonal-naive, ets, lstm or gru).</summary>
     public static Func<IForecaster> ModelFactory(string model, int horizon, int seasonLength)

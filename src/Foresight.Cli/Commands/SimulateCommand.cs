@@ -49,7 +49,7 @@ public static class SimulateCommand
         var htmlReport = new Option<string?>("--report") { Description = "Write a self-contained HTML report with plots to this file (FILE.html)." };
         var forecaster = new Option<string>("--forecaster")
         {
-            Description = $"The model the predictive policy learns online: seasonal-naive, ets, lstm, gru or {GlobalModel.ModelName} (pretrained, fine-tuned per app).",
+            Description = $"The model the predictive policy learns online: seasonal-naive, ets, lstm, gru, {GlobalModel.ModelName} (pretrained, fine-tuned per app) or {PredictiveForecasting.GlobalPlusEts} (its quantile average with ets).",
             DefaultValueFactory = _ => PredictiveForecasting.DefaultModel,
         };
         var pretrained = new Option<string?>("--pretrained") { Description = $"The {GlobalModel.ModelName} model file (default: the one shipped, {GlobalModel.ShippedFile})." };
@@ -145,7 +145,7 @@ public static class SimulateCommand
             throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", PredictiveForecasting.Models)}");
         }
 
-        if (args.Forecaster == GlobalModel.ModelName)
+        if (args.Forecaster is GlobalModel.ModelName or PredictiveForecasting.GlobalPlusEts)
         {
             GlobalModel.Load(args.Pretrained, ScenarioRunner.HorizonSteps(scenario, new PredictiveOptions())); // a bad file fails here, before any run
         }
