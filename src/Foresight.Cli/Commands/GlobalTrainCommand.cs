@@ -87,13 +87,7 @@ public static class GlobalTrainCommand
         }
 
         double seconds = clock.Elapsed.TotalSeconds;
-        string temporary = output + ".tmp";
-        using (FileStream stream = File.Create(temporary))
-        {
-            model.Save(stream);
-        }
-
-        File.Move(temporary, output, overwrite: true);
+        TrainCommand.SaveModel(model, output);
         TrainingReport? training = model.LastTraining;
         var report = new GlobalTrainReport(
             output, used, exclude.ToArray(), corpus.Count, corpus.Series.Sum(s => (long)s.Length), horizon, hidden, (ulong)seed,

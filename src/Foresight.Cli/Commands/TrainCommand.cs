@@ -73,14 +73,7 @@ public static class TrainCommand
         Fit(model, set);
         double seconds = clock.Elapsed.TotalSeconds;
 
-        // Write to a temporary file first so that a failed save never leaves a truncated model behind.
-        string temporary = output + ".tmp";
-        using (FileStream stream = File.Create(temporary))
-        {
-            model.Save(stream);
-        }
-
-        File.Move(temporary, output, overwrite: true);
+        SaveModel(model, output);
 
         TrainingReport? training = (model as RecurrentForecaster)?.LastTraining ?? (model as EsRnnForecaster)?.LastTraining;
         var report = new TrainReport(
@@ -93,6 +86,18 @@ public static class TrainCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Writes to a temporary file first, so that a failed save never leaves a truncated model behind.</summary>
+    internal static void SaveModel(IForecaster model, string output)
+    {
+        string temporary = output + ".tmp";
+        using (FileStream stream = File.Create(temporary))
+        {
+            model.Save(stream);
+        }
+
+        File.Move(temporary, output, overwrite: true);
     }
 
     private static void Fit(IForecaster model, SeriesSet set) =>
