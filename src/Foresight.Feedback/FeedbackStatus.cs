@@ -35,6 +35,8 @@ public sealed record FeedbackStatus(bool Enabled, string RetrainMode, IReadOnlyL
 /// <param name="RunMase">MASE over every point scored since the start (the rolling <paramref name="Mase"/> sees only the last window).</param>
 /// <param name="RunCoverage90">Coverage of the 90% interval over every point scored since the start.</param>
 /// <param name="Calibrated">Whether the forecasts are conformally calibrated in the loop (design note 0022).</param>
+/// <param name="LeadStep">The first forecast step the app's floors read (its lead time over the bucket length); null before the first decision.</param>
+/// <param name="LeadMase">MASE of the median at <paramref name="LeadStep"/> over the whole run: the accuracy where the decision is made.</param>
 public sealed record AppFeedbackStatus(
     string App,
     double? Mase,
@@ -59,7 +61,9 @@ public sealed record AppFeedbackStatus(
     double? PlanningQuantile = null,
     double? RunMase = null,
     double? RunCoverage90 = null,
-    bool Calibrated = false);
+    bool Calibrated = false,
+    int? LeadStep = null,
+    double? LeadMase = null);
 
 /// <param name="Threshold">"confidence" or "shift".</param>
 public sealed record ThresholdChangeStatus(double Time, string Threshold, double OldValue, double NewValue, string Reason);

@@ -260,8 +260,12 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
     {
         ArgumentNullException.ThrowIfNull(decisions);
         ArgumentNullException.ThrowIfNull(options);
-        _apps[app].Decisions.Record(now, decisions, activeReplicas, replicaRps, leadSeconds, options.HoldSeconds, options.TrafficShiftThreshold);
-        _apps[app].LastOptions = options;
+        AppState state = _apps[app];
+        state.Decisions.Record(now, decisions, activeReplicas, replicaRps, leadSeconds, options.HoldSeconds, options.TrafficShiftThreshold);
+        state.LastOptions = options;
+
+        // The first step the app's floors read (PredictiveFloor: the peak over [lead, lead + hold]), scored as LeadMase.
+        state.LeadStep = Math.Clamp((int)Math.Floor(leadSeconds / _options.BucketSeconds), 0, _options.HorizonSteps - 1);
     }
 
     /// <summary>Whether the app's forecasts are switched off (worse than naive) and its decisions are reactive-only.</summary>
@@ -299,7 +303,7 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             IReadOnlyList<Forecast> raw = model.Model.Predict(state.HorizonSteps);
             state.Forecasts = state.Calibrator?.Adjust(raw, state.Buckets) ?? raw;
             state.Issued.Enqueue((state.Buckets, raw, state.Forecasts));
-            while (state.Issued.Count > ScoredSteps)
+            while (state.Issued.Count > Math.Max(ScoredSteps, state.LeadStep + 1))
             {
                 state.Issued.Dequeue();
             }
@@ -433,6 +437,11 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         {
             // A forecast issued after b buckets predicts bucket b at step 0.
             int step = (int)(state.Buckets - issuedAt);
+            if (step >= 0 && step == state.LeadStep)
+            {
+                ScoreLead(state, forecasts, step, actual);
+            }
+
             if (step < 0 || step >= ScoredSteps)
             {
                 continue;
@@ -480,6 +489,26 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         }
 
         return steps > 0 ? errorSum / steps : double.NaN;
+    }
+
+    /// <summary>
+    /// The error at the step the floors read, against seasonal naive there: a model can win 5–30 s ahead and lose at a
+    /// slow starter's 100 s lead, where the decision is made.
+    /// </summary>
+    private void ScoreLead(AppState state, IReadOnlyList<Forecast> forecasts, int step, double[] actual)
+    {
+        int m = _options.SeasonLength;
+        for (int s = 0; s < actual.Length; s++)
+        {
+            List<double> history = state.History[s];
+            if (step >= forecasts[s].Horizon || history.Count <= m)
+            {
+                continue;
+            }
+
+            state.LeadError += Math.Abs(actual[s] - forecasts[s].Quantile(0.5, step));
+            state.LeadNaive += Math.Abs(actual[s] - history[^(m + 1)]);
+        }
     }
 
     private static void MeasureAfterSwap(AppState state)
@@ -616,7 +645,9 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
             state.LastOptions?.PlanningQuantile,
             state.Scored > 0 && state.AbsSeasonalError > 0 ? state.AbsError / state.AbsSeasonalError : null,
             state.LiveScored > 0 ? state.Covered / state.LiveScored : null,
-            state.Calibrator is not null);
+            state.Calibrator is not null,
+            state.LeadStep >= 0 ? state.LeadStep : null,
+            state.LeadNaive > 0 ? state.LeadError / state.LeadNaive : null);
     }
 
     private void AddRetrain(AppState state, RetrainRecord record)
@@ -720,6 +751,14 @@ public sealed class OnlineDemandForecaster : IDemandForecaster, IScoredForecaste
         public double AbsError { get; set; }
 
         public double AbsSeasonalError { get; set; }
+
+        /// <summary>The first forecast step the app's floors read (from its lead time); -1 until the first decision.</summary>
+        public int LeadStep { get; set; } = -1;
+
+        /// <summary>Absolute and seasonal-naive errors at <see cref="LeadStep"/>, since the start.</summary>
+        public double LeadError { get; set; }
+
+        public double LeadNaive { get; set; }
 
         /// <summary>Scored points (all series) since the start: MASE.</summary>
         public long Scored { get; set; }
