@@ -64,11 +64,7 @@ public static class GlobalTrainCommand
             throw new InvalidInputException(hidden < 1 ? "--hidden" : "--epochs", "must be a positive number");
         }
 
-        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (outDir is not null && !Directory.Exists(outDir))
-        {
-            throw new InvalidInputException("--out", $"directory '{outDir}' does not exist");
-        }
+        TrainCommand.CheckOutput(output);
 
         SeriesSet corpus = GlobalModel.Corpus(exclude.ToArray(), out IReadOnlyList<string> used, out int horizon, out double timeScale);
         var model = new LstmForecaster(GlobalModel.TrainingOptions(horizon, (ulong)seed, hidden, epochs, timeScale));
@@ -79,11 +75,7 @@ public static class GlobalTrainCommand
         }
         else
         {
-            TrainingProgress.Run(model, $"pretraining {GlobalModel.ModelName}", () =>
-            {
-                model.Fit(corpus);
-                return true;
-            });
+            TrainCommand.Fit(model, corpus, $"pretraining {GlobalModel.ModelName}");
         }
 
         double seconds = clock.Elapsed.TotalSeconds;

@@ -37,6 +37,9 @@ public static class PredictiveForecasting
     /// <summary>The quantile average of the pretrained global LSTM and ETS, each fitted as alone.</summary>
     public const string GlobalPlusEts = GlobalModel.ModelName + "+ets";
 
+    /// <summary>Whether the model starts from a pretrained file (<c>--pretrained</c>, or the shipped one).</summary>
+    public static bool UsesPretrained(string model) => model is GlobalModel.ModelName or GlobalPlusEts;
+
     /// <summary>Every model the loop can run: the backtest's models and the pretrained global one (alone and with ETS).</summary>
     public static IReadOnlyList<string> Models { get; } = [.. BacktestCommand.Models, GlobalModel.ModelName, GlobalPlusEts];
 
@@ -62,10 +65,11 @@ public static class PredictiveForecasting
             AppNames = scenario.Apps.Select(a => a.Name).ToArray(),
             Calibration = calibration ? new RollingCalibrationOptions() : null,
         };
+        Func<IForecaster> Global() => GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch);
         Func<IForecaster> factory = model switch
         {
-            GlobalModel.ModelName => GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch),
-            GlobalPlusEts => WithEts(GlobalModel.Factory(GlobalModel.Load(pretrained, options.HorizonSteps), scenario.TimeScale, options.Epoch)),
+            GlobalModel.ModelName => Global(),
+            GlobalPlusEts => WithEts(Global()),
             _ => ModelFactory(model, options.HorizonSteps, options.SeasonLength),
         };
         return new OnlineDemandForecaster(scenario.Apps.Count, scenario.Topology.SiteCount, factory, options);

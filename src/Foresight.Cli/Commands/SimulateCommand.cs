@@ -145,7 +145,7 @@ public static class SimulateCommand
             throw new InvalidInputException("--forecaster", $"unknown model '{args.Forecaster}'; choose from {string.Join(", ", PredictiveForecasting.Models)}");
         }
 
-        if (args.Forecaster is GlobalModel.ModelName or PredictiveForecasting.GlobalPlusEts)
+        if (PredictiveForecasting.UsesPretrained(args.Forecaster))
         {
             GlobalModel.Load(args.Pretrained, ScenarioRunner.HorizonSteps(scenario, new PredictiveOptions())); // a bad file fails here, before any run
         }

@@ -58,11 +58,7 @@ public static class TrainCommand
             throw new InvalidInputException("--horizon", $"must be a positive number of steps (got {horizon})");
         }
 
-        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
-        if (outDir is not null && !Directory.Exists(outDir))
-        {
-            throw new InvalidInputException("--out", $"directory '{outDir}' does not exist");
-        }
+        CheckOutput(output);
 
         TraceSeriesData read = TraceSeries.Read(data, stepSeconds: stepSeconds);
         TraceFills.Warn(warnings ?? Console.Error, data, read.Fills);
@@ -88,6 +84,16 @@ public static class TrainCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>The model file's folder must exist before a long fit, not after it.</summary>
+    internal static void CheckOutput(string output)
+    {
+        string? outDir = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (outDir is not null && !Directory.Exists(outDir))
+        {
+            throw new InvalidInputException("--out", $"directory '{outDir}' does not exist");
+        }
+    }
+
     /// <summary>Writes to a temporary file first, so that a failed save never leaves a truncated model behind.</summary>
     internal static void SaveModel(IForecaster model, string output)
     {
@@ -100,8 +106,9 @@ public static class TrainCommand
         File.Move(temporary, output, overwrite: true);
     }
 
-    private static void Fit(IForecaster model, SeriesSet set) =>
-        TrainingProgress.Run(model, $"training {model.Name}", () =>
+    /// <summary>Fits with the epoch progress bar.</summary>
+    internal static void Fit(IForecaster model, SeriesSet set, string? label = null) =>
+        TrainingProgress.Run(model, label ?? $"training {model.Name}", () =>
         {
             model.Fit(set);
             return true;
